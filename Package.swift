@@ -1,0 +1,65 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "Canary",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "canaryd", targets: ["canaryd"]),
+        .executable(name: "canaryctl", targets: ["canaryctl"]),
+        .library(name: "CanaryCore", targets: ["CanaryCore"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+    ],
+    targets: [
+        // Pure logic: parsing, features, baselines, rules, alerts. No I/O, clocks or globals.
+        .target(name: "CanaryCore"),
+        // libsystemd, seen only through CanaryDaemon's one systemd seam.
+        .systemLibrary(
+            name: "CSystemd",
+            pkgConfig: "libsystemd",
+            providers: [.apt(["libsystemd-dev"])]
+        ),
+        // The I/O shell: files, configuration, sinks, systemd, lifecycle.
+        .target(
+            name: "CanaryDaemon",
+            dependencies: [
+                "CanaryCore",
+                "CSystemd",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "TOMLKit", package: "TOMLKit"),
+            ]
+        ),
+        .executableTarget(
+            name: "canaryd",
+            dependencies: [
+                "CanaryDaemon",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(
+            name: "canaryctl",
+            dependencies: [
+                "CanaryCore",
+                "CanaryDaemon",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "CanaryCoreTests", dependencies: ["CanaryCore"]),
+        .testTarget(
+            name: "CanaryDaemonTests",
+            dependencies: ["CanaryDaemon", "CanaryCore"],
+            resources: [.copy("Fixtures")]
+        ),
+    ]
+)
+
+// One set of strict settings for every target (as swift-log's manifest does).
+for target in package.targets where target.type != .system {
+    var settings = target.swiftSettings ?? []
+    settings.append(.enableUpcomingFeature("ExistentialAny"))
+    target.swiftSettings = settings
+}

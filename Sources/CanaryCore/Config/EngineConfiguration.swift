@@ -1,0 +1,190 @@
+/// Everything the engine needs to know, as plain values. The daemon reads it from TOML;
+/// tests build it directly. Every field has a documented default (see `config/canary.toml`).
+public struct EngineConfiguration: Sendable, Equatable {
+    public var zones: ZoneBook
+    /// How long after local midnight a day is closed and evaluated, in seconds (late rows still count until then).
+    public var closeDelaySeconds: Double = 2 * 3600
+    /// Rows stamped further than this into the future are refused, in seconds.
+    public var maxFutureSeconds: Double = 24 * 3600
+    public var baseline = BaselineSettings()
+    public var sleep = SleepSettings()
+    public var activity = ActivitySettings()
+    public var typing = TypingSettings()
+    /// Rule settings per built-in feature name; features without an entry are computed and scored but never alert.
+    public var rules: [String: RuleSettings] = EngineConfiguration.defaultRules
+    /// How each `samples` metric is evaluated; metrics without an entry use `defaultMetric`.
+    public var metrics: [String: MetricSettings] = [:]
+    public var defaultMetric = MetricSettings()
+    /// No data on a stream for this long raises a `gap` alert, in seconds; nil disables the gap rule for the stream.
+    public var gapSeconds: [Stream: Double] = [.sleep: 72 * 3600, .activity: 72 * 3600, .typing: 96 * 3600, .samples: 48 * 3600]
+    public var composites: [CompositeSettings] = [CompositeSettings.defaultWellbeing]
+
+    public init(zones: ZoneBook = ZoneBook()) {
+        self.zones = zones
+    }
+
+    public func metricSettings(_ metric: String) -> MetricSettings {
+        metrics[metric] ?? defaultMetric
+    }
+
+    /// Sensible defaults for the features that matter clinically.
+    public static let defaultRules: [String: RuleSettings] = [
+        "sleep_duration": RuleSettings(direction: .both, floorAbsolute: 20, floorRelative: 0.05),
+        "sleep_midpoint": RuleSettings(direction: .both, floorAbsolute: 30),
+        "sleep_onset": RuleSettings(direction: .both, floorAbsolute: 30),
+        "sleep_efficiency": RuleSettings(direction: .low, floorAbsolute: 0.03),
+        "steps": RuleSettings(direction: .low, floorAbsolute: 500, floorRelative: 0.1),
+        "active_minutes": RuleSettings(direction: .low, floorAbsolute: 10, floorRelative: 0.1),
+        "sedentary_minutes": RuleSettings(direction: .high, floorAbsolute: 30, floorRelative: 0.05),
+        "flight_median": RuleSettings(direction: .high, floorAbsolute: 10, floorRelative: 0.05),
+        "backspace_rate": RuleSettings(direction: .high, floorAbsolute: 0.01),
+        "late_night_share": RuleSettings(direction: .high, floorAbsolute: 0.02),
+    ]
+}
+
+/// How baselines are formed from a feature's own history.
+public struct BaselineSettings: Sendable, Equatable {
+    /// Trailing window of periods the baseline is computed from (the period under test is excluded).
+    public var windowDays = 28
+    /// No deviation alert before this many periods with a value exist in the window.
+    public var minHistoryDays = 14
+    /// Use the median of the same weekday as centre once enough same-weekday values exist.
+    public var weekdayAdjust = false
+    public var weekdayMinSamples = 3
+    public init() {}
+}
+
+/// Direction a rule watches.
+public enum Direction: String, Sendable, Codable {
+    case low, high, both
+}
+
+/// The rules for one feature: threshold with persistence, optional CUSUM, cooldown, hysteresis.
+public struct RuleSettings: Sendable, Equatable {
+    public var direction: Direction = .both
+    /// |robust z| beyond this counts as a deviating period.
+    public var threshold = 3.0
+    /// Alert when `persistenceK` of the last `persistenceN` periods deviate.
+    public var persistenceK = 3
+    public var persistenceN = 4
+    /// Periods after an alert before the same rule may alert again for the same person.
+    public var cooldownPeriods = 7
+    /// An alerting rule resolves once |z| is back within this band.
+    public var resolveBelow = 1.0
+    /// One alert per excursion (with a `resolved` event) when true; every deviating period alerts when false.
+    public var episodes = true
+    /// CUSUM on z for sustained small shifts: reference value k and decision interval h; nil disables it.
+    public var cusumK: Double? = 0.5
+    public var cusumH: Double = 6
+    /// Each period's z is clipped to ±this before it enters the CUSUM sums.
+    public var cusumClip: Double = 3
+    /// Scale floor: absolute (in the feature's unit) and relative to |centre|.
+    public var floorAbsolute = 0.0
+    public var floorRelative = 0.0
+
+    public init(direction: Direction = .both, threshold: Double = 3, persistenceK: Int = 3, persistenceN: Int = 4,
+                cooldownPeriods: Int = 7, resolveBelow: Double = 1, episodes: Bool = true,
+                cusumK: Double? = 0.5, cusumH: Double = 6, floorAbsolute: Double = 0, floorRelative: Double = 0) {
+        self.direction = direction
+        self.threshold = threshold
+        self.persistenceK = persistenceK
+        self.persistenceN = persistenceN
+        self.cooldownPeriods = cooldownPeriods
+        self.resolveBelow = resolveBelow
+        self.episodes = episodes
+        self.cusumK = cusumK
+        self.cusumH = cusumH
+        self.floorAbsolute = floorAbsolute
+        self.floorRelative = floorRelative
+    }
+}
+
+/// How a `samples` metric is turned into evaluated periods.
+public struct MetricSettings: Sendable, Equatable {
+    /// Per-observation (`raw`), or aggregated per `hour` or `day`.
+    public enum Mode: String, Sendable { case raw, hour, day }
+    public enum Aggregate: String, Sendable { case mean, sum, median, min, max }
+    public enum BaselineKind: String, Sendable { case ewma, robust }
+
+    public var mode: Mode = .day
+    public var aggregate: Aggregate = .mean
+    /// Raw metrics default to an exponentially weighted baseline; aggregated ones to median/MAD.
+    public var baseline: BaselineKind = .robust
+    public var alpha = 0.05
+    /// Observations before a raw (EWMA) baseline may alert.
+    public var warmup = 30
+    /// Rules for the metric; nil scores it without alerting.
+    public var rule: RuleSettings? = RuleSettings()
+    /// Minimum observations inside a period for the aggregate to count.
+    public var minObservations = 1
+
+    public init() {}
+}
+
+/// A composite rule: the sum of squared z-scores over several features against a chi-square quantile.
+public struct CompositeSettings: Sendable, Equatable {
+    public var name: String
+    public var features: [String]
+    /// Tail probability for the chi-square quantile (degrees of freedom = features with a z that period).
+    public var alpha = 0.01
+    /// Fewest features with a z needed to evaluate.
+    public var minFeatures = 2
+    public var persistenceK = 2
+    public var persistenceN = 3
+    public var cooldownPeriods = 7
+
+    public init(name: String, features: [String], alpha: Double = 0.01, minFeatures: Int = 2,
+                persistenceK: Int = 2, persistenceN: Int = 3, cooldownPeriods: Int = 7) {
+        self.name = name
+        self.features = features
+        self.alpha = alpha
+        self.minFeatures = minFeatures
+        self.persistenceK = persistenceK
+        self.persistenceN = persistenceN
+        self.cooldownPeriods = cooldownPeriods
+    }
+
+    public static let defaultWellbeing = CompositeSettings(
+        name: "wellbeing",
+        features: ["sleep_duration", "sleep_midpoint", "steps", "flight_median", "backspace_rate"])
+}
+
+/// Thresholds for sleep features.
+public struct SleepSettings: Sendable, Equatable {
+    /// A day has sleep features only when a session at least this long (minutes) ended on it.
+    public var minMainSleepMinutes = 180.0
+    public init() {}
+}
+
+/// Thresholds for activity features, in counts (or steps) per minute.
+public struct ActivitySettings: Sendable, Equatable {
+    /// A minute at or above this count is active.
+    public var activeThreshold = 100.0
+    /// A worn minute below this count is sedentary (only between the first and last active minute).
+    public var sedentaryThreshold = 10.0
+    /// A run of zero minutes at least this long is non-wear (interruptions up to `nonWearTolerance` minutes allowed).
+    public var nonWearMinutes = 90
+    public var nonWearTolerance = 2
+    /// A day needs this many worn minutes to have activity features.
+    public var minWearMinutes = 600
+    public init() {}
+}
+
+/// Thresholds for typing features.
+public struct TypingSettings: Sendable, Equatable {
+    /// A pause longer than this (seconds) starts a new typing session.
+    public var sessionGapSeconds = 300.0
+    /// Flight times above this (ms) are pauses, not typing rhythm.
+    public var maxFlightMilliseconds = 3000.0
+    /// A day needs this many keystrokes to have typing features.
+    public var minKeystrokes = 100
+    /// Keystrokes between local midnight and this hour count as late-night typing.
+    public var lateNightEndHour = 5
+    public init() {}
+}
+
+extension RuleSettings {
+    /// The per-observation rule for raw metrics: |z| > 4 alerts on every such observation.
+    public static let rawDefault = RuleSettings(direction: .both, threshold: 4, persistenceK: 1, persistenceN: 1,
+                                                cooldownPeriods: 0, resolveBelow: 1, episodes: false, cusumK: nil)
+}

@@ -1,0 +1,65 @@
+/// The functional core: takes validated records and the passage of time, returns decisions through a sink.
+///
+/// Rows are grouped per subject into local days (hours, or single observations for raw metrics).
+/// A day closes once the subject's data has moved `closeDelaySeconds` past its end, or when the
+/// caller's clock says so via `advance(to:)`; then its features are derived, scored against the
+/// person's own baseline, and passed through the rules. The engine never reads a clock or a file.
+public struct CanaryEngine: Sendable {
+    public var configuration: EngineConfiguration { evaluator.configuration }
+    private var evaluator: EngineEvaluator
+    var subjects: [String: SubjectState] = [:]
+
+    public init(configuration: EngineConfiguration) {
+        evaluator = EngineEvaluator(configuration: configuration)
+    }
+
+    /// Subjects the engine currently holds state for.
+    public var subjectCount: Int { subjects.count }
+
+    /// Rows that arrived after their period had closed, summed over subjects.
+    public var lateRows: Int { subjects.values.reduce(0) { $0 + $1.lateRows } }
+
+    /// Swaps in a new configuration; state (histories, rule states) is kept.
+    public mutating func reconfigure(_ configuration: EngineConfiguration) {
+        evaluator = EngineEvaluator(configuration: configuration)
+        for key in subjects.keys {
+            subjects[key]!.clock = ZoneClock(configuration.zones.zone(for: key))
+        }
+    }
+
+    /// Feeds one validated record; decisions it triggers (a raw observation's alert, days it closes) go to `sink`.
+    public mutating func ingest<S: EngineSink>(_ record: Record, into sink: inout S) {
+        let evaluator = self.evaluator
+        let subject = record.subject
+        evaluator.ingest(record, subject: subject,
+                         state: &subjects[subject, default: evaluator.newSubject(subject)], into: &sink)
+    }
+
+    /// Closes every period that ends before `now` (minus the close delay) and checks gaps; the daemon calls
+    /// this from its clock, replay calls it once with the end of the data.
+    public mutating func advance<S: EngineSink>(to now: Double, into sink: inout S) {
+        let evaluator = self.evaluator
+        for key in subjects.keys.sorted() {
+            evaluator.closePeriods(subject: key, state: &subjects[key]!, watermark: now, into: &sink)
+            evaluator.checkRawGaps(subject: key, state: &subjects[key]!, now: now, into: &sink)
+        }
+    }
+
+    /// The input has ended (a replay's last row): closes every subject's days up to and including
+    /// the day of its last row, and every open hour, so nothing received goes unevaluated.
+    public mutating func finish<S: EngineSink>(into sink: inout S) {
+        let evaluator = self.evaluator
+        for key in subjects.keys.sorted() {
+            evaluator.finish(subject: key, state: &subjects[key]!, into: &sink)
+        }
+    }
+}
+
+extension CanaryEngine {
+    /// Applies new time-zone assignments (a `#canary tz=` directive) and keeps everything else.
+    public mutating func reconfigure(with zones: ZoneBook) {
+        var c = configuration
+        c.zones = zones
+        reconfigure(c)
+    }
+}

@@ -1,0 +1,353 @@
+/// The engine's decision logic over one subject's state, holding only the configuration, so the
+/// engine can hand it a subject's state in place (no copy of the state per row).
+final class EngineEvaluator: Sendable {
+    let configuration: EngineConfiguration
+
+    init(configuration: EngineConfiguration) {
+        self.configuration = configuration
+    }
+
+    func newSubject(_ id: String) -> SubjectState {
+        SubjectState(clock: ZoneClock(configuration.zones.zone(for: id)))
+    }
+
+    func finish<S: EngineSink>(subject: String, state: inout SubjectState, into sink: inout S) {
+        guard state.watermark.isFinite else { return }
+        let endOfLastDay = state.clock.startOfDay(state.clock.day(of: state.watermark) + 1)
+        closePeriods(subject: subject, state: &state, watermark: endOfLastDay + configuration.closeDelaySeconds, into: &sink)
+    }
+
+    func ingest<S: EngineSink>(_ record: Record, subject: String, state: inout SubjectState, into sink: inout S) {
+        let t = record.timestamp
+        switch record {
+        case .sample(let r):
+            if !state.streams.contains(.samples) { state.streams.insert(.samples) }
+            let m = configuration.metricSettings(r.metric)
+            switch m.mode {
+            case .raw:
+                evaluateRaw(r, settings: m, subject: subject, state: &state, into: &sink)
+            case .hour:
+                let hour = Int((state.clock.local(t) / 3600).rounded(.down))
+                if let next = state.nextHour[r.metric], hour < next {
+                    state.lateRows += 1
+                } else {
+                    state.hours[r.metric, default: [:]][hour, default: [:]][t] = r.value
+                    if state.nextHour[r.metric] == nil { state.nextHour[r.metric] = hour }
+                }
+            case .day:
+                addToDay(t, state: &state) { $0.samples[r.metric, default: [:]][t] = r.value }
+            }
+        case .sleep(let r):
+            if !state.streams.contains(.sleep) { state.streams.insert(.sleep) }
+            addToDay(r.end, state: &state) { $0.sleep.insert(r) }
+        case .activity(let r):
+            if !state.streams.contains(.activity) { state.streams.insert(.activity) }
+            addToDay(t, state: &state) { $0.activity[r.timestamp] = r.count }
+        case .typing(let r):
+            if !state.streams.contains(.typing) { state.streams.insert(.typing) }
+            addToDay(t, state: &state) { $0.typing.insert(r) }
+        }
+        if t > state.watermark {
+            state.watermark = t
+            closePeriods(subject: subject, state: &state, watermark: t, into: &sink)
+        }
+    }
+
+    func addToDay(_ t: Double, state: inout SubjectState, _ add: (inout DayBucket) -> Void) {
+        let day = state.clock.day(of: t)
+        if let next = state.nextDay, day < next {
+            state.lateRows += 1
+            return
+        }
+        if state.nextDay == nil { state.nextDay = day }
+        add(&state.days[day, default: DayBucket()])
+    }
+
+    // MARK: Raw metrics
+
+    func evaluateRaw<S: EngineSink>(_ r: SampleRecord, settings m: MetricSettings, subject: String,
+                                           state: inout SubjectState, into sink: inout S) {
+        if state.gaps[.samples] == nil {
+            state.gaps[.samples] = GapRule(firstSeen: r.timestamp)
+        } else if state.gaps[.samples]!.isOpen, case .closed(let since)? = state.gaps[.samples]!.covered(until: r.timestamp) {
+            sink.emit(gapResolved(subject: subject, stream: .samples, since: since, at: r.timestamp))
+        } else {
+            state.gaps[.samples]!.noteCovered(until: r.timestamp)
+        }
+        // Mutate the series in place: copying it out would copy its buffers on every row.
+        evaluateRaw(r, settings: m, subject: subject, series: &state.series[r.metric, default: SeriesState()], into: &sink)
+    }
+
+    func evaluateRaw<S: EngineSink>(_ r: SampleRecord, settings m: MetricSettings, subject: String,
+                                           series: inout SeriesState, into sink: inout S) {
+        let rule = m.rule
+        series.observations += 1
+        guard let d = series.ewma.observe(r.value, alpha: m.alpha, warmup: m.warmup,
+                                          floorAbsolute: rule?.floorAbsolute ?? 0, floorRelative: rule?.floorRelative ?? 0)
+        else { return }
+        if sink.wantsObservations {
+            sink.observe(Observation(timestamp: r.timestamp, subject: subject, metric: r.metric, deviation: d))
+        }
+        guard let rule else { return }
+        let events = series.rule.evaluate(period: series.observations, z: d.z, settings: rule)
+        if !events.isEmpty {
+            emit(events, feature: Feature.metric(r.metric), deviation: d, rule: rule, kind: .instant,
+                 period: PeriodLabel.instant(r.timestamp), periodStart: r.timestamp,
+                 subject: subject, series: &series, into: &sink)
+        }
+    }
+
+    func checkRawGaps<S: EngineSink>(subject: String, state: inout SubjectState, now: Double, into sink: inout S) {
+        guard let limit = configuration.gapSeconds[.samples], var gap = state.gaps[.samples],
+              configuration.metrics.values.contains(where: { $0.mode == .raw }) || configuration.defaultMetric.mode == .raw
+        else { return }
+        if case .opened(let since, let silent)? = gap.check(now: now, limit: limit) {
+            sink.emit(gapOpened(subject: subject, stream: .samples, since: since, silent: silent, at: now))
+        }
+        state.gaps[.samples] = gap
+    }
+
+    // MARK: Closing periods
+
+    func closePeriods<S: EngineSink>(subject: String, state: inout SubjectState, watermark: Double, into sink: inout S) {
+        let horizon = watermark - configuration.closeDelaySeconds
+        if let next = state.nextDay {
+            let limit = state.clock.day(of: horizon)
+            if next < limit {
+                for day in next..<limit { closeDay(day, subject: subject, state: &state, into: &sink) }
+                state.nextDay = limit
+            }
+        }
+        if !state.nextHour.isEmpty {
+            let limitHour = Int((state.clock.local(horizon) / 3600).rounded(.down))
+            for metric in state.nextHour.keys.sorted() {
+                guard let next = state.nextHour[metric], next < limitHour else { continue }
+                let buckets = state.hours[metric] ?? [:]
+                for hour in buckets.keys.sorted() where hour < limitHour {
+                    closeHour(hour, metric: metric, values: buckets[hour]!, subject: subject, state: &state, into: &sink)
+                    state.hours[metric]![hour] = nil
+                }
+                state.nextHour[metric] = limitHour
+            }
+        }
+    }
+
+    func closeHour<S: EngineSink>(_ hour: Int, metric: String, values: [Double: Double], subject: String,
+                                          state: inout SubjectState, into sink: inout S) {
+        let m = configuration.metricSettings(metric)
+        guard values.count >= m.minObservations, let value = Aggregation.apply(m.aggregate, Array(values.values)) else { return }
+        let start = state.clock.instant(fromLocal: Double(hour) * 3600)
+        var series = state.series[metric] ?? SeriesState()
+        let b = configuration.baseline
+        _ = evaluatePeriod(value: value, period: hour, kind: .hour, feature: Feature.metric(metric), rule: m.rule,
+                           window: b.windowDays * 24, minHistory: b.minHistoryDays * 24,
+                           label: PeriodLabel.hour(hour), start: start, subject: subject,
+                           series: &series, suppressed: state.gaps[.samples]?.isOpen ?? false, into: &sink)
+        series.history.trim(before: hour - b.windowDays * 24 - 1)
+        state.series[metric] = series
+        if var gap = state.gaps[.samples] {
+            if case .closed(let since)? = gap.covered(until: start + 3600) {
+                sink.emit(gapResolved(subject: subject, stream: .samples, since: since, at: start + 3600))
+            }
+            state.gaps[.samples] = gap
+        } else {
+            state.gaps[.samples] = GapRule(firstSeen: start)
+        }
+    }
+
+    func closeDay<S: EngineSink>(_ day: Int, subject: String, state: inout SubjectState, into sink: inout S) {
+        let bucket = state.days.removeValue(forKey: day) ?? DayBucket()
+        let start = state.clock.startOfDay(day)
+        let end = state.clock.startOfDay(day + 1)
+        var clock = state.clock
+        let label = PeriodLabel.day(day)
+
+        var values: [Stream: [String: Double]] = [:]
+        if state.streams.contains(.sleep) {
+            values[.sleep] = SleepFeatures.compute(sessions: Array(bucket.sleep), settings: configuration.sleep) {
+                clock.minuteOfDay($0)
+            }
+        }
+        if state.streams.contains(.activity) {
+            values[.activity] = activityValues(bucket.activity, start: start, end: end, clock: &clock)
+        }
+        if state.streams.contains(.typing) {
+            values[.typing] = TypingFeatures.compute(events: Array(bucket.typing), settings: configuration.typing) {
+                clock.minuteOfDay($0)
+            }
+        }
+        var metricValues: [String: Double] = [:]
+        for (metric, samples) in bucket.samples {
+            let m = configuration.metricSettings(metric)
+            if samples.count >= m.minObservations, let v = Aggregation.apply(m.aggregate, Array(samples.values)) {
+                metricValues[metric] = v
+            }
+        }
+        if state.streams.contains(.samples) && configuration.metricsAggregatedDaily(seen: bucket.samples.keys) {
+            values[.samples] = metricValues
+        }
+        state.clock = clock
+
+        // Gaps first: a stream with no usable data today may open a gap; one with data closes it.
+        for stream in state.streams.sorted() where stream != .samples || values[.samples] != nil {
+            let covered = !(values[stream]?.isEmpty ?? true)
+            var gap = state.gaps[stream] ?? GapRule(firstSeen: start)
+            if covered {
+                if case .closed(let since)? = gap.covered(until: end) {
+                    sink.emit(gapResolved(subject: subject, stream: stream, since: since, at: end))
+                }
+            } else if let limit = configuration.gapSeconds[stream],
+                      case .opened(let since, let silent)? = gap.check(now: end, limit: limit) {
+                sink.emit(gapOpened(subject: subject, stream: stream, since: since, silent: silent, at: end))
+            }
+            state.gaps[stream] = gap
+        }
+
+        var zs: [String: Double] = [:]
+        let b = configuration.baseline
+        for stream in values.keys.sorted() {
+            let suppressed = state.gaps[stream]?.isOpen ?? false
+            for (name, value) in values[stream]!.sorted(by: { $0.key < $1.key }) {
+                let feature = stream == .samples ? Feature.metric(name) : (Feature.builtIn(named: name) ?? Feature.metric(name))
+                let rule = stream == .samples ? configuration.metricSettings(name).rule : configuration.rules[name]
+                var series = state.series[name] ?? SeriesState()
+                if let d = evaluatePeriod(value: value, period: day, kind: .day, feature: feature, rule: rule,
+                                          window: b.windowDays, minHistory: b.minHistoryDays,
+                                          label: label, start: start, subject: subject,
+                                          series: &series, suppressed: suppressed, into: &sink), !suppressed {
+                    zs[name] = d.z
+                }
+                series.history.trim(before: day - b.windowDays - 1)
+                state.series[name] = series
+            }
+        }
+
+        for composite in configuration.composites {
+            let present = composite.features.compactMap { zs[$0] }
+            var rule = state.composites[composite.name] ?? CompositeRule()
+            if let result = rule.evaluate(period: day, zs: present, settings: composite), let event = result.event {
+                sink.emit(compositeAlert(event, composite: composite, zs: zs, subject: subject, label: label, start: start))
+            }
+            state.composites[composite.name] = rule
+        }
+    }
+
+    func activityValues(_ epochs: [Double: Double], start: Double, end: Double, clock: inout ZoneClock) -> [String: Double] {
+        let length = max(1, Int(((end - start) / 60).rounded()))
+        var minutes = [Double?](repeating: nil, count: length)
+        for (t, count) in epochs {
+            let i = Int(((t - start) / 60).rounded(.down))
+            guard i >= 0 && i < length else { continue }
+            minutes[i] = (minutes[i] ?? 0) + count
+        }
+        let result = ActivityFeatures.compute(minutes: minutes, settings: configuration.activity) { i in
+            clock.minuteOfDay(start + Double(i) * 60)
+        }
+        return result.values
+    }
+
+    // MARK: Scoring and rules
+
+    /// Scores one period's value against the series' history, records it, and runs the rules.
+    func evaluatePeriod<S: EngineSink>(value: Double, period: Int, kind: PeriodKind, feature: Feature,
+                                               rule: RuleSettings?, window: Int, minHistory: Int,
+                                               label: String, start: Double, subject: String,
+                                               series: inout SeriesState, suppressed: Bool,
+                                               into sink: inout S) -> Deviation? {
+        let baseline = RobustBaseline(settings: configuration.baseline)
+        let weekday: ((Int) -> Int)? = kind == .day ? { PeriodLabel.weekday($0) } : nil
+        let deviation = baseline.evaluate(value: value, period: period, history: series.history,
+                                          circular: feature.isCircular,
+                                          floorAbsolute: rule?.floorAbsolute ?? 0, floorRelative: rule?.floorRelative ?? 0,
+                                          window: window, minHistory: minHistory,
+                                          weekday: weekday)
+        series.history.record(period: period, value: value)
+        guard let d = deviation else { return nil }
+        if sink.wantsObservations {
+            sink.observe(Observation(timestamp: start, subject: subject, metric: feature.name, deviation: d))
+        }
+        if let rule, !suppressed {
+            let events = series.rule.evaluate(period: period, z: d.z, settings: rule)
+            emit(events, feature: feature, deviation: d, rule: rule, kind: kind, period: label, periodStart: start,
+                 subject: subject, series: &series, into: &sink)
+        }
+        return d
+    }
+
+    func emit<S: EngineSink>(_ events: [RuleEvent], feature: Feature, deviation d: Deviation, rule: RuleSettings,
+                                     kind: PeriodKind, period: String, periodStart: Double, subject: String,
+                                     series: inout SeriesState, into sink: inout S) {
+        for event in events {
+            switch event {
+            case .threshold(let direction, let hits, let window):
+                let noun = Explanation.periodNoun(kind, stream: feature.stream, count: window)
+                let detail = window == 1 ? "this \(Explanation.periodNoun(kind, stream: feature.stream, count: 1))"
+                    : "\(hits) of the last \(window) \(noun)"
+                sink.emit(Alert(kind: .deviation, severity: abs(d.z) >= 2 * rule.threshold ? .critical : .warning,
+                                subject: subject, rule: "\(feature.name).threshold", features: [feature.name],
+                                value: d.value, baseline: d.centre, scale: d.scale, z: d.z, direction: direction,
+                                period: period, periodStart: periodStart,
+                                explanation: Explanation.deviation(feature: feature, deviation: d, detail: detail)))
+            case .cusum(let direction, let sum):
+                let detail = "sustained \(direction == .low ? "decrease" : "increase") (CUSUM \(String(format: "%.1f", sum)) over \(String(format: "%.1f", rule.cusumH)))"
+                sink.emit(Alert(kind: .deviation, severity: .warning,
+                                subject: subject, rule: "\(feature.name).cusum", features: [feature.name],
+                                value: d.value, baseline: d.centre, scale: d.scale, z: d.z, direction: direction,
+                                period: period, periodStart: periodStart,
+                                explanation: Explanation.deviation(feature: feature, deviation: d, detail: detail)))
+            case .resolved(let sub):
+                sink.emit(Alert(kind: .resolved, severity: .info,
+                                subject: subject, rule: "\(feature.name).\(sub)", features: [feature.name],
+                                value: d.value, baseline: d.centre, scale: d.scale, z: d.z, direction: nil,
+                                period: period, periodStart: periodStart,
+                                explanation: "\(feature.label) back to \(Explanation.format(d.value, unit: feature.unit)), usual "
+                                    + "\(Explanation.format(d.centre, unit: feature.unit)) ± \(Explanation.formatScale(d.scale, unit: feature.unit))"))
+            }
+        }
+    }
+
+    func compositeAlert(_ event: CompositeRule.Event, composite: CompositeSettings, zs: [String: Double],
+                                subject: String, label: String, start: Double) -> Alert {
+        let parts = composite.features.compactMap { name -> String? in
+            guard let z = zs[name] else { return nil }
+            let label = Feature.builtIn(named: name)?.label ?? name
+            return "\(label) z \(String(format: "%+.1f", z))"
+        }
+        let present = composite.features.filter { zs[$0] != nil }
+        switch event {
+        case .alert(let statistic, let bound, let hits, let window):
+            let combined = String(format: "combined %.1f over %.1f (chi-square, %d features)", statistic, bound, present.count)
+            let explanation: String = "several features moved together: \(parts.joined(separator: ", ")); \(combined), \(hits) of the last \(window) days"
+            return Alert(kind: .composite, severity: .warning, subject: subject, rule: "composite.\(composite.name)",
+                         features: present, value: statistic, baseline: bound, scale: nil, z: nil, direction: nil,
+                         period: label, periodStart: start, explanation: explanation)
+        case .resolved(let statistic):
+            return Alert(kind: .resolved, severity: .info, subject: subject, rule: "composite.\(composite.name)",
+                         features: present, value: statistic, baseline: nil, scale: nil, z: nil, direction: nil,
+                         period: label, periodStart: start,
+                         explanation: "features back near usual together: " + parts.joined(separator: ", "))
+        }
+    }
+
+    func gapOpened(subject: String, stream: Stream, since: Double, silent: Double, at: Double) -> Alert {
+        Alert(kind: .gap, severity: .notice, subject: subject, rule: "gap.\(stream.rawValue)", features: [],
+              value: silent / 3600, baseline: nil, scale: nil, z: nil, direction: nil,
+              period: PeriodLabel.instant(since), periodStart: since,
+              explanation: "no usable \(stream.rawValue) data for \(String(format: "%.1f", silent / 86_400)) days"
+                + " (since \(PeriodLabel.instant(since)))")
+    }
+
+    func gapResolved(subject: String, stream: Stream, since: Double, at: Double) -> Alert {
+        Alert(kind: .resolved, severity: .info, subject: subject, rule: "gap.\(stream.rawValue)", features: [],
+              value: (at - since) / 3600, baseline: nil, scale: nil, z: nil, direction: nil,
+              period: PeriodLabel.instant(since), periodStart: since,
+              explanation: "\(stream.rawValue) data is back after \(String(format: "%.1f", (at - since) / 86_400)) days")
+    }
+}
+
+extension EngineConfiguration {
+    /// True when at least one of the metrics seen is aggregated per day.
+    func metricsAggregatedDaily(seen: Dictionary<String, [Double: Double]>.Keys) -> Bool {
+        seen.contains { metricSettings($0).mode == .day } || (defaultMetric.mode == .day)
+    }
+}

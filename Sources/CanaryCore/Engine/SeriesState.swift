@@ -1,0 +1,35 @@
+/// One evaluated series of one subject (a daily feature, an hourly metric, or a raw metric):
+/// its history for the baseline and the state of its rules.
+struct SeriesState: Sendable {
+    var history = FeatureHistory()
+    var rule = ThresholdRule()
+    /// Raw metrics only: the exponentially weighted baseline and an observation counter used as period index.
+    var ewma = EWMABaseline()
+    var observations = 0
+    /// The last value that triggered a rule, for `resolved` explanations.
+    var lastAlertCentre: Double?
+}
+
+/// Everything the engine holds for one subject.
+struct SubjectState: Sendable {
+    var clock: ZoneClock
+    /// Latest data instant seen for the subject, any stream.
+    var watermark = -Double.infinity
+    /// Days before this index are closed and evaluated; nil until the first day-bound row arrives.
+    var nextDay: Int?
+    var days: [Int: DayBucket] = [:]
+    /// Hour-aggregated metrics: metric → local hour index → instant → value.
+    var hours: [String: [Int: [Double: Double]]] = [:]
+    var nextHour: [String: Int] = [:]
+    var series: [String: SeriesState] = [:]
+    var gaps = PerStream<GapRule>()
+    var composites: [String: CompositeRule] = [:]
+    /// Streams the subject has ever sent; only these are checked for gaps and features.
+    var streams: Set<Stream> = []
+    /// Rows that arrived for a period already closed (counted, not evaluated).
+    var lateRows = 0
+
+    init(clock: ZoneClock) {
+        self.clock = clock
+    }
+}

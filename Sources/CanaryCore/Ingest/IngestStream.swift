@@ -1,0 +1,104 @@
+import Foundation
+
+/// One input stream (a file, or one client connection) read line by line: an optional
+/// `#canary` directive, a header row (unless the format says otherwise), then data rows.
+///
+/// It decides what each line is and hands back records and row errors; it holds no I/O.
+public struct IngestStream: Sendable {
+    /// What a line turned out to be.
+    public enum Outcome: Sendable, Equatable {
+        case record(Record)
+        case rejected(RowError)
+        /// A directive, header, comment or blank line.
+        case control
+        /// The header could not be understood; every following line is refused with this reason.
+        case refused(HeaderError)
+    }
+
+    public private(set) var parser: RecordParser?
+    public private(set) var headerError: HeaderError?
+    private var explicitFormat: InputFormat?
+    private var subject: String?
+    private var zones: ZoneBook
+    private var latestAccepted: Double
+
+    /// - Parameters:
+    ///   - format: the format when the caller names it; otherwise it is recognised from the header.
+    ///   - subject: the subject for inputs without a subject column.
+    ///   - latestAccepted: rows stamped after this instant are refused (now + allowance).
+    public init(format: InputFormat? = nil, subject: String? = nil, zones: ZoneBook, latestAccepted: Double = .infinity) {
+        self.explicitFormat = format
+        self.subject = subject
+        self.zones = zones
+        self.latestAccepted = latestAccepted
+    }
+
+    /// Accepted formats for `#canary format=...`.
+    public static let directivePrefix = "#canary"
+
+    public mutating func feed(_ line: UnsafeBufferPointer<UInt8>, number: Int) -> Outcome {
+        if parser != nil {
+            switch parser!.parse(line, line: number) {  // mutated in place
+            case .success(let r): return .record(r)
+            case .failure(let e): return .rejected(e)
+            }
+        }
+        if let headerError { return .refused(headerError) }
+        var n = line.count
+        if n > 0 && line[n - 1] == 13 { n -= 1 }
+        let text = String(decoding: UnsafeBufferPointer(rebasing: line[0..<n]), as: UTF8.self)
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        if trimmed.isEmpty { return .control }
+        if trimmed.hasPrefix(Self.directivePrefix) {
+            if let error = applyDirective(trimmed, number: number) { return .rejected(error) }
+            return .control
+        }
+        if trimmed.hasPrefix("#") { return .control }
+        // JSON Lines typing needs no header.
+        if trimmed.hasPrefix("{") && (explicitFormat == nil || explicitFormat == .typing) {
+            parser = RecordParser(layout: .typingJSON(defaultSubject: subject), zones: zones, latestAccepted: latestAccepted)
+            return feed(line, number: number)
+        }
+        do {
+            let layout = try InputLayout.detect(header: trimmed, format: explicitFormat, defaultSubject: subject)
+            parser = RecordParser(layout: layout, zones: zones, latestAccepted: latestAccepted)
+            return .control
+        } catch {
+            headerError = HeaderError("line \(number): \(error.reason)")
+            return .refused(headerError!)
+        }
+    }
+
+    /// `#canary format=<samples|sleep|activity|typing> [subject=ID] [tz=Area/City]`
+    private mutating func applyDirective(_ text: String, number: Int) -> RowError? {
+        for part in text.dropFirst(Self.directivePrefix.count).split(separator: " ") {
+            let kv = part.split(separator: "=", maxSplits: 1).map(String.init)
+            guard kv.count == 2 else {
+                return RowError(line: number, field: String(part), kind: .badIdentifier, reason: "directive parts are key=value")
+            }
+            switch kv[0] {
+            case "format":
+                guard let f = InputFormat(rawValue: kv[1]) else {
+                    return RowError(line: number, field: "format", kind: .badIdentifier,
+                                    reason: "unknown format \"\(kv[1].prefix(20))\"; expected samples, sleep, activity or typing")
+                }
+                explicitFormat = f
+            case "subject":
+                subject = kv[1]
+            case "tz":
+                guard let zone = TimeZone(identifier: kv[1]) else {
+                    return RowError(line: number, field: "tz", kind: .badIdentifier,
+                                    reason: "unknown time zone \"\(kv[1].prefix(40))\"; use an IANA name such as Europe/Oslo")
+                }
+                if let subject { zones.subjects[subject] = zone } else { zones.defaultZone = zone }
+            default:
+                return RowError(line: number, field: kv[0], kind: .badIdentifier,
+                                reason: "unknown directive key; expected format, subject or tz")
+            }
+        }
+        return nil
+    }
+
+    /// The time zones in force after directives (a `tz=` directive sets the subject's zone).
+    public var effectiveZones: ZoneBook { zones }
+}

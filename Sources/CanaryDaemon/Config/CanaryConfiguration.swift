@@ -1,0 +1,221 @@
+import CanaryCore
+import Foundation
+import TOMLKit
+
+/// The whole configuration of canaryd and canaryctl, read from one TOML file.
+///
+/// Loading either succeeds completely or fails with a `ConfigError` naming the key, so a
+/// reload can refuse a bad file and keep the old configuration.
+public struct CanaryConfiguration: Sendable, Equatable {
+    public var engine: EngineConfiguration
+
+    public init(engine: EngineConfiguration = EngineConfiguration()) {
+        self.engine = engine
+    }
+
+    /// Reads and validates the file at `path`.
+    public static func load(path: String) throws(ConfigError) -> CanaryConfiguration {
+        let text: String
+        do {
+            text = try String(contentsOfFile: path, encoding: .utf8)
+        } catch {
+            throw ConfigError(key: "", "cannot read \(path): \(error.localizedDescription)")
+        }
+        return try parse(text)
+    }
+
+    /// Parses TOML text; every key is optional and falls back to the documented default.
+    public static func parse(_ text: String) throws(ConfigError) -> CanaryConfiguration {
+        let table: TOMLTable
+        do {
+            table = try TOMLTable(string: text)
+        } catch let error as TOMLParseError {
+            throw ConfigError(key: "", "TOML syntax error at line \(error.source.begin.line), column \(error.source.begin.column): \(error.description)")
+        } catch {
+            throw ConfigError(key: "", "TOML syntax error: \(error)")
+        }
+        var root = TableReader(table, path: "")
+        var engine = EngineConfiguration()
+
+        if var t = try root.subtable("engine") {
+            if let tz = try t.string("timezone") { engine.zones.defaultZone = try zone(tz, key: t.key("timezone")) }
+            if let v = try t.duration("close_delay") { engine.closeDelaySeconds = v }
+            if let v = try t.duration("max_future") { engine.maxFutureSeconds = v }
+            try t.finish()
+        }
+        if var t = try root.subtable("baseline") {
+            if let v = try t.int("window_days", min: 2) { engine.baseline.windowDays = v }
+            if let v = try t.int("min_history_days", min: 1) { engine.baseline.minHistoryDays = v }
+            if let v = try t.bool("weekday_adjust") { engine.baseline.weekdayAdjust = v }
+            if let v = try t.int("weekday_min_samples", min: 1) { engine.baseline.weekdayMinSamples = v }
+            try t.finish()
+            if engine.baseline.minHistoryDays > engine.baseline.windowDays {
+                throw ConfigError(key: "baseline.min_history_days", "must not exceed baseline.window_days (\(engine.baseline.windowDays))")
+            }
+        }
+        if var t = try root.subtable("sleep") {
+            if let v = try t.nonNegativeDouble("min_main_sleep_min") { engine.sleep.minMainSleepMinutes = v }
+            try t.finish()
+        }
+        if var t = try root.subtable("activity") {
+            if let v = try t.nonNegativeDouble("active_threshold") { engine.activity.activeThreshold = v }
+            if let v = try t.nonNegativeDouble("sedentary_threshold") { engine.activity.sedentaryThreshold = v }
+            if let v = try t.int("non_wear_min", min: 1) { engine.activity.nonWearMinutes = v }
+            if let v = try t.int("non_wear_tolerance_min") { engine.activity.nonWearTolerance = v }
+            if let v = try t.int("min_wear_min") { engine.activity.minWearMinutes = v }
+            try t.finish()
+        }
+        if var t = try root.subtable("typing") {
+            if let v = try t.duration("session_gap") { engine.typing.sessionGapSeconds = v }
+            if let v = try t.positiveDouble("max_flight_ms") { engine.typing.maxFlightMilliseconds = v }
+            if let v = try t.int("min_keystrokes", min: 1) { engine.typing.minKeystrokes = v }
+            if let v = try t.int("late_night_end_hour") {
+                guard v <= 12 else { throw ConfigError(key: "typing.late_night_end_hour", "expected an hour from 0 to 12") }
+                engine.typing.lateNightEndHour = v
+            }
+            try t.finish()
+        }
+        if var t = try root.subtable("gaps") {
+            for stream in CanaryCore.Stream.allCases {
+                if t.isOff(stream.rawValue) {
+                    _ = t.value(stream.rawValue)
+                    engine.gapSeconds[stream] = nil
+                } else if let v = try t.duration(stream.rawValue) {
+                    engine.gapSeconds[stream] = v
+                }
+            }
+            try t.finish()
+        }
+        if var t = try root.subtable("rules") {
+            for name in t.table.keys.sorted() {
+                guard Feature.builtIn(named: name) != nil else {
+                    throw ConfigError(key: "rules.\(name)", "unknown feature; expected one of: "
+                        + Feature.builtIn.map(\.name).joined(separator: ", ") + " (samples metrics go under [metrics.NAME])")
+                }
+                guard var r = try t.subtable(name) else { continue }
+                if r.isOff("enabled") {
+                    _ = r.value("enabled")
+                    engine.rules[name] = nil
+                    try r.finish()
+                    continue
+                }
+                engine.rules[name] = try rule(&r, base: engine.rules[name] ?? RuleSettings())
+                try r.finish(known: ruleKeys)
+            }
+        }
+        if var t = try root.subtable("metrics") {
+            if var d = try t.subtable("default") {
+                engine.defaultMetric = try metric(&d, base: MetricSettings())
+            }
+            for name in t.table.keys.sorted() where name != "default" {
+                guard var m = try t.subtable(name) else { continue }
+                engine.metrics[name] = try metric(&m, base: engine.defaultMetric)
+            }
+        }
+        if var t = try root.subtable("composite") {
+            engine.composites = []
+            for name in t.table.keys.sorted() {
+                guard var c = try t.subtable(name) else { continue }
+                // A disabled composite is skipped whole, whatever else its table says.
+                if c.isOff("enabled") { continue }
+                _ = try c.bool("enabled")
+                guard let features = try c.strings("features"), !features.isEmpty else {
+                    throw ConfigError(key: c.key("features"), "a composite rule needs a list of features")
+                }
+                var s = CompositeSettings(name: name, features: features)
+                if let v = try c.positiveDouble("alpha") {
+                    guard v < 1 else { throw ConfigError(key: c.key("alpha"), "expected a probability between 0 and 1") }
+                    s.alpha = v
+                }
+                if let v = try c.int("min_features", min: 1) { s.minFeatures = v }
+                if let (k, n) = try persistence(&c) { s.persistenceK = k; s.persistenceN = n }
+                if let v = try c.int("cooldown") { s.cooldownPeriods = v }
+                try c.finish(known: ["enabled", "features", "alpha", "min_features", "persistence", "cooldown"])
+                engine.composites.append(s)
+            }
+        }
+        if var t = try root.subtable("subjects") {
+            for id in t.table.keys.sorted() {
+                guard var s = try t.subtable(id) else { continue }
+                if let tz = try s.string("timezone") { engine.zones.subjects[id] = try zone(tz, key: s.key("timezone")) }
+                try s.finish(known: ["timezone"])
+            }
+        }
+        try root.finish(known: ["engine", "baseline", "sleep", "activity", "typing", "gaps", "rules", "metrics", "composite", "subjects"])
+        return CanaryConfiguration(engine: engine)
+    }
+
+    static let ruleKeys = ["enabled", "direction", "threshold", "persistence", "cooldown", "resolve_below", "episodes",
+                           "cusum", "cusum_k", "cusum_h", "cusum_clip", "floor_abs", "floor_rel"]
+
+    private static func rule(_ r: inout TableReader, base: RuleSettings) throws(ConfigError) -> RuleSettings {
+        var s = base
+        _ = try r.bool("enabled")
+        if let v = try r.choice("direction", Direction.self, allowed: ["low", "high", "both"]) { s.direction = v }
+        if let v = try r.positiveDouble("threshold") { s.threshold = v }
+        if let (k, n) = try persistence(&r) { s.persistenceK = k; s.persistenceN = n }
+        if let v = try r.int("cooldown") { s.cooldownPeriods = v }
+        if let v = try r.nonNegativeDouble("resolve_below") { s.resolveBelow = v }
+        if let v = try r.bool("episodes") { s.episodes = v }
+        if let v = try r.bool("cusum"), !v { s.cusumK = nil }
+        if let v = try r.nonNegativeDouble("cusum_k") { s.cusumK = v }
+        if let v = try r.positiveDouble("cusum_h") { s.cusumH = v }
+        if let v = try r.positiveDouble("cusum_clip") { s.cusumClip = v }
+        if let v = try r.nonNegativeDouble("floor_abs") { s.floorAbsolute = v }
+        if let v = try r.nonNegativeDouble("floor_rel") { s.floorRelative = v }
+        if s.resolveBelow > s.threshold {
+            throw ConfigError(key: r.key("resolve_below"), "must not exceed threshold (\(s.threshold)), or an alert could never resolve inside its band")
+        }
+        return s
+    }
+
+    /// `persistence = "3/4"` (k of n) or a single whole number k (k of k).
+    private static func persistence(_ r: inout TableReader) throws(ConfigError) -> (Int, Int)? {
+        guard let v = r.value("persistence") else { return nil }
+        if let k = v.int, k >= 1 { return (k, k) }
+        if let s = v.string {
+            let parts = s.split(separator: "/").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+            if parts.count == 2, let k = parts[0], let n = parts[1], k >= 1, n >= k { return (k, n) }
+        }
+        throw ConfigError(key: r.key("persistence"), "expected \"k/n\" with 1 <= k <= n (k of the last n periods), or a whole number")
+    }
+
+    private static func metric(_ m: inout TableReader, base: MetricSettings) throws(ConfigError) -> MetricSettings {
+        var s = base
+        if let v = try m.choice("mode", MetricSettings.Mode.self, allowed: ["raw", "hour", "day"]) {
+            s.mode = v
+            if v == .raw && m.table["baseline"] == nil { s.baseline = .ewma }
+            if v == .raw && m.table["rule"] == nil { s.rule = RuleSettings.rawDefault }
+        }
+        if let v = try m.choice("aggregate", MetricSettings.Aggregate.self, allowed: ["mean", "sum", "median", "min", "max"]) { s.aggregate = v }
+        if let v = try m.choice("baseline", MetricSettings.BaselineKind.self, allowed: ["ewma", "robust"]) { s.baseline = v }
+        if s.mode == .raw && s.baseline != .ewma {
+            throw ConfigError(key: m.key("baseline"), "raw metrics use the \"ewma\" baseline (aggregate per hour or day for median/MAD)")
+        }
+        if s.mode != .raw && s.baseline == .ewma {
+            throw ConfigError(key: m.key("baseline"), "the \"ewma\" baseline is for mode = \"raw\"; aggregated metrics use \"robust\"")
+        }
+        if let v = try m.positiveDouble("alpha") {
+            guard v < 1 else { throw ConfigError(key: m.key("alpha"), "expected a smoothing factor between 0 and 1") }
+            s.alpha = v
+        }
+        if let v = try m.int("warmup", min: 1) { s.warmup = v }
+        if let v = try m.int("min_observations", min: 1) { s.minObservations = v }
+        if m.isOff("rule") {
+            _ = m.value("rule")
+            s.rule = nil
+        } else if var r = try m.subtable("rule") {
+            s.rule = try rule(&r, base: s.rule ?? (s.mode == .raw ? .rawDefault : RuleSettings()))
+            try r.finish(known: ruleKeys)
+        }
+        try m.finish(known: ["mode", "aggregate", "baseline", "alpha", "warmup", "min_observations", "rule"])
+        return s
+    }
+
+    private static func zone(_ id: String, key: String) throws(ConfigError) -> TimeZone {
+        guard let z = TimeZone(identifier: id) else {
+            throw ConfigError(key: key, "unknown time zone \"\(id)\"; use an IANA name such as Europe/Oslo or UTC")
+        }
+        return z
+    }
+}

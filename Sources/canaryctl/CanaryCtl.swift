@@ -1,0 +1,15 @@
+import ArgumentParser
+import CanaryCore
+import CanaryDaemon
+import Foundation
+
+/// `canaryctl`: the companion command line of canaryd.
+@main
+struct CanaryCtl: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "canaryctl",
+        abstract: "Companion tool of canaryd: replay and backtest files, check configuration.",
+        version: CanaryCoreVersion.string,
+        subcommands: [ReplayCommand.self, CheckConfigCommand.self]
+    )
+}

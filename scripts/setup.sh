@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Installs the system packages Canary builds and tests against, only when missing.
+# Idempotent; needs root (or sudo) only when something is actually missing.
+set -euo pipefail
+
+need=()
+pkg-config --exists libsystemd 2>/dev/null || need+=(libsystemd-dev)
+pkg-config --exists sqlite3 2>/dev/null || need+=(libsqlite3-dev)
+command -v pkg-config >/dev/null 2>&1 || need+=(pkg-config)
+command -v python3 >/dev/null 2>&1 || need+=(python3)
+
+if [ ${#need[@]} -gt 0 ]; then
+  echo "setup: installing ${need[*]}" >&2
+  SUDO=""
+  [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -q
+  $SUDO apt-get install -y -q --no-install-recommends "${need[@]}"
+fi
+command -v swift >/dev/null 2>&1 || { echo "setup: the Swift toolchain (swift) is not on PATH" >&2; exit 1; }
