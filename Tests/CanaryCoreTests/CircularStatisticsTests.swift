@@ -38,7 +38,7 @@ struct CircularStatisticsTests {
         ([1410, 1420, 1430, 0, 10], 1430),
         ([90], 90),
         ([1439], 1439),
-    ])
+    ] as [([Double], Double)])
     func circularMean(values: [Double], expected: Double) throws {
         let m = try #require(RobustStatistics.circularMean(values))
         #expect(m >= 0 && m < 1440)

@@ -18,30 +18,30 @@ struct RecordParserTests {
     // MARK: Accepted rows
 
     @Test func samplesRowIsAccepted() throws {
-        var p = try Self.parser(Self.samplesHeader)
-        let r = parseLine(&p, "1767225600,p1,hr,61.5")
+        let p = try Self.parser(Self.samplesHeader)
+        let r = parseLine(p, "1767225600,p1,hr,61.5")
         #expect(r.record == .sample(SampleRecord(timestamp: 1_767_225_600, subject: "p1", metric: "hr", value: 61.5)))
     }
 
     @Test func samplesAcceptNegativeValuesQuotesAndCRLF() throws {
-        var p = try Self.parser(Self.samplesHeader)
-        #expect(parseLine(&p, "1767225600,p1,temp_delta,-0.25").record
+        let p = try Self.parser(Self.samplesHeader)
+        #expect(parseLine(p, "1767225600,p1,temp_delta,-0.25").record
             == .sample(SampleRecord(timestamp: 1_767_225_600, subject: "p1", metric: "temp_delta", value: -0.25)))
-        #expect(parseLine(&p, "1767225600,\"p1\", hr ,7\r").record
+        #expect(parseLine(p, "1767225600,\"p1\", hr ,7\r").record
             == .sample(SampleRecord(timestamp: 1_767_225_600, subject: "p1", metric: "hr", value: 7)))
-        #expect(parseLine(&p, "2026-01-01T01:00:00+01:00,p1,hr,1e2").record
+        #expect(parseLine(p, "2026-01-01T01:00:00+01:00,p1,hr,1e2").record
             == .sample(SampleRecord(timestamp: 1_767_225_600, subject: "p1", metric: "hr", value: 100)))
     }
 
     @Test func sleepRowIsAcceptedWithOptionalColumns() throws {
-        var p = try Self.parser(Self.sleepHeader)
+        let p = try Self.parser(Self.sleepHeader)
         // 23:00Z -> 07:00Z, efficiency given as a percentage.
-        let full = parseLine(&p, "p1,2026-01-01T23:00:00Z,2026-01-02T07:00:00Z,450,20,85")
+        let full = parseLine(p, "p1,2026-01-01T23:00:00Z,2026-01-02T07:00:00Z,450,20,85")
         #expect(full.record == .sleep(SleepRecord(subject: "p1", start: 1_767_308_400, end: 1_767_337_200,
                                                   asleepMinutes: 450, awakeMinutes: 20, efficiency: 0.85)))
-        let bare = parseLine(&p, "p1,2026-01-01T23:00:00Z,2026-01-02T07:00:00Z,,,")
+        let bare = parseLine(p, "p1,2026-01-01T23:00:00Z,2026-01-02T07:00:00Z,,,")
         #expect(bare.record == .sleep(SleepRecord(subject: "p1", start: 1_767_308_400, end: 1_767_337_200)))
-        let fraction = parseLine(&p, "p1,2026-01-01T23:00:00Z,2026-01-02T07:00:00Z,,,0.9")
+        let fraction = parseLine(p, "p1,2026-01-01T23:00:00Z,2026-01-02T07:00:00Z,,,0.9")
         #expect(fraction.record == .sleep(SleepRecord(subject: "p1", start: 1_767_308_400, end: 1_767_337_200, efficiency: 0.9)))
         // The record is ordered by its end: a night is known when it ends.
         #expect(full.record?.timestamp == 1_767_337_200)
@@ -58,15 +58,15 @@ struct RecordParserTests {
     }
 
     @Test func activityRowIsAccepted() throws {
-        var p = try Self.parser(Self.activityHeader)
-        #expect(parseLine(&p, "1767225600,p1,0").record == .activity(ActivityRecord(timestamp: 1_767_225_600, subject: "p1", count: 0)))
-        #expect(parseLine(&p, "1767225660.5,p1,12").record == .activity(ActivityRecord(timestamp: 1_767_225_660.5, subject: "p1", count: 12)))
+        let p = try Self.parser(Self.activityHeader)
+        #expect(parseLine(p, "1767225600,p1,0").record == .activity(ActivityRecord(timestamp: 1_767_225_600, subject: "p1", count: 0)))
+        #expect(parseLine(p, "1767225660.5,p1,12").record == .activity(ActivityRecord(timestamp: 1_767_225_660.5, subject: "p1", count: 12)))
     }
 
     @Test(arguments: [("char", KeyClass.char), ("space", .space), ("backspace", .backspace), ("enter", .enter), ("other", .other)])
     func typingCSVKeyClasses(text: String, key: KeyClass) throws {
-        var p = try Self.parser(Self.typingHeader)
-        let r = parseLine(&p, "1767225600,p1,95,180,\(text)")
+        let p = try Self.parser(Self.typingHeader)
+        let r = parseLine(p, "1767225600,p1,95,180,\(text)")
         #expect(r.record == .typing(TypingRecord(timestamp: 1_767_225_600, subject: "p1", holdMilliseconds: 95,
                                                  flightMilliseconds: 180, key: key)))
     }
@@ -143,8 +143,8 @@ struct RecordParserTests {
 
     @Test(arguments: rejections)
     func rowIsRejected(_ c: Rejection) throws {
-        var p = try Self.parser(c.header)
-        let e = try #require(parseLine(&p, c.line, 17).error)
+        let p = try Self.parser(c.header)
+        let e = try #require(parseLine(p, c.line, 17).error)
         #expect(e.kind == c.kind)
         #expect(e.field == c.field)
         #expect(e.line == 17)
@@ -152,40 +152,40 @@ struct RecordParserTests {
     }
 
     @Test func rejectedValueIsNotEchoedBeyondAShortExcerpt() throws {
-        var p = try Self.parser(Self.samplesHeader)
+        let p = try Self.parser(Self.samplesHeader)
         let long = String(repeating: "z", count: 200)
-        let e = try #require(parseLine(&p, "1767225600,p1,hr,\(long)").error)
+        let e = try #require(parseLine(p, "1767225600,p1,hr,\(long)").error)
         #expect(e.kind == .notANumber)
         #expect(e.reason.count < 80)
         #expect(e.description.hasPrefix("line 2: field 'value': "))
     }
 
     @Test func rowAfterARejectedRowIsStillParsed() throws {
-        var p = try Self.parser(Self.activityHeader)
-        #expect(parseLine(&p, "1767225600,p1,x", 2).error?.kind == .notANumber)
-        #expect(parseLine(&p, "1767225600,p1,3", 3).record == .activity(ActivityRecord(timestamp: 1_767_225_600, subject: "p1", count: 3)))
+        let p = try Self.parser(Self.activityHeader)
+        #expect(parseLine(p, "1767225600,p1,x", 2).error?.kind == .notANumber)
+        #expect(parseLine(p, "1767225600,p1,3", 3).record == .activity(ActivityRecord(timestamp: 1_767_225_600, subject: "p1", count: 3)))
     }
 
     // MARK: Future timestamps
 
     @Test func timestampsPastLatestAcceptedAreRefused() throws {
         let latest = 1_767_225_600.0 + 86_400
-        var samples = try Self.parser(Self.samplesHeader, latestAccepted: latest)
-        #expect(parseLine(&samples, "1767312000,p1,hr,1").record != nil)  // exactly at the limit
-        let e = try #require(parseLine(&samples, "1767312001,p1,hr,1", 5).error)
+        let samples = try Self.parser(Self.samplesHeader, latestAccepted: latest)
+        #expect(parseLine(samples, "1767312000,p1,hr,1").record != nil)  // exactly at the limit
+        let e = try #require(parseLine(samples, "1767312001,p1,hr,1", 5).error)
         #expect(e.kind == .tooFarInFuture)
         #expect(e.field == "timestamp")
         #expect(e.line == 5)
 
-        var sleep = try Self.parser(Self.sleepHeader, latestAccepted: latest)
-        let s = try #require(parseLine(&sleep, "p1,2026-01-01T23:00:00Z,2026-01-02T00:00:01Z,,,").error)
+        let sleep = try Self.parser(Self.sleepHeader, latestAccepted: latest)
+        let s = try #require(parseLine(sleep, "p1,2026-01-01T23:00:00Z,2026-01-02T00:00:01Z,,,").error)
         #expect(s.kind == .tooFarInFuture)
         #expect(s.field == "end")
 
-        var typing = try Self.parser(Self.typingHeader, latestAccepted: latest)
-        #expect(parseLine(&typing, "2026-01-03T00:00:00Z,p1,95,180,char").error?.kind == .tooFarInFuture)
-        var json = RecordParser(layout: .typingJSON(), latestAccepted: latest)
-        #expect(parseLine(&json, #"{"timestamp":1767312001,"subject":"p1","hold_ms":95,"flight_ms":180,"key":"char"}"#).error?.kind
+        let typing = try Self.parser(Self.typingHeader, latestAccepted: latest)
+        #expect(parseLine(typing, "2026-01-03T00:00:00Z,p1,95,180,char").error?.kind == .tooFarInFuture)
+        let json = RecordParser(layout: .typingJSON(), latestAccepted: latest)
+        #expect(parseLine(json, #"{"timestamp":1767312001,"subject":"p1","hold_ms":95,"flight_ms":180,"key":"char"}"#).error?.kind
             == .tooFarInFuture)
     }
 
@@ -213,21 +213,21 @@ struct RecordParserTests {
         #expect(layout.format == .activity)
         #expect(layout.columnCount == 3)
         #expect(layout.defaultSubject == "condition_1")
-        var utc = RecordParser(layout: layout)
-        #expect(parseLine(&utc, "2003-05-07 12:00:00,2003-05-07,0").record
+        let utc = RecordParser(layout: layout)
+        #expect(parseLine(utc, "2003-05-07 12:00:00,2003-05-07,0").record
             == .activity(ActivityRecord(timestamp: 1_052_308_800, subject: "condition_1", count: 0)))
         // The same local time in Oslo (CEST, +02:00) is two hours earlier in UTC.
-        var oslo = RecordParser(layout: layout, zones: ZoneBook(defaultZone: Fixture.oslo))
-        #expect(parseLine(&oslo, "2003-05-07 12:00:00,2003-05-07,143").record
+        let oslo = RecordParser(layout: layout, zones: ZoneBook(defaultZone: Fixture.oslo))
+        #expect(parseLine(oslo, "2003-05-07 12:00:00,2003-05-07,143").record
             == .activity(ActivityRecord(timestamp: 1_052_301_600, subject: "condition_1", count: 143)))
         // Errors name the actual count column.
-        #expect(parseLine(&oslo, "2003-05-07 12:00:00,2003-05-07,-1").error?.field == "activity")
+        #expect(parseLine(oslo, "2003-05-07 12:00:00,2003-05-07,-1").error?.field == "activity")
     }
 
     @Test func emptySubjectFallsBackToDefault() throws {
-        var p = try Self.parser(Self.activityHeader, defaultSubject: "solo")
-        #expect(parseLine(&p, "1767225600,,4").record == .activity(ActivityRecord(timestamp: 1_767_225_600, subject: "solo", count: 4)))
-        #expect(parseLine(&p, "1767225600,p2,4").record == .activity(ActivityRecord(timestamp: 1_767_225_600, subject: "p2", count: 4)))
+        let p = try Self.parser(Self.activityHeader, defaultSubject: "solo")
+        #expect(parseLine(p, "1767225600,,4").record == .activity(ActivityRecord(timestamp: 1_767_225_600, subject: "solo", count: 4)))
+        #expect(parseLine(p, "1767225600,p2,4").record == .activity(ActivityRecord(timestamp: 1_767_225_600, subject: "p2", count: 4)))
     }
 
     @Test func headerWithoutSubjectAndNoDefaultIsRefused() throws {
@@ -260,18 +260,18 @@ struct RecordParserTests {
     // MARK: Typing JSON Lines
 
     @Test func typingJSONIsAccepted() throws {
-        var p = RecordParser(layout: .typingJSON())
-        let r = parseLine(&p, #"{"timestamp":1767225600,"subject":"p1","hold_ms":95,"flight_ms":180,"key":"char"}"#)
+        let p = RecordParser(layout: .typingJSON())
+        let r = parseLine(p, #"{"timestamp":1767225600,"subject":"p1","hold_ms":95,"flight_ms":180,"key":"char"}"#)
         #expect(r.record == .typing(TypingRecord(timestamp: 1_767_225_600, subject: "p1", holdMilliseconds: 95,
                                                  flightMilliseconds: 180, key: .char)))
-        let s = parseLine(&p, #"{"timestamp":"2026-01-01T01:00:00+01:00","subject":"p1","hold_ms":95.5,"flight_ms":"180","key":"backspace"}"#)
+        let s = parseLine(p, #"{"timestamp":"2026-01-01T01:00:00+01:00","subject":"p1","hold_ms":95.5,"flight_ms":"180","key":"backspace"}"#)
         #expect(s.record == .typing(TypingRecord(timestamp: 1_767_225_600, subject: "p1", holdMilliseconds: 95.5,
                                                  flightMilliseconds: 180, key: .backspace)))
     }
 
     @Test func typingJSONUsesDefaultSubject() throws {
-        var p = RecordParser(layout: .typingJSON(defaultSubject: "p9"))
-        #expect(parseLine(&p, #"{"timestamp":1767225600,"hold_ms":95,"flight_ms":180,"key":"space"}"#).record
+        let p = RecordParser(layout: .typingJSON(defaultSubject: "p9"))
+        #expect(parseLine(p, #"{"timestamp":1767225600,"hold_ms":95,"flight_ms":180,"key":"space"}"#).record
             == .typing(TypingRecord(timestamp: 1_767_225_600, subject: "p9", holdMilliseconds: 95, flightMilliseconds: 180, key: .space)))
     }
 
@@ -287,16 +287,16 @@ struct RecordParserTests {
         (#"{"timestamp":"later","subject":"p1","hold_ms":95,"flight_ms":180,"key":"char"}"#, .badTimestamp, "timestamp"),
     ])
     func typingJSONIsRejected(line: String, kind: RowError.Kind, field: String) throws {
-        var p = RecordParser(layout: .typingJSON())
-        let e = try #require(parseLine(&p, line, 9).error)
+        let p = RecordParser(layout: .typingJSON())
+        let e = try #require(parseLine(p, line, 9).error)
         #expect(e.kind == kind)
         #expect(e.field == field)
         #expect(e.line == 9)
     }
 
     @Test func malformedJSONIsRejected() throws {
-        var p = RecordParser(layout: .typingJSON())
-        let e = try #require(parseLine(&p, #"{"timestamp":1767225600,"subject":"#, 4).error)
+        let p = RecordParser(layout: .typingJSON())
+        let e = try #require(parseLine(p, #"{"timestamp":1767225600,"subject":"#, 4).error)
         #expect(e.kind == .badJSON)
         #expect(e.field == nil)
         #expect(e.line == 4)
@@ -306,8 +306,8 @@ struct RecordParserTests {
 
     @Test func localTimestampsUseTheSubjectsZone() throws {
         let zones = ZoneBook(defaultZone: Fixture.utc, subjects: ["p2": Fixture.oslo])
-        var p = try Self.parser(Self.samplesHeader, zones: zones)
-        #expect(parseLine(&p, "2026-01-15 12:00:00,p1,hr,1").record?.timestamp == 1_768_478_400)
-        #expect(parseLine(&p, "2026-01-15 12:00:00,p2,hr,1").record?.timestamp == 1_768_474_800)
+        let p = try Self.parser(Self.samplesHeader, zones: zones)
+        #expect(parseLine(p, "2026-01-15 12:00:00,p1,hr,1").record?.timestamp == 1_768_478_400)
+        #expect(parseLine(p, "2026-01-15 12:00:00,p2,hr,1").record?.timestamp == 1_768_474_800)
     }
 }

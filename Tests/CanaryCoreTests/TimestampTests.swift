@@ -125,17 +125,17 @@ struct TimestampTests {
         #expect(start == 1_774_738_800)          // 2026-03-28T23:00Z
         #expect(next == 1_774_821_600)           // 2026-03-29T22:00Z
         #expect(next - start == 23 * 3600)
-        #expect(clock.day(of: start) == day)
-        #expect(clock.day(of: start - 1) == day - 1)
-        #expect(clock.day(of: next - 1) == day)
-        #expect(clock.day(of: next) == day + 1)
-        #expect(clock.minuteOfDay(start) == 0)
-        #expect(clock.minuteOfDay(1_774_744_200) == 90)    // 00:30Z = 01:30 CET
-        #expect(clock.minuteOfDay(1_774_746_000) == 180)   // 01:00Z = 03:00 CEST
-        #expect(clock.minuteOfDay(1_774_747_800) == 210)   // 01:30Z = 03:30 CEST
-        #expect(clock.minuteOfDay(next - 60) == 1439)
-        #expect(clock.offset(at: start) == 3600)
-        #expect(clock.offset(at: next) == 7200)
+        #expect((clock.day(of: start)) == day)
+        #expect((clock.day(of: start - 1)) == day - 1)
+        #expect((clock.day(of: next - 1)) == day)
+        #expect((clock.day(of: next)) == day + 1)
+        #expect((clock.minuteOfDay(start)) == 0)
+        #expect((clock.minuteOfDay(1_774_744_200)) == 90)    // 00:30Z = 01:30 CET
+        #expect((clock.minuteOfDay(1_774_746_000)) == 180)   // 01:00Z = 03:00 CEST
+        #expect((clock.minuteOfDay(1_774_747_800)) == 210)   // 01:30Z = 03:30 CEST
+        #expect((clock.minuteOfDay(next - 60)) == 1439)
+        #expect((clock.offset(at: start)) == 3600)
+        #expect((clock.offset(at: next)) == 7200)
     }
 
     @Test func osloFallBackIsA25HourDay() {
@@ -146,13 +146,13 @@ struct TimestampTests {
         #expect(start == 1_792_879_200)          // 2026-10-24T22:00Z
         #expect(next == 1_792_969_200)           // 2026-10-25T23:00Z
         #expect(next - start == 25 * 3600)
-        #expect(clock.day(of: start) == day)
-        #expect(clock.day(of: next - 1) == day)
-        #expect(clock.day(of: next) == day + 1)
+        #expect((clock.day(of: start)) == day)
+        #expect((clock.day(of: next - 1)) == day)
+        #expect((clock.day(of: next)) == day + 1)
         // 02:30 local occurs twice: at 00:30Z (CEST) and at 01:30Z (CET).
-        #expect(clock.minuteOfDay(1_792_888_200) == 150)
-        #expect(clock.minuteOfDay(1_792_891_800) == 150)
-        #expect(clock.minuteOfDay(next - 60) == 1439)
+        #expect((clock.minuteOfDay(1_792_888_200)) == 150)
+        #expect((clock.minuteOfDay(1_792_891_800)) == 150)
+        #expect((clock.minuteOfDay(next - 60)) == 1439)
     }
 
     @Test func clockCacheIsCorrectAcrossTransitionsInAnyOrder() {
@@ -160,23 +160,23 @@ struct TimestampTests {
         var clock = ZoneClock(Fixture.oslo)
         let before = 1_774_744_200.0   // 00:30Z, CET
         let after = 1_774_747_800.0    // 01:30Z, CEST
-        #expect(clock.offset(at: before) == 3600)
-        #expect(clock.offset(at: after) == 7200)
-        #expect(clock.offset(at: before) == 3600)
-        #expect(clock.offset(at: 1_774_745_999) == 3600)
-        #expect(clock.offset(at: 1_774_746_000) == 7200)
+        #expect((clock.offset(at: before)) == 3600)
+        #expect((clock.offset(at: after)) == 7200)
+        #expect((clock.offset(at: before)) == 3600)
+        #expect((clock.offset(at: 1_774_745_999)) == 3600)
+        #expect((clock.offset(at: 1_774_746_000)) == 7200)
         // A week later and a year later still right.
-        #expect(clock.offset(at: after + 7 * 86_400) == 7200)
-        #expect(clock.offset(at: 1_792_891_800) == 3600)
+        #expect((clock.offset(at: after + 7 * 86_400)) == 7200)
+        #expect((clock.offset(at: 1_792_891_800)) == 3600)
     }
 
     @Test func dayAndMinuteInUTC() {
         var clock = ZoneClock(Fixture.utc)
-        #expect(clock.day(of: Fixture.day0) == Fixture.dayIndex0)
-        #expect(clock.day(of: Fixture.day0 - 0.001) == Fixture.dayIndex0 - 1)
-        #expect(clock.minuteOfDay(Fixture.day0 + 23 * 3600 + 30 * 60) == 1410)
-        #expect(clock.startOfDay(Fixture.dayIndex0 + 1) == Fixture.day0 + 86_400)
-        #expect(clock.local(Fixture.day0) == Fixture.day0)
+        #expect((clock.day(of: Fixture.day0)) == Fixture.dayIndex0)
+        #expect((clock.day(of: Fixture.day0 - 0.001)) == Fixture.dayIndex0 - 1)
+        #expect((clock.minuteOfDay(Fixture.day0 + 23 * 3600 + 30 * 60)) == 1410)
+        #expect((clock.startOfDay(Fixture.dayIndex0 + 1)) == Fixture.day0 + 86_400)
+        #expect((clock.local(Fixture.day0)) == Fixture.day0)
     }
 
     @Test func zoneBookFallsBackToDefault() {

@@ -21,7 +21,7 @@ final class EngineEvaluator: Sendable {
         let t = record.timestamp
         switch record {
         case .sample(let r):
-            if !state.streams.contains(.samples) { state.streams.insert(.samples) }
+            state.streams.insert(.samples)
             let m = configuration.metricSettings(r.metric)
             switch m.mode {
             case .raw:
@@ -38,13 +38,13 @@ final class EngineEvaluator: Sendable {
                 addToDay(t, state: &state) { $0.samples[r.metric, default: [:]][t] = r.value }
             }
         case .sleep(let r):
-            if !state.streams.contains(.sleep) { state.streams.insert(.sleep) }
+            state.streams.insert(.sleep)
             addToDay(r.end, state: &state) { $0.sleep.insert(r) }
         case .activity(let r):
-            if !state.streams.contains(.activity) { state.streams.insert(.activity) }
+            state.streams.insert(.activity)
             addToDay(t, state: &state) { $0.activity[r.timestamp] = r.count }
         case .typing(let r):
-            if !state.streams.contains(.typing) { state.streams.insert(.typing) }
+            state.streams.insert(.typing)
             addToDay(t, state: &state) { $0.typing.insert(r) }
         }
         if t > state.watermark {

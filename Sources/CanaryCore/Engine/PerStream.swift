@@ -27,3 +27,21 @@ extension PerStream: Equatable where Value: Equatable {
         Stream.allCases.allSatisfy { a[$0] == b[$0] }
     }
 }
+
+/// A set of input streams as a bit mask, sorted by name when iterated.
+struct StreamSet: Sendable, Equatable {
+    private var bits: UInt8 = 0
+
+    private static func bit(_ s: Stream) -> UInt8 {
+        switch s {
+        case .sleep: 1
+        case .activity: 2
+        case .typing: 4
+        case .samples: 8
+        }
+    }
+
+    func contains(_ s: Stream) -> Bool { bits & Self.bit(s) != 0 }
+    mutating func insert(_ s: Stream) { bits |= Self.bit(s) }
+    func sorted() -> [Stream] { Stream.allCases.filter(contains).sorted() }
+}

@@ -25,7 +25,7 @@ struct SubjectState: Sendable {
     var gaps = PerStream<GapRule>()
     var composites: [String: CompositeRule] = [:]
     /// Streams the subject has ever sent; only these are checked for gaps and features.
-    var streams: Set<Stream> = []
+    var streams = StreamSet()
     /// Rows that arrived for a period already closed (counted, not evaluated).
     var lateRows = 0
 

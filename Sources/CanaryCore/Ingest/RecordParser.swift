@@ -19,8 +19,8 @@ public struct RecordParser: Sendable {
         self.layout = layout
         self.zones = zones
         self.latestAccepted = latestAccepted
-        fieldStarts.reserveCapacity(8)
-        fieldEnds.reserveCapacity(8)
+        fieldStarts = [Int](repeating: 0, count: max(1, layout.columnCount))
+        fieldEnds = fieldStarts
     }
 
     /// Parses one line (without its newline). `line` is the 1-based line number for error messages.
@@ -32,25 +32,28 @@ public struct RecordParser: Sendable {
             return parseTypingJSON(b, line: line)
         }
         // Split on commas, honouring simple double quotes around a field.
-        fieldStarts.removeAll(keepingCapacity: true)
-        fieldEnds.removeAll(keepingCapacity: true)
+        // Field boundaries go into preallocated slots; a row with more fields than the header only counts them.
+        var count = 0
         var i = 0
         var start = 0
         var quoted = false
+        let slots = fieldStarts.count
         while i < n {
             let c = b[i]
             if c == UInt8(ascii: "\"") {
                 quoted.toggle()
             } else if c == UInt8(ascii: ",") && !quoted {
-                fieldStarts.append(start); fieldEnds.append(i)
+                if count < slots { fieldStarts[count] = start; fieldEnds[count] = i }
+                count += 1
                 start = i + 1
             }
             i += 1
         }
-        fieldStarts.append(start); fieldEnds.append(n)
-        guard fieldStarts.count == layout.columnCount else {
+        if count < slots { fieldStarts[count] = start; fieldEnds[count] = n }
+        count += 1
+        guard count == layout.columnCount else {
             return .failure(RowError(line: line, field: nil, kind: .wrongColumnCount,
-                                     reason: "expected \(layout.columnCount) columns as in the header, found \(fieldStarts.count)"))
+                                     reason: "expected \(layout.columnCount) columns as in the header, found \(count)"))
         }
         do {
             switch layout.format {

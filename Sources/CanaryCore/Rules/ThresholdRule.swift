@@ -17,6 +17,11 @@ public struct ThresholdRule: Sendable, Equatable {
 
     /// Feeds the z-score of `period` and returns what the rules decide.
     public mutating func evaluate(period: Int, z: Double, settings s: RuleSettings) -> [RuleEvent] {
+        // Fast path for the common case: nothing open, nothing pending, nothing crossing.
+        if thresholdActive == nil && cusumActive == nil && lowHits.isEmpty && highHits.isEmpty
+            && s.cusumK == nil && abs(z) <= s.threshold {
+            return []
+        }
         var events: [RuleEvent] = []
         let n = max(1, s.persistenceN)
         let k = min(max(1, s.persistenceK), n)
@@ -47,7 +52,15 @@ public struct ThresholdRule: Sendable, Equatable {
             cusumLow = max(0, cusumLow - clipped - ck)
             if let d = cusumActive, inside(z, direction: d, band: s.resolveBelow) {
                 cusumActive = nil
+                cusumHigh = 0
+                cusumLow = 0
                 events.append(.resolved(rule: "cusum"))
+            }
+            // While the threshold rule is reporting an excursion, the shift is already told: the sums
+            // restart so that the excursion itself does not fire CUSUM once it is over.
+            if thresholdActive != nil || events.contains(where: { if case .threshold = $0 { true } else { false } }) {
+                cusumHigh = 0
+                cusumLow = 0
             }
             if cusumActive == nil && period >= cusumCooldownUntil {
                 let sums: [(Direction, Double)] = [(.low, cusumLow), (.high, cusumHigh)]

@@ -51,6 +51,7 @@ public struct FileIngest {
         var counts = Counts()
         var total = 0
         var lastZones = zones
+        var accepted = 0  // one stream has one format: counted once at the end, not per row in a dictionary
         let chunkSize = 1 << 20
         let buffer = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: chunkSize)
         defer { buffer.deallocate() }
@@ -64,7 +65,7 @@ public struct FileIngest {
             case .line(let bytes, let number):
                 switch stream.feed(bytes, number: number) {
                 case .record(let r):
-                    counts.accepted[r.format, default: 0] += 1
+                    accepted &+= 1
                     onRecord(r)
                 case .rejected(let e):
                     if let f = stream.parser?.layout.format { counts.rejected[f, default: 0] += 1 } else { counts.rejectedUnknown += 1 }
@@ -94,6 +95,7 @@ public struct FileIngest {
             progress(total)
         }
         splitter.finish(handle)
+        if accepted > 0, let format = stream.parser?.layout.format { counts.accepted[format, default: 0] += accepted }
         return (counts, stream.effectiveZones)
     }
 }

@@ -48,46 +48,54 @@ public struct Replay {
         var summary = Summary()
         var engineConfiguration = configuration.engine
         var records: [Record] = []
-        let totalBytes = inputs.reduce(0) { $0 + Self.size($1.path) }
-        var bytesBefore = 0
         var sink = ReplaySink(alerts: alerts, scores: scores)
         var latest = -Double.infinity
-        // One file is fed to the engine as it is read, row by row, as the socket feeds it.
-        // Several files are merged by time first, as a live feed would interleave them.
+        // One file is fed to the engine as it is read, as the socket feeds it. Several files are merged
+        // by time first, as a live feed would interleave them.
         var streaming: CanaryEngine? = inputs.count == 1 ? CanaryEngine(configuration: engineConfiguration) : nil
-        for input in inputs {
-            var shown = 0
-            var hidden = 0
-            let reader = FileIngest(path: input.path, format: input.format, subject: input.subject)
-            let (counts, zones) = try reader.read(
-                zones: engineConfiguration.zones,
-                latestAccepted: now + engineConfiguration.maxFutureSeconds,
-                onRecord: { record in
-                    if streaming != nil {
+        // Reading and parsing run on their own thread, evaluation on this one.
+        let queue = BoundedQueue<ReplayItem>(capacity: 8)
+        let reader = Thread { [inputs, engineConfiguration, now] in
+            Self.read(inputs: inputs, zones: engineConfiguration.zones,
+                      latestAccepted: now + engineConfiguration.maxFutureSeconds, into: queue)
+        }
+        reader.stackSize = 1 << 22
+        reader.start()
+        var shown: [String: Int] = [:]
+        var hidden: [String: Int] = [:]
+        var failure: String?
+        while let item = queue.pop() {
+            switch item {
+            case .records(let batch):
+                if streaming != nil {
+                    for record in batch {
                         streaming!.ingest(record, into: &sink)
                         if record.timestamp > latest { latest = record.timestamp }
-                    } else {
-                        records.append(record)
                     }
-                },
-                onError: { e in
-                    if shown < maxErrorsShownPerFile {
-                        shown += 1
-                        diagnostics("\(input.path):\(e.description)")
-                    } else {
-                        hidden += 1
-                    }
-                },
-                onDirectiveZones: { zones in
-                    // A `#canary tz=` directive sets a subject's zone for the engine as well as the parser.
-                    streaming?.reconfigure(with: zones)
-                },
-                progress: { progress?.update(phase: "reading", done: bytesBefore + $0, total: totalBytes) })
-            if hidden > 0 { diagnostics("\(input.path): \(hidden) more rejected rows not shown") }
-            bytesBefore += Self.size(input.path)
-            engineConfiguration.zones = zones
-            summary.counts.add(counts)
+                } else {
+                    records.append(contentsOf: batch)
+                }
+            case .rejected(let path, let e):
+                if shown[path, default: 0] < maxErrorsShownPerFile {
+                    shown[path, default: 0] += 1
+                    diagnostics("\(path):\(e.description)")
+                } else {
+                    hidden[path, default: 0] += 1
+                }
+            case .zones(let zones):
+                // A `#canary tz=` directive sets a subject's zone for the engine as well as the parser.
+                engineConfiguration.zones = zones
+                streaming?.reconfigure(with: zones)
+            case .fileDone(let path, let counts):
+                if let n = hidden[path] { diagnostics("\(path): \(n) more rejected rows not shown") }
+                summary.counts.add(counts)
+            case .progress(let done, let total):
+                progress?.update(phase: "reading", done: done, total: total)
+            case .failed(let message):
+                failure = message
+            }
         }
+        if let failure { throw ReplayError(failure) }
         var engine = streaming ?? CanaryEngine(configuration: engineConfiguration)
         if streaming == nil {
             if !isSorted(records) { records = sortedStable(records) }
@@ -114,6 +122,40 @@ public struct Replay {
         return summary
     }
 
+    /// The reading thread: every input through `FileIngest`, in batches, in input order.
+    private static func read(inputs: [Input], zones: ZoneBook, latestAccepted: Double, into queue: BoundedQueue<ReplayItem>) {
+        defer { queue.close() }
+        var zones = zones
+        let totalBytes = inputs.reduce(0) { $0 + size($1.path) }
+        var bytesBefore = 0
+        for input in inputs {
+            var batch: [Record] = []
+            batch.reserveCapacity(8192)
+            func flush() {
+                if !batch.isEmpty { queue.push(.records(batch)); batch.removeAll(keepingCapacity: true) }
+            }
+            do {
+                let reader = FileIngest(path: input.path, format: input.format, subject: input.subject)
+                let (counts, _) = try reader.read(
+                    zones: zones, latestAccepted: latestAccepted,
+                    onRecord: { record in
+                        batch.append(record)
+                        if batch.count == 8192 { flush() }
+                    },
+                    onError: { e in flush(); queue.push(.rejected(input.path, e)) },
+                    onDirectiveZones: { z in flush(); zones = z; queue.push(.zones(z)) },
+                    progress: { done in queue.push(.progress(bytesBefore + done, totalBytes)) })
+                flush()
+                queue.push(.fileDone(input.path, counts))
+            } catch {
+                flush()
+                queue.push(.failed("\(error)"))
+                return
+            }
+            bytesBefore += size(input.path)
+        }
+    }
+
     private static func size(_ path: String) -> Int {
         (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
     }
@@ -135,6 +177,16 @@ public struct Replay {
         }
         return order.map { records[$0] }
     }
+}
+
+/// What the reading thread hands to the evaluating thread.
+enum ReplayItem: Sendable {
+    case records([Record])
+    case rejected(String, RowError)
+    case zones(ZoneBook)
+    case fileDone(String, FileIngest.Counts)
+    case progress(Int, Int)
+    case failed(String)
 }
 
 /// Writes alerts and observations as the engine decides them.
