@@ -158,6 +158,24 @@ struct EngineTests {
         #expect(steps.map(\.timestamp) == (14..<20).map(Fixture.day) + (24..<28).map(Fixture.day))
     }
 
+    @Test func missingMinutesInsideADayAreNotSedentary() throws {
+        // Each day: 08:00-08:59 and 09:30-10:29 active, nothing at all from 09:00 to 09:29.
+        var configuration = EngineConfiguration()
+        configuration.activity.minWearMinutes = 100
+        var records: [Record] = []
+        for i in 0..<15 {
+            for minute in Array(480..<540) + Array(570..<630) {
+                records.append(.activity(ActivityRecord(timestamp: Fixture.day(i) + Double(minute) * 60, subject: "p1", count: 120)))
+            }
+        }
+        let observations = Self.run(records, configuration: configuration, observations: true).observations
+        let day14 = observations.filter { $0.timestamp == Fixture.day(14) }
+        func value(_ name: String) -> Double? { day14.first { $0.metric == name }?.deviation.value }
+        #expect(value("sedentary_minutes") == 0)    // the 30 silent minutes are missing, not 30 sedentary ones
+        #expect(value("active_minutes") == 120)
+        #expect(value("steps") == 14_400)
+    }
+
     @Test func zeroStepsOnWornDaysDoAlert() {
         // Contrast: the same days worn but sedentary (10 steps a minute) are real data and do deviate.
         var configuration = EngineConfiguration()
@@ -234,6 +252,76 @@ struct EngineTests {
         let alerts = Self.run(records, configuration: Self.rawConfiguration()).alerts
         #expect(alerts.map(\.period) == ["2026-01-01T00:40:00Z", "2026-01-01T00:41:00Z"])
         #expect(alerts.allSatisfy { $0.kind == .deviation })
+    }
+
+    // MARK: Hourly metrics
+
+    @Test func hourlyMetricIsAggregatedAndScored() throws {
+        var m = MetricSettings()
+        m.mode = .hour
+        m.aggregate = .mean
+        m.rule = RuleSettings(threshold: 3, persistenceK: 1, persistenceN: 1, cusumK: nil, floorAbsolute: 0.1)
+        var c = EngineConfiguration()
+        c.metrics["temp"] = m
+        c.baseline.minHistoryDays = 1            // 24 hours of history
+        var records: [Record] = []
+        for hour in 0..<32 {
+            // Six readings an hour: 36.4 and 36.6 alternating (mean 36.5); hour 30 runs at 39.
+            for k in 0..<6 {
+                let v = hour == 30 ? 39.0 : (k % 2 == 0 ? 36.4 : 36.6)
+                records.append(.sample(SampleRecord(timestamp: Fixture.day0 + Double(hour * 3600 + k * 600), subject: "p1",
+                                                    metric: "temp", value: v)))
+            }
+        }
+        let (alerts, observations, _) = Self.run(records, configuration: c, observations: true)
+        let a = try #require(alerts.first)
+        #expect(alerts.map(\.rule) == ["temp.threshold", "temp.threshold"])
+        #expect(a.kind == .deviation)
+        #expect(a.period == "2026-01-02T06:00")
+        #expect(a.periodStart == Fixture.day0 + 30 * 3600)
+        #expect(a.value == 39)
+        #expect(abs((a.baseline ?? 0) - 36.5) < 1e-9)
+        #expect(a.scale == 0.1)
+        #expect(abs((a.z ?? 0) - 25) < 1e-6)
+        #expect(alerts.last?.kind == .resolved)
+        #expect(alerts.last?.period == "2026-01-02T07:00")
+        // Hours 24...31 are scored (24 hours of history needed first).
+        #expect(observations.map(\.timestamp) == (24..<32).map { Fixture.day0 + Double($0 * 3600) })
+    }
+
+    // MARK: Time zones in the engine
+
+    @Test func nightAcrossSpringForwardInOslo() throws {
+        // 23:00 -> 07:00 local every night in Oslo, 2026-03-10 ... 2026-03-29 (the night clocks go forward).
+        let c = EngineConfiguration(zones: ZoneBook(defaultZone: Fixture.oslo))
+        var clock = ZoneClock(Fixture.oslo)
+        let march29 = 20_541
+        let records: [Record] = (march29 - 19...march29).map { day in
+            let start = clock.instant(fromLocal: Double(day) * 86_400 - 3600)
+            let end = clock.instant(fromLocal: Double(day) * 86_400 + 7 * 3600)
+            return .sleep(SleepRecord(subject: "p1", start: start, end: end))
+        }
+        let (_, observations, _) = Self.run(records, configuration: c, observations: true)
+        let last = observations.filter { $0.timestamp == 1_774_738_800 }   // 2026-03-29 00:00 CET = 03-28T23:00Z
+        func value(_ name: String) -> Double? { last.first { $0.metric == name }?.deviation.value }
+        #expect(value("sleep_duration") == 420)      // the clock lost an hour: 7 h of real time, not 8
+        #expect(value("sleep_onset") == 1380)
+        // Halfway in real time: 22:00Z + 3.5 h = 01:30Z, which is 03:30 CEST.
+        #expect(value("sleep_midpoint") == 210)
+        let before = observations.filter { $0.metric == "sleep_duration" && $0.timestamp < 1_774_738_800 }
+        #expect(!before.isEmpty && before.allSatisfy { $0.deviation.value == 480 })
+    }
+
+    @Test func periodLabelsAndWeekdays() {
+        #expect(PeriodLabel.day(Fixture.dayIndex0) == "2026-01-01")
+        #expect(PeriodLabel.day(0) == "1970-01-01")
+        #expect(PeriodLabel.hour(Fixture.dayIndex0 * 24 + 30) == "2026-01-02T06:00")
+        #expect(PeriodLabel.instant(Fixture.day0 + 2400) == "2026-01-01T00:40:00Z")
+        #expect(PeriodLabel.instant(Fixture.day0 + 0.25) == "2026-01-01T00:00:00.250Z")
+        #expect(PeriodLabel.weekday(Fixture.dayIndex0) == 3)   // 2026-01-01 is a Thursday (0 = Monday)
+        #expect(PeriodLabel.weekday(0) == 3)                    // so was 1970-01-01
+        #expect(PeriodLabel.weekday(Fixture.dayIndex0 + 4) == 0)
+        #expect(PeriodLabel.weekday(-1) == 2)
     }
 
     // MARK: Scores

@@ -114,7 +114,7 @@ struct FeatureTests {
         #expect(r.values["sedentary_minutes"] == 0)
         #expect(r.values["longest_sedentary_bout"] == 0)
         #expect(r.values["non_wear_minutes"] == 780)   // 100 + 680 missing
-        #expect(r.values["steps"] == 660 * 120)
+        #expect(r.values["steps"] == 79_200)        // 660 worn minutes x 120; the blip inside non-wear is not counted
 
         // 89 zero minutes are too few for non-wear: they are a sedentary bout.
         var short = m
@@ -123,6 +123,16 @@ struct FeatureTests {
         #expect(s.values["sedentary_minutes"] == 89)
         #expect(s.values["longest_sedentary_bout"] == 89)
         #expect(s.values["non_wear_minutes"] == 680)
+    }
+
+    @Test(arguments: [(89, false), (90, true)])
+    func nonWearStartsAtExactlyTheConfiguredRun(zeros: Int, isNonWear: Bool) {
+        var m = [Double?](repeating: 120, count: 800)
+        for i in 300..<(300 + zeros) { m[i] = 0 }
+        let r = ActivityFeatures.compute(minutes: m, settings: ActivitySettings(), clockOfMinute: Self.identity)
+        #expect(r.nonWearMinutes == (isNonWear ? zeros : 0))
+        #expect(r.wornMinutes == (isNonWear ? 800 - zeros : 800))
+        #expect(r.values["sedentary_minutes"] == (isNonWear ? 0 : Double(zeros)))
     }
 
     @Test func interruptionLongerThanToleranceSplitsTheRun() {

@@ -59,7 +59,7 @@ import Testing
         let (_, summary, diagnostics) = try TestSupport.replay([.init(path: path)], configuration: CanaryConfiguration())
         #expect(summary.counts.accepted[.samples] == 2)
         #expect(summary.counts.rejected[.samples] == 1)
-        #expect(diagnostics.first?.contains("line 3: line is 200033 bytes, over the limit of 65536") == true, "\(diagnostics)")
+        #expect(diagnostics.first?.contains("line 3: line is 200017 bytes, over the limit of 65536") == true, "\(diagnostics)")
     }
 
     @Test func directivesNameFormatSubjectAndZone() throws {

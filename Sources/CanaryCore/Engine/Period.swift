@@ -12,10 +12,11 @@ enum PeriodLabel {
 
     /// An instant as RFC 3339 UTC, with milliseconds only when needed.
     static func instant(_ t: Double) -> String {
-        let whole = t.rounded(.down)
-        let d = Int((whole / 86_400).rounded(.down))
-        let secs = Int(whole) - d * 86_400
-        let ms = min(999, Int(((t - whole) * 1000).rounded()))
+        let totalMs = Int((t * 1000).rounded())
+        let wholeSeconds = Int((Double(totalMs) / 1000).rounded(.down))
+        let ms = totalMs - wholeSeconds * 1000
+        let d = Int((Double(wholeSeconds) / 86_400).rounded(.down))
+        let secs = wholeSeconds - d * 86_400
         let base = day(d) + "T" + pad(secs / 3600, 2) + ":" + pad(secs / 60 % 60, 2) + ":" + pad(secs % 60, 2)
         return ms == 0 ? base + "Z" : base + "." + pad(ms, 3) + "Z"
     }

@@ -40,15 +40,14 @@ public enum RobustStatistics {
             s += sin(a); c += cos(a)
         }
         guard abs(s) > 1e-12 || abs(c) > 1e-12 else { return nil }
-        var m = atan2(s, c) / (2 * Double.pi) * period
-        if m < 0 { m += period }
-        return m
+        return wrap(atan2(s, c) / (2 * Double.pi) * period, period: period)
     }
 
     /// Wraps a clock time into [0, period).
     public static func wrap(_ v: Double, period: Double = 1440) -> Double {
         let r = v.truncatingRemainder(dividingBy: period)
-        return r < 0 ? r + period : r
+        let w = r < 0 ? r + period : r
+        return w >= period ? 0 : w  // -1e-17 + 1440 rounds to 1440
     }
 }
 

@@ -38,6 +38,10 @@ public struct IngestStream: Sendable {
 
     public mutating func feed(_ line: UnsafeBufferPointer<UInt8>, number: Int) -> Outcome {
         if parser != nil {
+            // A blank line (or a lone CR) is never a row: skip it, as before the header.
+            if line.isEmpty || (line.count == 1 && line[0] == 13) { return .control }
+            // Comment lines may appear anywhere; no row of any format starts with '#'.
+            if line[0] == UInt8(ascii: "#") { return .control }
             switch parser!.parse(line, line: number) {  // mutated in place
             case .success(let r): return .record(r)
             case .failure(let e): return .rejected(e)

@@ -49,8 +49,9 @@ public struct ZoneClock: Sendable {
     /// clocks go forward) is moved forward by the size of the gap, as most calendars do.
     public mutating func instant(fromLocal wall: Double) -> Double {
         // Try the offsets in force just before and just after the wall time; keep the one that maps back.
-        let before = offset(at: wall - 86_400 / 2)
-        let after = offset(at: wall + 86_400 / 2)
+        // Probe a whole day away: offsets reach +14 h, so half a day can land on the wrong side of a change.
+        let before = offset(at: wall - 86_400)
+        let after = offset(at: wall + 86_400)
         for candidate in [before, after] {
             let t = wall - Double(candidate)
             if offset(at: t) == candidate { return t }
