@@ -8,8 +8,8 @@ import Foundation
 struct CanaryCtl: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "canaryctl",
-        abstract: "Companion tool of canaryd: replay and backtest files, check configuration.",
+        abstract: "Companion tool of canaryd: send data, replay and backtest files, check configuration.",
         version: CanaryCoreVersion.string,
-        subcommands: [ReplayCommand.self, CheckConfigCommand.self]
+        subcommands: [SendCommand.self, ReplayCommand.self, CheckConfigCommand.self]
     )
 }

@@ -3,35 +3,44 @@ import CanaryCore
 import CanaryDaemon
 import Foundation
 
-/// `canaryd`: the Canary daemon. This build reads one ingest stream on standard input.
+/// `canaryd`: the Canary daemon.
 @main
-struct Canaryd: ParsableCommand {
+struct Canaryd: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "canaryd",
         abstract: "Canary daemon: derives daily features, keeps per-person baselines, emits alerts.",
         discussion: """
-        Reads newline-delimited input on standard input in the ingest protocol (an optional
-        `#canary format=... subject=... tz=...` directive, a CSV header, rows; typing also as JSON
-        Lines). Alerts are written to standard output as JSON Lines as soon as they are decided;
-        `ERR <line> <reason>` for each rejected line and a final `OK accepted=N rejected=M` go to
-        standard error. Exit status 1 when lines were rejected.
+        Serves the ingest socket (socket-activated by canaryd.socket, or bound at daemon.socket),
+        reports to systemd (Type=notify: READY, STATUS, WATCHDOG, RELOADING, STOPPING), reloads its
+        configuration on SIGHUP and drains on SIGTERM. Alerts go to journald (or standard error and
+        daemon.alert_log). Exit status 78 when the configuration is refused.
+
+        With --stdin it instead reads one ingest stream on standard input: alerts as JSON Lines on
+        standard output, `ERR <line> <reason>` and a final `OK accepted=N rejected=M` on standard
+        error (exit status 1 when lines were rejected).
         """,
         version: CanaryCoreVersion.string
     )
 
-    @Option(name: .long, help: "Configuration file (TOML).")
+    static let defaultConfig = "/etc/canary/canary.toml"
+
+    @Option(name: .long, help: "Configuration file (TOML). Default: \(defaultConfig) when it exists, else the built-in defaults.")
     var config: String?
 
     @Flag(name: .long, help: "Validate the configuration and exit.")
     var checkConfig = false
 
-    func run() throws {
+    @Flag(name: .long, help: "Read one ingest stream on standard input instead of serving the socket.")
+    var stdin = false
+
+    func run() async throws {
+        let path = config ?? (FileManager.default.fileExists(atPath: Self.defaultConfig) ? Self.defaultConfig : nil)
         var configuration = CanaryConfiguration()
-        if let config {
+        if let path {
             do {
-                configuration = try CanaryConfiguration.load(path: config)
+                configuration = try CanaryConfiguration.load(path: path)
             } catch {
-                FileHandle.standardError.write(Data("canaryd: \(config): \(error)\n".utf8))
+                FileHandle.standardError.write(Data("canaryd: \(path): \(error)\n".utf8))
                 throw ExitCode(78)  // EX_CONFIG
             }
         }
@@ -39,7 +48,17 @@ struct Canaryd: ParsableCommand {
             print("configuration ok")
             return
         }
-        let result = StandardInputIngest(configuration: configuration).run()
-        if result.rejected > 0 { throw ExitCode(1) }
+        if stdin {
+            let result = StandardInputIngest(configuration: configuration).run()
+            if result.rejected > 0 { throw ExitCode(1) }
+            return
+        }
+        DaemonMain.bootstrapLogging()
+        do {
+            try await DaemonMain.run(configuration: configuration, configPath: path)
+        } catch let error as DaemonError {
+            FileHandle.standardError.write(Data("canaryd: \(error)\n".utf8))
+            throw ExitCode(1)
+        }
     }
 }

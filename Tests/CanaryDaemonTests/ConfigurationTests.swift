@@ -71,7 +71,7 @@ import Testing
         ("[baseline]\nwindow_days = 10\nmin_history_days = 20", "baseline.min_history_days", "must not exceed"),
         ("[gaps]\nsleep = \"soon\"", "gaps.sleep", "duration"),
         ("[composite.x]\nalpha = 0.1", "composite.x.features", "list of features"),
-        ("[daemon]\nsocket = \"/x\"", "daemon", "unknown key"),
+        ("[daemon]\nsocket_mode = \"rw\"", "daemon.socket_mode", "octal"),
     ])
     func refusesBadConfigurationNamingTheKey(_ text: String, _ key: String, _ fragment: String) {
         do {

@@ -4,6 +4,10 @@ public struct EngineConfiguration: Sendable, Equatable {
     public var zones: ZoneBook
     /// How long after local midnight a day is closed and evaluated, in seconds (late rows still count until then).
     public var closeDelaySeconds: Double = 2 * 3600
+    /// Close a subject's days as soon as its own data has moved past them (replay: data in time order).
+    /// When false, days close only when the caller's clock says so (`advance(to:)`), as the daemon does,
+    /// so files of one person sent one after another all land before the days they cover are evaluated.
+    public var closeOnData = true
     /// Rows stamped further than this into the future are refused, in seconds.
     public var maxFutureSeconds: Double = 24 * 3600
     public var baseline = BaselineSettings()

@@ -49,7 +49,9 @@ final class EngineEvaluator: Sendable {
         }
         if t > state.watermark {
             state.watermark = t
-            closePeriods(subject: subject, state: &state, watermark: t, into: &sink)
+            if configuration.closeOnData {
+                closePeriods(subject: subject, state: &state, watermark: t, into: &sink)
+            }
         }
     }
 

@@ -8,9 +8,11 @@ import TOMLKit
 /// reload can refuse a bad file and keep the old configuration.
 public struct CanaryConfiguration: Sendable, Equatable {
     public var engine: EngineConfiguration
+    public var daemon: DaemonSettings
 
-    public init(engine: EngineConfiguration = EngineConfiguration()) {
+    public init(engine: EngineConfiguration = EngineConfiguration(), daemon: DaemonSettings = DaemonSettings()) {
         self.engine = engine
+        self.daemon = daemon
     }
 
     /// Reads and validates the file at `path`.
@@ -141,9 +143,34 @@ public struct CanaryConfiguration: Sendable, Equatable {
                 try s.finish(known: ["timezone"])
             }
         }
-        try root.finish(known: ["engine", "baseline", "sleep", "activity", "typing", "gaps", "rules", "metrics", "composite", "subjects"])
-        return CanaryConfiguration(engine: engine)
+        var daemon = DaemonSettings()
+        if var t = try root.subtable("daemon") {
+            if let v = try t.string("socket") {
+                guard !v.isEmpty else { throw ConfigError(key: "daemon.socket", "expected a path") }
+                daemon.socketPath = v
+            }
+            if let v = try t.string("socket_mode") {
+                guard let mode = UInt16(v, radix: 8), mode <= 0o777 else {
+                    throw ConfigError(key: "daemon.socket_mode", "expected octal permission bits such as \"0660\"")
+                }
+                daemon.socketMode = mode
+            }
+            if let v = try t.strings("allow_users") { daemon.allowUsers = v }
+            if let v = try t.strings("allow_groups") { daemon.allowGroups = v }
+            if let v = try t.int("max_line_bytes", min: 256) { daemon.maxLineBytes = v }
+            if let v = try t.choice("journal", JournalMode.self, allowed: ["auto", "on", "off"]) { daemon.journal = v.rawValue }
+            if let v = try t.string("alert_log") { daemon.alertLog = v.isEmpty ? nil : v }
+            if let v = try t.duration("status_interval") { daemon.statusIntervalSeconds = max(1, v) }
+            if let v = try t.duration("drain_timeout") { daemon.drainTimeoutSeconds = v }
+            if let v = try t.duration("settle") { daemon.settleSeconds = v }
+            if let v = try t.duration("max_close_interval") { daemon.maxCloseIntervalSeconds = max(1, v) }
+            try t.finish()
+        }
+        try root.finish(known: ["daemon", "engine", "baseline", "sleep", "activity", "typing", "gaps", "rules", "metrics", "composite", "subjects"])
+        return CanaryConfiguration(engine: engine, daemon: daemon)
     }
+
+    enum JournalMode: String { case auto, on, off }
 
     static let ruleKeys = ["enabled", "direction", "threshold", "persistence", "cooldown", "resolve_below", "episodes",
                            "cusum", "cusum_k", "cusum_h", "cusum_clip", "floor_abs", "floor_rel"]

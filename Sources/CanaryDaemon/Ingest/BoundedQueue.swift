@@ -30,10 +30,32 @@ final class BoundedQueue<Element: Sendable>: @unchecked Sendable {
 
     /// The next element, or nil once the queue is closed and drained.
     func pop() -> Element? {
+        pop(until: .distantFuture).element
+    }
+
+    /// Pushes without waiting, whatever the fill: for producers that bound their own share
+    /// (an event loop must never block).
+    func pushUnbounded(_ element: Element) {
+        condition.lock()
+        items.append(element)
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    var count: Int {
         condition.lock()
         defer { condition.unlock() }
-        while head == items.count && !closed { condition.wait() }
-        guard head < items.count else { return nil }
+        return items.count - head
+    }
+
+    /// The next element, waiting at most until `deadline`; `closed` is true once the queue is closed and drained.
+    func pop(until deadline: Date) -> (element: Element?, closed: Bool) {
+        condition.lock()
+        defer { condition.unlock() }
+        while head == items.count && !closed {
+            if !condition.wait(until: deadline) { return (nil, false) }
+        }
+        guard head < items.count else { return (nil, true) }
         let element = items[head]
         head += 1
         if head > 64 && head * 2 > items.count {
@@ -41,6 +63,6 @@ final class BoundedQueue<Element: Sendable>: @unchecked Sendable {
             head = 0
         }
         condition.broadcast()
-        return element
+        return (element, false)
     }
 }

@@ -1,0 +1,133 @@
+import Foundation
+
+/// The bundled ingest client (`canaryctl send`): one connection per input, the input streamed as
+/// is, a half-close, then the daemon's replies (`ERR ...` lines and the final `OK ...`).
+public struct IngestClient {
+    /// What the daemon answered for one input.
+    public struct Outcome: Sendable, Equatable {
+        public var accepted = 0
+        public var rejected = 0
+        public var errors: [String] = []
+        /// False when the connection ended without the final `OK` line.
+        public var completed = false
+    }
+
+    public let socketPath: String
+
+    public init(socketPath: String) {
+        self.socketPath = socketPath
+    }
+
+    /// Sends `prefix` (e.g. a `#canary` directive) and then the file at `path` (or standard input for "-").
+    public func send(path: String, prefix: String? = nil, onError: @escaping @Sendable (String) -> Void = { _ in }) throws -> Outcome {
+        let input: Int32 = path == "-" ? 0 : open(path, O_RDONLY | O_CLOEXEC)
+        guard input >= 0 else { throw DaemonError("cannot open \(path): \(String(cString: strerror(errno)))") }
+        defer { if input != 0 { close(input) } }
+        let fd = try Self.connect(socketPath)
+        defer { close(fd) }
+
+        // Replies are read on their own thread, so a daemon answering many ERR lines never blocks our writes.
+        let collector = ReplyCollector(fd: fd, onError: onError)
+        let reader = Thread { collector.run() }
+        reader.start()
+
+        if let prefix { try Self.writeAll(fd, Array((prefix + "\n").utf8)[...]) }
+        var buffer = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let n = buffer.withUnsafeMutableBytes { read(input, $0.baseAddress, $0.count) }
+            if n < 0 && errno == EINTR { continue }
+            if n < 0 { throw DaemonError("cannot read \(path): \(String(cString: strerror(errno)))") }
+            if n == 0 { break }
+            try Self.writeAll(fd, buffer[0..<n])
+        }
+        shutdown(fd, Int32(SHUT_WR))
+        return collector.wait()
+    }
+
+    static func connect(_ path: String) throws -> Int32 {
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw DaemonError("cannot create a socket: \(String(cString: strerror(errno)))") }
+        var addr = sockaddr_un()
+        addr.sun_family = sa_family_t(AF_UNIX)
+        let bytes = Array(path.utf8)
+        guard bytes.count < MemoryLayout.size(ofValue: addr.sun_path) else {
+            close(fd)
+            throw DaemonError("socket path \(path) is too long")
+        }
+        withUnsafeMutableBytes(of: &addr.sun_path) { raw in
+            raw.copyBytes(from: bytes)
+            raw[bytes.count] = 0
+        }
+        let rc = withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Foundation.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        guard rc == 0 else {
+            let reason = String(cString: strerror(errno))
+            close(fd)
+            throw DaemonError("cannot connect to \(path): \(reason); is canaryd running (systemctl status canaryd.socket)?")
+        }
+        return fd
+    }
+
+    static func writeAll(_ fd: Int32, _ bytes: ArraySlice<UInt8>) throws {
+        var offset = bytes.startIndex
+        while offset < bytes.endIndex {
+            let n = bytes[offset...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw DaemonError("the daemon closed the connection: \(String(cString: strerror(errno)))")
+            }
+            offset += n
+        }
+    }
+}
+
+/// Reads reply lines until the daemon closes the connection.
+private final class ReplyCollector: @unchecked Sendable {
+    private let fd: Int32
+    private let onError: @Sendable (String) -> Void
+    private var outcome = IngestClient.Outcome()
+    private let done = DispatchSemaphore(value: 0)
+
+    init(fd: Int32, onError: @escaping @Sendable (String) -> Void) {
+        self.fd = fd
+        self.onError = onError
+    }
+
+    func run() {
+        var pending: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 1 << 14)
+        while true {
+            let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { break }
+            pending.append(contentsOf: buffer[0..<n])
+            while let nl = pending.firstIndex(of: 10) {
+                handle(String(decoding: pending[..<nl], as: UTF8.self))
+                pending.removeSubrange(...nl)
+            }
+        }
+        if !pending.isEmpty { handle(String(decoding: pending, as: UTF8.self)) }
+        done.signal()
+    }
+
+    private func handle(_ line: String) {
+        if line.hasPrefix("OK ") {
+            outcome.completed = true
+            for part in line.split(separator: " ").dropFirst() {
+                let kv = part.split(separator: "=")
+                guard kv.count == 2, let v = Int(kv[1]) else { continue }
+                if kv[0] == "accepted" { outcome.accepted = v }
+                if kv[0] == "rejected" { outcome.rejected = v }
+            }
+        } else if line.hasPrefix("ERR ") {
+            outcome.errors.append(line)
+            onError(line)
+        }
+    }
+
+    func wait() -> IngestClient.Outcome {
+        done.wait()
+        return outcome
+    }
+}

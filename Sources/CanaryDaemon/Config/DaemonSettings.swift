@@ -1,0 +1,28 @@
+/// The `[daemon]` section: where canaryd listens, who may write to it, where alerts go.
+public struct DaemonSettings: Sendable, Equatable {
+    /// Ingest socket path when canaryd binds it itself (no socket activation).
+    public var socketPath = "/run/canary/ingest.sock"
+    /// Permission bits for a socket canaryd binds itself.
+    public var socketMode: UInt16 = 0o660
+    /// Peers (by SO_PEERCRED) allowed to send, as user names or numeric uids. canaryd's own user always may.
+    public var allowUsers: [String] = ["root"]
+    /// Peers whose primary group is one of these (names or gids) may send.
+    public var allowGroups: [String] = ["canary"]
+    /// Lines longer than this are refused and skipped to the next newline.
+    public var maxLineBytes = 64 * 1024
+    /// Alerts to journald: "auto" (when its socket is present), "on", or "off".
+    public var journal = "auto"
+    /// Alerts are also appended here as JSON Lines (and here only, plus standard error, when journald is off or unreachable).
+    public var alertLog: String?
+    /// How often STATUS= is refreshed, in seconds.
+    public var statusIntervalSeconds = 5.0
+    /// On stop, how long connections may take to finish the lines in flight, in seconds.
+    public var drainTimeoutSeconds = 10.0
+    /// Past days are closed and evaluated (and gaps checked) once ingest has been quiet this long,
+    /// in seconds, so the files of a backfill sent one after another all land first; under
+    /// continuous ingest, at least every `maxCloseInterval` seconds.
+    public var settleSeconds = 30.0
+    public var maxCloseIntervalSeconds = 600.0
+
+    public init() {}
+}

@@ -1,0 +1,75 @@
+import CanaryCore
+import Foundation
+import Logging
+import NIOCore
+import NIOPosix
+import ServiceLifecycle
+
+/// The running daemon: engine thread, ingest socket, STATUS= updates, and a graceful stop that
+/// finishes the lines in flight before exiting.
+public final class CanaryService: Service, @unchecked Sendable {
+    let context: ServerContext
+    private let server: IngestServer
+    private let group: MultiThreadedEventLoopGroup
+    private let notifier: ServiceNotifier
+    private let logger: Logger
+    private let router: AlertRouter
+
+    public init(configuration: CanaryConfiguration, systemd: any SystemdAPI, logger: Logger) throws {
+        notifier = ServiceNotifier(systemd: systemd)
+        self.logger = logger
+        router = try AlertRouter(systemd: systemd, journal: configuration.daemon.journal,
+                                 alertLog: configuration.daemon.alertLog, logger: logger)
+        let engine = EngineLoop(configuration: configuration.engine, router: router, notifier: notifier,
+                                settleSeconds: configuration.daemon.settleSeconds,
+                                maxCloseInterval: configuration.daemon.maxCloseIntervalSeconds)
+        context = ServerContext(configuration: configuration, engine: engine, systemd: systemd, logger: logger)
+        group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, System.coreCount))
+        server = IngestServer(context: context, group: group)
+        for name in AccessPolicy(users: configuration.daemon.allowUsers, groups: configuration.daemon.allowGroups).unknownNames {
+            logger.warning("daemon allow-list names an unknown user or group", metadata: ["name": "\(name)"])
+        }
+    }
+
+    public func run() async throws {
+        context.engine.start()
+        try await server.start(activatedFDs: context.systemd.listenFDs())
+        logger.info("listening", metadata: [
+            "socket": "\(server.boundPath ?? "socket-activated")",
+            "alerts": "\(router.journalEnabled ? "journald" : "standard error")",
+        ])
+        notifier.ready(status: statusLine())
+
+        // STATUS= stays current until a graceful shutdown is requested.
+        let interval = context.settings.daemon.statusIntervalSeconds
+        try? await cancelWhenGracefulShutdown { [self] in
+            while !Task.isCancelled {
+                try await Task.sleep(for: .seconds(interval))
+                notifier.status(statusLine())
+            }
+        }
+
+        notifier.stopping(status: "stopping: finishing the lines in flight")
+        logger.info("stopping", metadata: ["connections": "\(context.connections.count)"])
+        await server.stopAccepting()
+        let deadline = Date().addingTimeInterval(context.settings.daemon.drainTimeoutSeconds)
+        let drained = await Task.detached { [context] in context.connections.waitForZero(until: deadline) }.value
+        if !drained {
+            logger.warning("connections still open after the drain timeout; closing them", metadata: ["connections": "\(context.connections.count)"])
+        }
+        try? await group.shutdownGracefully()
+        await context.engine.shutdown()
+        let c = context.engine.snapshot
+        logger.info("stopped", metadata: ["rows": "\(c.rows)", "alerts": "\(c.alerts)"])
+    }
+
+    /// Applies a new, already validated configuration.
+    func apply(_ configuration: CanaryConfiguration) {
+        context.update(configuration)
+    }
+
+    func statusLine() -> String {
+        let c = context.engine.snapshot
+        return "\(c.subjects) subjects, \(c.rows) rows ingested, \(c.alerts) alerts emitted, \(context.connections.count) connections"
+    }
+}

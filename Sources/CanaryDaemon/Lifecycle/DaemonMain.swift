@@ -1,0 +1,33 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+
+/// Wires the running daemon: logging, configuration, the service group with its signals.
+public enum DaemonMain {
+    /// Runs until SIGTERM/SIGINT; returns normally after a graceful stop.
+    public static func run(configuration: CanaryConfiguration, configPath: String?, systemd: any SystemdAPI = LibSystemd()) async throws {
+        let logger = Logger(label: "canaryd")
+        let service = try CanaryService(configuration: configuration, systemd: systemd, logger: logger)
+        let reload = ReloadService(path: configPath, service: service, systemd: systemd, logger: logger)
+        var group = ServiceGroupConfiguration(
+            services: [.init(service: service), .init(service: reload)],
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger)
+        // Below the unit's TimeoutStopSec (20 s), so systemd never has to kill a draining daemon.
+        group.maximumGracefulShutdownDuration = .seconds(15)
+        try await ServiceGroup(configuration: group).run()
+    }
+
+    /// Operational logs to journald when running under systemd with journald present, else to standard error.
+    public static func bootstrapLogging(systemd: any SystemdAPI = LibSystemd()) {
+        let env = ProcessInfo.processInfo.environment
+        let underSystemd = env["JOURNAL_STREAM"] != nil || env["INVOCATION_ID"] != nil
+        let toJournal = underSystemd && systemd.journalSocketPresent()
+        LoggingSystem.bootstrap { label in
+            if toJournal { return JournalLogHandler(label: label, systemd: systemd) }
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = .info
+            return handler
+        }
+    }
+}

@@ -1,0 +1,157 @@
+import CanaryCore
+import Foundation
+import Logging
+
+/// Owns the engine on one dedicated thread. Connections hand it batches of records; it evaluates
+/// them in arrival order, routes the alerts, and pings the watchdog from this very loop, so a
+/// wedged pipeline stops the pings.
+public final class EngineLoop: @unchecked Sendable {
+    enum Command: Sendable {
+        case batch([Record], done: @Sendable () -> Void)
+        case reconfigure(EngineConfiguration)
+        case tick(Double)
+        case drain(@Sendable () -> Void)
+    }
+
+    /// Counters for STATUS= and the benchmark.
+    public struct Counters: Sendable, Equatable {
+        public var rows = 0
+        public var alerts = 0
+        public var subjects = 0
+    }
+
+    private let queue = BoundedQueue<Command>(capacity: .max)
+    private let lock = NSLock()
+    private var counters = Counters()
+    private let notifier: ServiceNotifier
+    private let watchdogEvery: Duration?
+    private let settleSeconds: Double
+    private let maxCloseInterval: Double
+    private let router: AlertRouter
+    private var thread: Thread?
+    private let finished = DispatchSemaphore(value: 0)
+
+    public init(configuration: EngineConfiguration, router: AlertRouter, notifier: ServiceNotifier,
+                settleSeconds: Double, maxCloseInterval: Double) {
+        self.router = router
+        self.notifier = notifier
+        self.settleSeconds = settleSeconds
+        self.maxCloseInterval = maxCloseInterval
+        // Ping at half the interval systemd expects, as sd_watchdog_enabled(3) advises.
+        watchdogEvery = notifier.systemd.watchdogInterval().map { $0 / 2 }
+        var configuration = configuration
+        configuration.closeOnData = false  // the daemon closes days by its clock, after ingest settles
+        let engine = CanaryEngine(configuration: configuration)
+        let thread = Thread { [self] in self.run(engine) }
+        thread.name = "canary-engine"
+        thread.stackSize = 1 << 22
+        self.thread = thread
+    }
+
+    public func start() { thread?.start() }
+
+    public var snapshot: Counters {
+        lock.lock()
+        defer { lock.unlock() }
+        return counters
+    }
+
+    /// Queues a batch; `done` runs on the engine thread once its rows are evaluated.
+    public func submit(_ records: [Record], done: @escaping @Sendable () -> Void) {
+        queue.pushUnbounded(.batch(records, done: done))
+    }
+
+    public func reconfigure(_ configuration: EngineConfiguration) {
+        var configuration = configuration
+        configuration.closeOnData = false
+        queue.pushUnbounded(.reconfigure(configuration))
+    }
+
+    /// Evaluates everything queued so far, then stops the thread.
+    public func shutdown() async {
+        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+            queue.pushUnbounded(.drain({ c.resume() }))
+        }
+        queue.close()
+        finished.wait()
+    }
+
+    private func run(_ initial: CanaryEngine) {
+        var engine = initial
+        var sink = RouterSink(router: router)
+        var lastPing = ContinuousClock.now
+        var lastBatch = ContinuousClock.now
+        var lastClose = ContinuousClock.now
+        var pendingClose = false
+        if watchdogEvery != nil { notifier.watchdog() }
+        while true {
+            // Wake at least every second: to close settled days and to show the loop is alive.
+            let (command, closed) = queue.pop(until: Date().addingTimeInterval(1))
+            if closed { break }
+            switch command {
+            case .batch(let records, let done)?:
+                for r in records { engine.ingest(r, into: &sink) }
+                update(rows: records.count, alerts: sink.take(), subjects: engine.subjectCount)
+                lastBatch = ContinuousClock.now
+                pendingClose = true
+                done()
+            case .reconfigure(let c)?:
+                engine.reconfigure(c)
+            case .tick(let now)?:
+                engine.advance(to: now, into: &sink)
+                update(rows: 0, alerts: sink.take(), subjects: engine.subjectCount)
+            case .drain(let done)?:
+                // Stopping: evaluate what is over rather than lose it (state is kept in memory only).
+                engine.advance(to: Date().timeIntervalSince1970, into: &sink)
+                update(rows: 0, alerts: sink.take(), subjects: engine.subjectCount)
+                done()
+            case nil:
+                break
+            }
+            let now = ContinuousClock.now
+            let settled = pendingClose && now - lastBatch >= .seconds(settleSeconds)
+            if settled || now - lastClose >= .seconds(maxCloseInterval) {
+                engine.advance(to: Date().timeIntervalSince1970, into: &sink)
+                update(rows: 0, alerts: sink.take(), subjects: engine.subjectCount)
+                lastClose = now
+                pendingClose = false
+            }
+            // The loop came round: the pipeline is alive.
+            if let every = watchdogEvery, now - lastPing >= every {
+                notifier.watchdog()
+                lastPing = now
+            }
+        }
+        router.flush()
+        finished.signal()
+    }
+
+    private func update(rows: Int, alerts: Int, subjects: Int) {
+        lock.lock()
+        counters.rows += rows
+        counters.alerts += alerts
+        counters.subjects = subjects
+        lock.unlock()
+    }
+}
+
+/// The engine sink of the service: every alert goes to the router at once.
+struct RouterSink: EngineSink {
+    let router: AlertRouter
+    private var emitted = 0
+
+    init(router: AlertRouter) {
+        self.router = router
+    }
+
+    mutating func emit(_ alert: Alert) {
+        router.route(alert)
+        emitted += 1
+    }
+
+    /// Alerts emitted since the last call.
+    mutating func take() -> Int {
+        defer { emitted = 0 }
+        return emitted
+    }
+}

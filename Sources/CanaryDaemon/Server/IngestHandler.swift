@@ -1,0 +1,180 @@
+import CanaryCore
+import Logging
+import NIOCore
+
+/// One ingest connection on its event loop: bytes are split and parsed here, records go to the
+/// engine in batches, replies (`ERR ...`, final `OK ...`) go back on the same connection.
+///
+/// Backpressure: at most `maxInFlight` batches per connection wait for the engine; while they do,
+/// the handler stops reading, so a fast client is slowed by the kernel's socket buffers instead of
+/// filling memory, and a slow or stalled client holds nothing but its own connection.
+final class IngestHandler: ChannelDuplexHandler {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    private var session: IngestSession
+    private let context: ServerContext
+    private var batch: [Record] = []
+    private var inFlight = 0
+    private var readPending = false
+    private var inputClosed = false
+    private var authorized = false
+    private var finished = false
+    private var replies: ByteBuffer?
+    static let batchSize = 4096
+    static let maxInFlight = 4
+
+    init(context: ServerContext) {
+        self.context = context
+        let settings = context.settings
+        session = IngestSession(zones: settings.engine.zones,
+                                latestAccepted: context.clock() + settings.engine.maxFutureSeconds,
+                                maxLineBytes: settings.daemon.maxLineBytes)
+    }
+
+    func channelActive(context ctx: ChannelHandlerContext) {
+        self.context.connections.opened()
+        let loopBound = NIOLoopBound((self, ctx), eventLoop: ctx.eventLoop)
+        PeerCheck.credentials(of: ctx.channel).whenComplete { result in
+            let (handler, ctx) = loopBound.value
+            handler.peerChecked(result, ctx)
+        }
+        ctx.fireChannelActive()
+    }
+
+    func channelInactive(context ctx: ChannelHandlerContext) {
+        self.context.connections.closed()
+        ctx.fireChannelInactive()
+    }
+
+    private func peerChecked(_ result: Result<PeerCredentials, any Error>, _ ctx: ChannelHandlerContext) {
+        switch result {
+        case .success(let cred) where context.policy().allows(uid: cred.uid, gid: cred.gid):
+            authorized = true
+            readPending = false
+            ctx.read()
+        case .success(let cred):
+            context.refused(pid: cred.pid, uid: cred.uid, gid: cred.gid)
+            refuse(ctx)
+        case .failure:
+            context.refused(pid: -1, uid: .max, gid: .max)
+            refuse(ctx)
+        }
+    }
+
+    private func refuse(_ ctx: ChannelHandlerContext) {
+        finished = true
+        var buffer = ctx.channel.allocator.buffer(capacity: 32)
+        buffer.writeString("ERR 0 unauthorized\n")
+        let loopBound = NIOLoopBound(ctx, eventLoop: ctx.eventLoop)
+        ctx.writeAndFlush(wrapOutboundOut(buffer)).whenComplete { _ in loopBound.value.close(promise: nil) }
+    }
+
+    // Reads are requested explicitly (autoRead is off): only when authorized and not over the window.
+    func read(context ctx: ChannelHandlerContext) {
+        if authorized && inFlight < Self.maxInFlight && !finished {
+            ctx.read()
+        } else {
+            readPending = true
+        }
+    }
+
+    func channelRead(context ctx: ChannelHandlerContext, data: NIOAny) {
+        guard authorized, !finished else { return }
+        let buffer = unwrapInboundIn(data)
+        buffer.withUnsafeReadableBytes { raw in
+            let bytes = raw.bindMemory(to: UInt8.self)
+            session.receive(bytes, record: { batch.append($0); if batch.count >= Self.batchSize { submit(ctx) } },
+                            reply: { reply($0, ctx) })
+        }
+    }
+
+    func channelReadComplete(context ctx: ChannelHandlerContext) {
+        submit(ctx)
+        flushReplies(ctx)
+        ctx.fireChannelReadComplete()
+        // autoRead is off: ask for more only while the engine keeps up with this connection.
+        if !inputClosed && !finished {
+            if inFlight < Self.maxInFlight { ctx.read() } else { readPending = true }
+        }
+    }
+
+    func userInboundEventTriggered(context ctx: ChannelHandlerContext, event: Any) {
+        if let e = event as? ChannelEvent, e == .inputClosed {
+            inputClosed = true
+            guard authorized, !finished else { return }
+            session.finish(record: { batch.append($0) }, reply: { _ in })
+            submit(ctx)
+            finishIfDone(ctx)
+        } else {
+            ctx.fireUserInboundEventTriggered(event)
+        }
+    }
+
+    func errorCaught(context ctx: ChannelHandlerContext, error: any Error) {
+        ctx.close(promise: nil)
+    }
+
+    private func submit(_ ctx: ChannelHandlerContext) {
+        guard !batch.isEmpty else { return }
+        let records = batch
+        batch.removeAll(keepingCapacity: true)
+        inFlight += 1
+        let loopBound = NIOLoopBound((self, ctx), eventLoop: ctx.eventLoop)
+        context.engine.submit(records) {
+            loopBound.eventLoop.execute {
+                let (handler, ctx) = loopBound.value
+                handler.batchDone(ctx)
+            }
+        }
+    }
+
+    private func batchDone(_ ctx: ChannelHandlerContext) {
+        inFlight -= 1
+        if readPending && inFlight < Self.maxInFlight && !inputClosed {
+            readPending = false
+            ctx.read()
+        }
+        finishIfDone(ctx)
+    }
+
+    /// Once the client has half-closed and every batch is evaluated: the final reply, then close.
+    private func finishIfDone(_ ctx: ChannelHandlerContext) {
+        guard inputClosed, inFlight == 0, !finished else { return }
+        finished = true
+        reply("OK accepted=\(session.accepted) rejected=\(session.rejected)", ctx)
+        let buffer = replies.take() ?? ctx.channel.allocator.buffer(capacity: 0)
+        let loopBound = NIOLoopBound(ctx, eventLoop: ctx.eventLoop)
+        ctx.writeAndFlush(wrapOutboundOut(buffer)).whenComplete { _ in loopBound.value.close(promise: nil) }
+    }
+
+    private func reply(_ line: String, _ ctx: ChannelHandlerContext) {
+        if replies == nil { replies = ctx.channel.allocator.buffer(capacity: 256) }
+        replies!.writeString(line)
+        replies!.writeInteger(UInt8(ascii: "\n"))
+    }
+
+    private func flushReplies(_ ctx: ChannelHandlerContext) {
+        guard let buffer = replies.take(), buffer.readableBytes > 0 else { return }
+        ctx.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
+    }
+}
+
+extension Optional {
+    /// Moves the wrapped value out, leaving nil.
+    mutating func take() -> Wrapped? {
+        defer { self = nil }
+        return self
+    }
+}
+
+/// SO_PEERCRED through NIO's socket option provider.
+enum PeerCheck {
+    static func credentials(of channel: any Channel) -> EventLoopFuture<PeerCredentials> {
+        guard let provider = channel as? any SocketOptionProvider else {
+            return channel.eventLoop.makeFailedFuture(ChannelError.operationUnsupported)
+        }
+        return provider.unsafeGetSocketOption(level: .socket, name: NIOBSDSocket.Option(rawValue: 17 /* SO_PEERCRED */))
+    }
+}

@@ -1,0 +1,93 @@
+import CanaryCore
+import Foundation
+import Logging
+
+/// What every connection shares: the engine, the current settings (swapped atomically on reload),
+/// the access policy, and the count of open connections for a graceful drain.
+final class ServerContext: @unchecked Sendable {
+    let engine: EngineLoop
+    let systemd: any SystemdAPI
+    let logger: Logger
+    let connections = ConnectionCounter()
+    let clock: @Sendable () -> Double
+    private let lock = NSLock()
+    private var current: CanaryConfiguration
+    private var currentPolicy: AccessPolicy
+
+    init(configuration: CanaryConfiguration, engine: EngineLoop, systemd: any SystemdAPI, logger: Logger,
+         clock: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 }) {
+        self.current = configuration
+        self.currentPolicy = AccessPolicy(users: configuration.daemon.allowUsers, groups: configuration.daemon.allowGroups)
+        self.engine = engine
+        self.systemd = systemd
+        self.logger = logger
+        self.clock = clock
+    }
+
+    var settings: CanaryConfiguration {
+        lock.lock()
+        defer { lock.unlock() }
+        return current
+    }
+
+    func policy() -> AccessPolicy {
+        lock.lock()
+        defer { lock.unlock() }
+        return currentPolicy
+    }
+
+    /// Swaps in a validated configuration: new connections see it at once, the engine at its next command.
+    func update(_ configuration: CanaryConfiguration) {
+        let policy = AccessPolicy(users: configuration.daemon.allowUsers, groups: configuration.daemon.allowGroups)
+        lock.lock()
+        current = configuration
+        currentPolicy = policy
+        lock.unlock()
+        engine.reconfigure(configuration.engine)
+    }
+
+    /// A peer failed the allow-list: it is told `ERR 0 unauthorized`, and the journal records who it was.
+    func refused(pid: Int32, uid: UInt32, gid: UInt32) {
+        let who = uid == .max ? "a peer whose credentials could not be read" : "pid \(pid), uid \(uid), gid \(gid)"
+        _ = systemd.journalSend([
+            ("MESSAGE", "refused an ingest connection from \(who): not in daemon.allow_users or daemon.allow_groups"),
+            ("PRIORITY", "4"),
+            ("MESSAGE_ID", MessageID.unauthorized),
+            ("SYSLOG_IDENTIFIER", "canaryd"),
+            ("CANARY_PEER_PID", String(pid)),
+            ("CANARY_PEER_UID", String(uid)),
+            ("CANARY_PEER_GID", String(gid)),
+        ])
+        logger.warning("refused an unauthorized ingest peer", metadata: ["peer_uid": "\(uid)", "peer_gid": "\(gid)", "peer_pid": "\(pid)"])
+    }
+}
+
+/// Counts open connections; a drain waits for the count to reach zero.
+final class ConnectionCounter: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var open = 0
+
+    func opened() {
+        condition.lock(); open += 1; condition.unlock()
+    }
+
+    func closed() {
+        condition.lock(); open -= 1; condition.broadcast(); condition.unlock()
+    }
+
+    var count: Int {
+        condition.lock()
+        defer { condition.unlock() }
+        return open
+    }
+
+    /// Waits until no connection is open or `deadline` passes; true when all closed.
+    func waitForZero(until deadline: Date) -> Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        while open > 0 {
+            if !condition.wait(until: deadline) { return open == 0 }
+        }
+        return true
+    }
+}

@@ -1,0 +1,82 @@
+import CanaryCore
+import Foundation
+import Logging
+
+/// Sends each alert where it belongs: journald when it is on and reachable, the alert log when one
+/// is configured, and standard error whenever journald did not take it. No alert is dropped silently.
+public final class AlertRouter: @unchecked Sendable {
+    private let systemd: any SystemdAPI
+    private let useJournal: Bool
+    private let logFD: Int32
+    private let logger: Logger
+    private var journalFailures = 0
+
+    /// - Parameter journal: "on", "off" or "auto" (journald when its socket is present).
+    public init(systemd: any SystemdAPI, journal: String, alertLog: String?, logger: Logger) throws {
+        self.systemd = systemd
+        self.logger = logger
+        switch journal {
+        case "on": useJournal = true
+        case "off": useJournal = false
+        default: useJournal = systemd.journalSocketPresent()
+        }
+        if let alertLog {
+            let fd = open(alertLog, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o600)
+            guard fd >= 0 else {
+                throw ReplayError("cannot open the alert log \(alertLog): \(String(cString: strerror(errno)))")
+            }
+            logFD = fd
+        } else {
+            logFD = -1
+        }
+    }
+
+    deinit {
+        if logFD >= 0 { close(logFD) }
+    }
+
+    /// Whether alerts are going to journald.
+    public var journalEnabled: Bool { useJournal }
+
+    /// Called on the engine thread only.
+    public func route(_ alert: Alert) {
+        var delivered = false
+        if useJournal {
+            // libsystemd reports success when journald's socket is missing altogether, so look first.
+            let rc = systemd.journalSocketPresent() ? systemd.journalSend(JournalFields.alert(alert)) : -Int32(ENOENT)
+            if rc >= 0 {
+                delivered = true
+            } else {
+                journalFailures += 1
+                if journalFailures == 1 || journalFailures % 1000 == 0 {
+                    logger.error("journald did not take an alert; falling back to standard error",
+                                 metadata: ["errno": "\(-rc)", "failures": "\(journalFailures)"])
+                }
+            }
+        }
+        let line = AlertJSON.encode(alert) + "\n"
+        if logFD >= 0 {
+            write(logFD, line)
+        }
+        if !delivered {
+            write(2, line)
+        }
+    }
+
+    public func flush() {
+        if logFD >= 0 { fsync(logFD) }
+    }
+
+    private func write(_ fd: Int32, _ s: String) {
+        var bytes = Array(s.utf8)
+        var offset = 0
+        while offset < bytes.count {
+            let n = bytes.withUnsafeMutableBytes { Foundation.write(fd, $0.baseAddress! + offset, $0.count - offset) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                return
+            }
+            offset += n
+        }
+    }
+}

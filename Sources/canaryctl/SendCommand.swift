@@ -1,0 +1,64 @@
+import ArgumentParser
+import CanaryCore
+import CanaryDaemon
+import Foundation
+
+/// `canaryctl send`: streams files into canaryd's ingest socket.
+struct SendCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "send",
+        abstract: "Send data files to canaryd through its ingest socket.",
+        discussion: """
+        Each FILE ("-" for standard input) goes over its own connection. The daemon's `ERR <line>
+        <reason>` replies are printed on standard error as `FILE: ERR ...`, and a line per file
+        `FILE: accepted=N rejected=M`. Exit status 1 when any line was rejected, 2 when the daemon
+        could not be reached or did not confirm.
+        """
+    )
+
+    @Option(name: .long, help: "Ingest socket.")
+    var socket = "/run/canary/ingest.sock"
+
+    @Option(name: .long, help: "Format of files whose header does not say (sends a #canary directive).")
+    var format: InputFormat?
+
+    @Option(name: .long, help: "Subject of files without a subject column (sends a #canary directive).")
+    var subject: String?
+
+    @Option(name: .long, help: "IANA time zone of --subject.")
+    var tz: String?
+
+    @Flag(name: .long, help: "Print nothing but errors.")
+    var quiet = false
+
+    @Argument(help: "Files to send.")
+    var files: [String]
+
+    func run() throws {
+        var parts: [String] = []
+        if let format { parts.append("format=\(format.rawValue)") }
+        if let subject { parts.append("subject=\(subject)") }
+        if let tz { parts.append("tz=\(tz)") }
+        let prefix = parts.isEmpty ? nil : "#canary " + parts.joined(separator: " ")
+        let client = IngestClient(socketPath: socket)
+        var anyRejected = false
+        for file in files {
+            let outcome: IngestClient.Outcome
+            do {
+                outcome = try client.send(path: file, prefix: prefix) { line in
+                    FileHandle.standardError.write(Data("\(file): \(line)\n".utf8))
+                }
+            } catch {
+                FileHandle.standardError.write(Data("canaryctl: \(error)\n".utf8))
+                throw ExitCode(2)
+            }
+            guard outcome.completed else {
+                FileHandle.standardError.write(Data("canaryctl: \(file): the daemon closed the connection without confirming\n".utf8))
+                throw ExitCode(2)
+            }
+            if !quiet { print("\(file): accepted=\(outcome.accepted) rejected=\(outcome.rejected)") }
+            if outcome.rejected > 0 { anyRejected = true }
+        }
+        if anyRejected { throw ExitCode(1) }
+    }
+}
