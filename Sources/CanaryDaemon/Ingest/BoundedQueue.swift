@@ -53,7 +53,12 @@ final class BoundedQueue<Element: Sendable>: @unchecked Sendable {
         condition.lock()
         defer { condition.unlock() }
         while head == items.count && !closed {
-            if !condition.wait(until: deadline) { return (nil, false) }
+            // NSCondition.wait(until: .distantFuture) traps on Linux: wait without a deadline instead.
+            if deadline == .distantFuture {
+                condition.wait()
+            } else if !condition.wait(until: deadline) {
+                return (nil, false)
+            }
         }
         guard head < items.count else { return (nil, true) }
         let element = items[head]

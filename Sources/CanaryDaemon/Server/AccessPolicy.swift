@@ -23,8 +23,17 @@ public struct AccessPolicy: Sendable, Equatable {
         self.unknownNames = unknown
     }
 
+    /// The peer's uid, its primary gid, or any supplementary group of its user is on the list.
     public func allows(uid: UInt32, gid: UInt32) -> Bool {
-        uids.contains(uid) || gids.contains(gid)
+        if uids.contains(uid) || gids.contains(gid) { return true }
+        guard !gids.isEmpty, let pw = getpwuid(uid) else { return false }
+        var count: Int32 = 64
+        var groups = [gid_t](repeating: 0, count: Int(count))
+        if getgrouplist(pw.pointee.pw_name, pw.pointee.pw_gid, &groups, &count) < 0 {
+            groups = [gid_t](repeating: 0, count: Int(count))
+            guard getgrouplist(pw.pointee.pw_name, pw.pointee.pw_gid, &groups, &count) >= 0 else { return false }
+        }
+        return groups.prefix(Int(count)).contains { gids.contains($0) }
     }
 }
 

@@ -1,11 +1,11 @@
 /// The journald MESSAGE_IDs canaryd uses; `systemd/canary.catalog` explains each one.
 public enum MessageID {
-    public static let deviation = "4e1b1c3e0f7a4d6b9a52c7f0d3e8a101"
-    public static let composite = "4e1b1c3e0f7a4d6b9a52c7f0d3e8a102"
-    public static let gap = "4e1b1c3e0f7a4d6b9a52c7f0d3e8a103"
-    public static let resolved = "4e1b1c3e0f7a4d6b9a52c7f0d3e8a104"
+    public static let deviation = "b3d8641cbb65402097d08718603c3a47"
+    public static let composite = "b0599c2abf864777aaff121630fcdb25"
+    public static let gap = "d66265c6a9e3442eb8a4945a0e0eccf3"
+    public static let resolved = "e93e9d1854be4cad8d8b0653816d24d6"
     /// An ingest peer was refused by the allow-list.
-    public static let unauthorized = "4e1b1c3e0f7a4d6b9a52c7f0d3e8a105"
+    public static let unauthorized = "d241ece3197847b9b670b1de823f69a0"
     /// A reload found an invalid configuration and kept the old one.
-    public static let reloadRefused = "4e1b1c3e0f7a4d6b9a52c7f0d3e8a106"
+    public static let reloadRefused = "9d51297879b64de681b4f9f1b0ff9c41"
 }

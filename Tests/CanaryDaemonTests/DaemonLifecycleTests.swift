@@ -1,0 +1,117 @@
+import CanaryCore
+import Foundation
+import Testing
+@testable import CanaryDaemon
+
+/// canaryd as systemd runs it: the sd_notify conversation, reload, drain, socket activation.
+@Suite(.serialized) struct DaemonLifecycleTests {
+    static let noGaps = """
+    [gaps]
+    sleep = "off"
+    activity = "off"
+    typing = "off"
+    samples = "off"
+
+    [subjects.chen]
+    timezone = "America/New_York"
+
+    [subjects.dara]
+    timezone = "Asia/Tokyo"
+    """
+    static let sleepFile = TestSupport.root("config/sample/sleep.csv")
+
+    @Test func notifiesReadyStatusWatchdogReloadingAndStoppingInOrder() throws {
+        let daemon = try DaemonHarness(extraConfig: Self.noGaps, environment: ["WATCHDOG_USEC": "1000000"])
+        try daemon.waitReady()
+        try daemon.notify.wait(for: "WATCHDOG=1") { $0 == "WATCHDOG=1" }
+
+        let outcome = try IngestClient(socketPath: daemon.socketPath).send(path: Self.sleepFile)
+        #expect(outcome.completed && outcome.accepted == 189 && outcome.rejected == 0)
+        try daemon.notify.wait(for: "STATUS with the rows") { $0.contains("STATUS=") && $0.contains("189 rows ingested") }
+
+        // A valid reload: RELOADING=1 with MONOTONIC_USEC, then READY=1.
+        try (try String(contentsOfFile: daemon.configPath, encoding: .utf8) + "\n[subjects.eli]\ntimezone = \"Europe/Oslo\"\n")
+            .write(toFile: daemon.configPath, atomically: true, encoding: .utf8)
+        daemon.signal(SIGHUP)
+        try daemon.notify.wait(for: "READY after reload") { $0.contains("READY=1") && $0.contains("configuration reloaded") }
+
+        // An invalid one is refused, the reason goes to STATUS=, the daemon keeps serving.
+        try "[engine]\ntimezone = \"Mars/Olympus\"\n".write(toFile: daemon.configPath, atomically: true, encoding: .utf8)
+        daemon.signal(SIGHUP)
+        let refused = try daemon.notify.wait(for: "READY after a refused reload") { $0.contains("reload refused") }
+        #expect(refused.contains("READY=1"))
+        #expect(refused.contains("engine.timezone"))
+        let again = try IngestClient(socketPath: daemon.socketPath).send(path: Self.sleepFile)
+        #expect(again.completed && again.accepted == 189)
+
+        #expect(try daemon.stop() == 0)
+        let messages = daemon.notify.messages
+        func index(_ predicate: (String) -> Bool) -> Int { messages.firstIndex(where: predicate) ?? -1 }
+        let ready = index { $0.hasPrefix("READY=1") }
+        let reloading = index { $0.hasPrefix("RELOADING=1") }
+        let stopping = index { $0.hasPrefix("STOPPING=1") }
+        #expect(ready >= 0 && ready < reloading && reloading < stopping, "\(messages)")
+        let reloadingMessages = messages.filter { $0.hasPrefix("RELOADING=1") }
+        #expect(reloadingMessages.count == 2)
+        #expect(reloadingMessages.allSatisfy { $0.contains("MONOTONIC_USEC=") })
+        #expect(stopping == messages.count - 1 || messages[(stopping + 1)...].allSatisfy { $0 == "WATCHDOG=1" || $0.hasPrefix("STATUS=") })
+
+        // The alerts were decided and written: eli's short nights.
+        let alerts = daemon.alerts()
+        #expect(alerts.contains { ($0["rule"] as? String) == "sleep_duration.threshold" && ($0["period"] as? String) == "2026-03-28" })
+        #expect(alerts.allSatisfy { ($0["subject"] as? String) == "eli" }, "\(alerts.map { "\($0["subject"]!) \($0["rule"]!) \($0["period"]!)" })")
+    }
+
+    @Test func servesASocketPassedBySystemdSocketActivate() throws {
+        let daemon = try DaemonHarness(extraConfig: Self.noGaps, socketActivated: true)
+        // systemd-socket-activate starts canaryd on the first connection, which then waits in the backlog.
+        var outcome: IngestClient.Outcome?
+        let deadline = Date().addingTimeInterval(10)
+        while outcome == nil && Date() < deadline {
+            outcome = try? IngestClient(socketPath: daemon.socketPath).send(path: Self.sleepFile)
+            if outcome == nil { usleep(50_000) }
+        }
+        #expect(outcome?.accepted == 189)
+        let ready = try daemon.notify.wait(for: "READY=1") { $0.contains("READY=1") }
+        #expect(ready.contains("STATUS="))
+        #expect(daemon.log.contains("socket-activated"), "\(daemon.log)")
+        #expect(try daemon.stop() == 0)
+    }
+
+    @Test func drainsAClientMidStreamOnSigterm() throws {
+        let daemon = try DaemonHarness(extraConfig: Self.noGaps)
+        try daemon.waitReady()
+        let lines = try String(contentsOfFile: Self.sleepFile, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false)
+        let client = try RawClient(path: daemon.socketPath)
+        try client.send(lines[..<100].joined(separator: "\n") + "\n")
+        usleep(200_000)
+        daemon.signal(SIGTERM)
+        try daemon.notify.wait(for: "STOPPING=1") { $0.hasPrefix("STOPPING=1") }
+        // The connection in flight is finished: the rest of the lines, then a half-close.
+        try client.send(lines[100...].joined(separator: "\n"))
+        client.halfClose()
+        let reply = client.readAll()
+        #expect(reply.hasSuffix("OK accepted=189 rejected=0\n"), "\(reply)")
+        #expect(try daemon.waitExit() == 0)
+        // New connections are refused while draining and after.
+        #expect(throws: (any Error).self) { try RawClient(path: daemon.socketPath) }
+    }
+
+    @Test func refusesToTakeOverASocketAnotherDaemonServes() throws {
+        let first = try DaemonHarness()
+        try first.waitReady()
+        #expect(throws: DaemonError.self) { try IngestServer.removeStaleSocket(at: first.socketPath) }
+        #expect(try first.stop() == 0)
+        // Once nobody answers, a stale socket file is removed safely.
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var addr = sockaddr_un()
+        addr.sun_family = sa_family_t(AF_UNIX)
+        let bytes = Array(first.socketPath.utf8)
+        withUnsafeMutableBytes(of: &addr.sun_path) { raw in raw.copyBytes(from: bytes); raw[bytes.count] = 0 }
+        _ = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) } }
+        #expect(FileManager.default.fileExists(atPath: first.socketPath))
+        try IngestServer.removeStaleSocket(at: first.socketPath)
+        #expect(!FileManager.default.fileExists(atPath: first.socketPath))
+    }
+}

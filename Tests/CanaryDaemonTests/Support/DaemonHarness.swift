@@ -1,0 +1,140 @@
+import CanaryDaemon
+import Foundation
+
+/// Runs the real `canaryd` binary for a test: a temporary directory with its configuration,
+/// socket and alert log, a test-owned NOTIFY_SOCKET, optionally under `systemd-socket-activate`.
+final class DaemonHarness: @unchecked Sendable {
+    let directory: String
+    let socketPath: String
+    let alertLog: String
+    let configPath: String
+    let notify: NotifyListener
+    let process = Process()
+    private let output = Pipe()
+    private let outputLock = NSLock()
+    private var outputText = ""
+
+    /// The directory holding the built executables (beside the test bundle).
+    static let binaries: URL = {
+        URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+    }()
+
+    static func binary(_ name: String) -> String {
+        binaries.appendingPathComponent(name).path
+    }
+
+    /// - Parameters:
+    ///   - extraConfig: TOML appended after the generated `[daemon]` keys (other sections welcome).
+    ///   - socketActivated: start under `systemd-socket-activate` instead of letting canaryd bind.
+    init(daemonKeys: String = "", extraConfig: String = "", socketActivated: Bool = false,
+         environment: [String: String] = [:]) throws {
+        directory = "/tmp/canary-it-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        chmod(directory, 0o755)
+        socketPath = directory + "/ingest.sock"
+        alertLog = directory + "/alerts.jsonl"
+        configPath = directory + "/canary.toml"
+        notify = try NotifyListener(directory: directory)
+        try Self.config(socket: socketPath, alertLog: alertLog, daemonKeys: daemonKeys, extra: extraConfig)
+            .write(toFile: configPath, atomically: true, encoding: .utf8)
+
+        var env = ["PATH": "/usr/bin:/bin", "NOTIFY_SOCKET": notify.path, "HOME": directory]
+        env.merge(environment) { $1 }
+        if socketActivated {
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/systemd-socket-activate")
+            var args = ["-l", socketPath, "--fdname=ingest"]
+            for (k, v) in env { args += ["-E", "\(k)=\(v)"] }
+            args += [Self.binary("canaryd"), "--config", configPath]
+            process.arguments = args
+        } else {
+            process.executableURL = URL(fileURLWithPath: Self.binary("canaryd"))
+            process.arguments = ["--config", configPath]
+        }
+        process.environment = env
+        process.standardOutput = output
+        process.standardError = output
+        output.fileHandleForReading.readabilityHandler = { [weak self] h in
+            let data = h.availableData
+            guard let self, !data.isEmpty else { return }
+            self.outputLock.lock()
+            self.outputText += String(decoding: data, as: UTF8.self)
+            self.outputLock.unlock()
+        }
+        try process.run()
+    }
+
+    static func config(socket: String, alertLog: String, daemonKeys: String, extra: String) -> String {
+        """
+        [daemon]
+        socket = "\(socket)"
+        socket_mode = "0666"
+        alert_log = "\(alertLog)"
+        journal = "off"
+        status_interval = "1s"
+        drain_timeout = "5s"
+        settle = "1s"
+        \(daemonKeys)
+
+        [engine]
+        timezone = "Europe/Oslo"
+
+        \(extra)
+        """
+    }
+
+    /// Everything canaryd wrote to stdout/stderr so far.
+    var log: String {
+        outputLock.lock()
+        defer { outputLock.unlock() }
+        return outputText
+    }
+
+    /// Waits for READY=1 (canaryd binding its own socket).
+    func waitReady() throws {
+        try notify.wait(for: "READY=1") { $0.contains("READY=1") }
+    }
+
+    func signal(_ sig: Int32) {
+        kill(process.processIdentifier, sig)
+    }
+
+    /// Sends SIGTERM and waits for the exit; returns the exit status.
+    @discardableResult
+    func stop(timeout: Double = 20) throws -> Int32 {
+        if process.isRunning { signal(SIGTERM) }
+        return try waitExit(timeout: timeout)
+    }
+
+    func waitExit(timeout: Double = 20) throws -> Int32 {
+        let deadline = Date().addingTimeInterval(timeout)
+        while process.isRunning && Date() < deadline { usleep(20_000) }
+        if process.isRunning {
+            process.terminate()
+            throw TestFailure("canaryd did not exit within \(timeout) s; log:\n\(log)")
+        }
+        return process.terminationStatus
+    }
+
+    func alerts() -> [[String: Any]] {
+        guard let text = try? String(contentsOfFile: alertLog, encoding: .utf8) else { return [] }
+        return text.split(separator: "\n").compactMap {
+            try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+        }
+    }
+
+    /// Waits until the alert log holds at least `count` alerts.
+    func waitForAlerts(atLeast count: Int, timeout: Double = 20) throws -> [[String: Any]] {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            let a = alerts()
+            if a.count >= count { return a }
+            usleep(50_000)
+        }
+        throw TestFailure("fewer than \(count) alerts after \(timeout) s: \(alerts().count); log:\n\(log)")
+    }
+
+    deinit {
+        if process.isRunning { process.terminate() }
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+}
