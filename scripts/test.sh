@@ -1,7 +1,15 @@
 #!/usr/bin/env bash
-# All tests: install what is missing, build, run every test suite.
+# All tests: install what is missing, build, start the real services the tests use, run every suite.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 swift build --build-tests
+if [ "$(id -u)" = 0 ]; then
+  # A real systemd-journald (started here when none runs) and the journal catalog, for the
+  # journald integration tests; they are skipped when not running as root.
+  bash scripts/journald.sh start
+  install -D -m 0644 systemd/canary.catalog /usr/lib/systemd/catalog/canary.catalog
+  journalctl --update-catalog
+fi
+bash systemd/check-units.sh
 swift test --skip-build "$@"

@@ -36,6 +36,7 @@ public enum JournalFields {
             ("CANARY_RULE", a.rule),
             ("CANARY_FEATURE", a.features.joined(separator: ",")),
             ("CANARY_PERIOD", a.period),
+            ("CANARY_PERIOD_START", AlertJSON.number(a.periodStart)),
         ]
         if let v = a.value { f.append(("CANARY_VALUE", AlertJSON.number(v))) }
         if let v = a.baseline { f.append(("CANARY_BASELINE", AlertJSON.number(v))) }

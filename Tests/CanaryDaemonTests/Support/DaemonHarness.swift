@@ -26,7 +26,7 @@ final class DaemonHarness: @unchecked Sendable {
     /// - Parameters:
     ///   - extraConfig: TOML appended after the generated `[daemon]` keys (other sections welcome).
     ///   - socketActivated: start under `systemd-socket-activate` instead of letting canaryd bind.
-    init(daemonKeys: String = "", extraConfig: String = "", socketActivated: Bool = false,
+    init(daemonKeys: String = "", extraConfig: String = "", socketActivated: Bool = false, journal: String = "off",
          environment: [String: String] = [:]) throws {
         directory = "/tmp/canary-it-\(UUID().uuidString.prefix(8))"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -35,7 +35,7 @@ final class DaemonHarness: @unchecked Sendable {
         alertLog = directory + "/alerts.jsonl"
         configPath = directory + "/canary.toml"
         notify = try NotifyListener(directory: directory)
-        try Self.config(socket: socketPath, alertLog: alertLog, daemonKeys: daemonKeys, extra: extraConfig)
+        try Self.config(socket: socketPath, alertLog: alertLog, daemonKeys: "journal = \"\(journal)\"\n" + daemonKeys, extra: extraConfig)
             .write(toFile: configPath, atomically: true, encoding: .utf8)
 
         var env = ["PATH": "/usr/bin:/bin", "NOTIFY_SOCKET": notify.path, "HOME": directory]
@@ -69,7 +69,6 @@ final class DaemonHarness: @unchecked Sendable {
         socket = "\(socket)"
         socket_mode = "0666"
         alert_log = "\(alertLog)"
-        journal = "off"
         status_interval = "1s"
         drain_timeout = "5s"
         settle = "1s"

@@ -1,0 +1,104 @@
+import CanaryCore
+import Foundation
+import Testing
+@testable import CanaryDaemon
+
+/// Alerts and refusals in a real systemd-journald (scripts/test.sh starts one when none runs),
+/// read back with journalctl by MESSAGE_ID and field, and explained by the catalog.
+@Suite(.serialized, .enabled(if: getuid() == 0 && LibSystemd().journalSocketPresent(), "needs root and a running journald"))
+struct JournaldTests {
+    static func journalctl(_ args: [String]) throws -> String {
+        let sync = Process()
+        sync.executableURL = URL(fileURLWithPath: "/usr/bin/journalctl")
+        sync.arguments = ["--sync"]
+        try sync.run()
+        sync.waitUntilExit()
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/journalctl")
+        process.arguments = ["--no-pager"] + args
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    static func entries(_ filters: [String]) throws -> [[String: Any]] {
+        try journalctl(["-o", "json", "-a"] + filters).split(separator: "\n").compactMap {
+            try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+        }
+    }
+
+    @Test func alertsAreStructuredEntriesFilterableByMessageIDAndSubject() throws {
+        // A subject id unique to this run, so entries of earlier runs cannot answer for it.
+        let subject = "eli-\(UUID().uuidString.prefix(8).lowercased())"
+        let daemon = try DaemonHarness(extraConfig: DaemonLifecycleTests.noGaps, journal: "on")
+        try daemon.waitReady()
+        let data = daemon.directory + "/sleep.csv"
+        try String(contentsOfFile: TestSupport.root("config/sample/sleep.csv"), encoding: .utf8)
+            .replacingOccurrences(of: "\neli,", with: "\n\(subject),")
+            .write(toFile: data, atomically: true, encoding: .utf8)
+        let outcome = try IngestClient(socketPath: daemon.socketPath).send(path: data)
+        #expect(outcome.accepted == 189)
+        let logged = try daemon.waitForAlerts(atLeast: 10)
+        #expect(try daemon.stop() == 0)
+
+        let deviations = try Self.entries(["MESSAGE_ID=\(MessageID.deviation)", "CANARY_SUBJECT=\(subject)"])
+        let expected = logged.filter { ($0["kind"] as? String) == "deviation" }
+        #expect(deviations.count == expected.count && !expected.isEmpty)
+        let sleep = try #require(deviations.first { ($0["CANARY_RULE"] as? String) == "sleep_duration.threshold" })
+        for field in ["MESSAGE", "PRIORITY", "CANARY_ALERT_ID", "CANARY_SUBJECT", "CANARY_KIND", "CANARY_RULE", "CANARY_FEATURE",
+                      "CANARY_VALUE", "CANARY_BASELINE", "CANARY_SCALE", "CANARY_Z", "CANARY_PERIOD"] {
+            #expect(sleep[field] != nil, "missing \(field)")
+        }
+        #expect(sleep["CANARY_KIND"] as? String == "deviation")
+        #expect(sleep["CANARY_FEATURE"] as? String == "sleep_duration")
+        #expect(sleep["CANARY_PERIOD"] as? String == "2026-03-28")
+        #expect(sleep["PRIORITY"] as? String == "4")
+        #expect(sleep["SYSLOG_IDENTIFIER"] as? String == "canaryd")
+        #expect((sleep["MESSAGE"] as? String)?.contains("3 of the last 4 nights") == true)
+        let id = sleep["CANARY_ALERT_ID"] as? String
+        #expect(expected.contains { ($0["id"] as? String) == id }, "the journal and the alert log carry the same ids")
+
+        let resolved = try Self.entries(["MESSAGE_ID=\(MessageID.resolved)", "CANARY_SUBJECT=\(subject)"])
+        #expect(!resolved.isEmpty)
+        let composite = try Self.entries(["MESSAGE_ID=\(MessageID.composite)", "CANARY_SUBJECT=\(subject)"])
+        #expect(composite.count == 1)
+
+        // journalctl -x explains the entry from the catalog.
+        let explained = try Self.journalctl(["-x", "MESSAGE_ID=\(MessageID.deviation)", "CANARY_SUBJECT=\(subject)"])
+        #expect(explained.contains("Subject: Canary deviation: \(subject)"), "\(explained.prefix(600))")
+    }
+
+    @Test func aRefusedPeerIsRecordedInTheJournal() throws {
+        let daemon = try DaemonHarness(daemonKeys: "allow_users = [\"root\"]\nallow_groups = []")
+        try daemon.waitReady()
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
+        process.arguments = ["--reuid=65534", "--regid=65534", "--clear-groups", "/usr/bin/python3", "-c",
+                             "import socket; s=socket.socket(socket.AF_UNIX); s.connect('\(daemon.socketPath)'); print(s.recv(100).decode(), end='')"]
+        let out = Pipe()
+        process.standardOutput = out
+        try process.run()
+        process.waitUntilExit()
+        #expect(String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self) == "ERR 0 unauthorized\n")
+        #expect(try daemon.stop() == 0)
+        let pid = daemon.process.processIdentifier
+        let refused = try Self.entries(["MESSAGE_ID=\(MessageID.unauthorized)", "_PID=\(pid)"])
+        #expect(refused.count == 1)
+        #expect(refused.first?["CANARY_PEER_UID"] as? String == "65534")
+    }
+
+    @Test func aRefusedReloadIsRecordedWithTheKey() throws {
+        let daemon = try DaemonHarness()
+        try daemon.waitReady()
+        try "[rules.steps]\nthreshold = -2\n".write(toFile: daemon.configPath, atomically: true, encoding: .utf8)
+        daemon.signal(SIGHUP)
+        try daemon.notify.wait(for: "READY after the refused reload") { $0.contains("reload refused") }
+        #expect(try daemon.stop() == 0)
+        let entries = try Self.entries(["MESSAGE_ID=\(MessageID.reloadRefused)", "_PID=\(daemon.process.processIdentifier)"])
+        #expect(entries.first?["CANARY_CONFIG_KEY"] as? String == "rules.steps.threshold")
+    }
+}

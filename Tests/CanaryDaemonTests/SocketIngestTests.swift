@@ -1,0 +1,121 @@
+import CanaryCore
+import Foundation
+import Testing
+@testable import CanaryDaemon
+
+/// The ingest socket under hostile and heavy use: the daemon stays up, answers every client, and
+/// counts every valid row.
+@Suite(.serialized) struct SocketIngestTests {
+    static let header = "timestamp,subject,metric,value\n"
+
+    static func rows(_ subject: String, count: Int, start: Int = 1_700_000_000) -> String {
+        (0..<count).map { "\(start + $0 * 60),\(subject),hr,\(60 + $0 % 7)\n" }.joined()
+    }
+
+    @Test func survivesGarbageHugeLinesAndStallsAndCountsTheValidRows() throws {
+        let daemon = try DaemonHarness()
+        try daemon.waitReady()
+
+        // A client that sends half a line and stalls must not block anyone.
+        let staller = try RawClient(path: daemon.socketPath)
+        try staller.send(Self.header + "1700000000,s-stall,hr,6")
+
+        // Random binary with newlines in it.
+        var generator = SystemRandomNumberGenerator()
+        let binary = try RawClient(path: daemon.socketPath)
+        try binary.send(Self.header + Self.rows("s-bin", count: 5))
+        try binary.send((0..<200_000).map { _ in UInt8.random(in: 0...255, using: &generator) })
+        try binary.send("\n" + Self.rows("s-bin", count: 5, start: 1_700_100_000))
+        binary.halfClose()
+
+        // Invalid UTF-8 in a subject, between valid rows.
+        let utf8 = try RawClient(path: daemon.socketPath)
+        try utf8.send(Self.header + Self.rows("s-utf", count: 3))
+        try utf8.send([0x31, 0x37, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x2c, 0xff, 0xfe, 0x2c, 0x68, 0x72, 0x2c, 0x36, 0x30, 0x0a])
+        try utf8.send(Self.rows("s-utf", count: 3, start: 1_700_100_000))
+        utf8.halfClose()
+
+        // A 10 MB line between valid rows: refused, skipped, the rows after it still count.
+        let huge = try RawClient(path: daemon.socketPath)
+        try huge.send(Self.header + Self.rows("s-huge", count: 4))
+        try huge.send("1700050000,s-huge,hr," + String(repeating: "7", count: 10_000_000) + "\n")
+        try huge.send(Self.rows("s-huge", count: 4, start: 1_700_100_000))
+        huge.halfClose()
+
+        let binaryReply = binary.readAll()
+        #expect(binaryReply.contains("OK accepted=10 "), "\(binaryReply.suffix(200))")
+        #expect(binaryReply.contains("ERR "))
+        let utf8Reply = utf8.readAll()
+        #expect(utf8Reply.contains("ERR 5 invalid-utf8: field 'subject'"), "\(utf8Reply)")
+        #expect(utf8Reply.hasSuffix("OK accepted=6 rejected=1\n"), "\(utf8Reply)")
+        let hugeReply = huge.readAll()
+        #expect(hugeReply.contains("ERR 6 line-too-long"), "\(hugeReply)")
+        #expect(hugeReply.hasSuffix("OK accepted=8 rejected=1\n"), "\(hugeReply)")
+
+        // The stalled client is still open and the daemon still serves others.
+        let small = daemon.directory + "/small.csv"
+        try (Self.header + Self.rows("s-after", count: 3)).write(toFile: small, atomically: true, encoding: .utf8)
+        let after = try IngestClient(socketPath: daemon.socketPath).send(path: small)
+        #expect(after.completed && after.accepted == 3)
+        // The staller finally finishes its line: it is counted too.
+        try staller.send("0\n")
+        staller.halfClose()
+        #expect(staller.readAll().hasSuffix("OK accepted=1 rejected=0\n"))
+        #expect(try daemon.stop() == 0)
+    }
+
+    @Test func answersTwoHundredConcurrentClients() async throws {
+        let daemon = try DaemonHarness()
+        try daemon.waitReady()
+        let path = daemon.socketPath
+        let results = try await withThrowingTaskGroup(of: String.self) { group in
+            for i in 0..<200 {
+                group.addTask {
+                    let client = try RawClient(path: path)
+                    try client.send(Self.header + Self.rows("c\(i)", count: 50) + "bad,row\n")
+                    client.halfClose()
+                    return client.readAll()
+                }
+            }
+            var all: [String] = []
+            for try await r in group { all.append(r) }
+            return all
+        }
+        #expect(results.count == 200)
+        #expect(results.allSatisfy { $0.hasSuffix("OK accepted=50 rejected=1\n") })
+        try daemon.notify.wait(for: "STATUS with every row") { $0.contains("10000 rows ingested") }
+        #expect(try daemon.stop() == 0)
+    }
+
+    @Test(.enabled(if: getuid() == 0, "needs root to run a client as another user"))
+    func refusesAPeerNotOnTheAllowList() throws {
+        let daemon = try DaemonHarness(daemonKeys: "allow_users = [\"root\"]\nallow_groups = []")
+        try daemon.waitReady()
+        let script = """
+        import socket
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.connect("\(daemon.socketPath)")
+        try:
+            s.sendall(b"timestamp,subject,metric,value\\n1700000000,x,hr,60\\n")
+            s.shutdown(socket.SHUT_WR)
+        except OSError:
+            pass
+        print(s.recv(4096).decode(), end="")
+        """
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
+        process.arguments = ["--reuid=65534", "--regid=65534", "--clear-groups", "/usr/bin/python3", "-c", script]
+        let out = Pipe()
+        process.standardOutput = out
+        try process.run()
+        process.waitUntilExit()
+        let reply = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(reply == "ERR 0 unauthorized\n")
+        // root (on the list) still gets through.
+        let ok = try IngestClient(socketPath: daemon.socketPath).send(path: TestSupport.root("config/sample/sleep.csv"))
+        #expect(ok.accepted == 189)
+        #expect(try daemon.stop() == 0)
+        #expect(daemon.log.contains("refused an unauthorized ingest peer"))
+        #expect(daemon.log.contains("peer_uid=65534"))
+    }
+}
