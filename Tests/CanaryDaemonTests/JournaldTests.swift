@@ -101,4 +101,17 @@ struct JournaldTests {
         let entries = try Self.entries(["MESSAGE_ID=\(MessageID.reloadRefused)", "_PID=\(daemon.process.processIdentifier)"])
         #expect(entries.first?["CANARY_CONFIG_KEY"] as? String == "rules.steps.threshold")
     }
+
+    @Test func operationalLogsAreStructuredJournalEntriesUnderSystemd() throws {
+        // INVOCATION_ID is how a process knows systemd started it; then its own logs go to journald.
+        let daemon = try DaemonHarness(environment: ["INVOCATION_ID": UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()])
+        try daemon.waitReady()
+        #expect(try daemon.stop() == 0)
+        let entries = try Self.entries(["SYSLOG_IDENTIFIER=canaryd", "_PID=\(daemon.process.processIdentifier)"])
+        let listening = try #require(entries.first { ($0["MESSAGE"] as? String) == "listening" })
+        #expect(listening["CANARY_SOCKET"] as? String == daemon.socketPath)
+        #expect(listening["PRIORITY"] as? String == "6")
+        #expect(entries.contains { ($0["MESSAGE"] as? String) == "stopped" })
+        #expect(!daemon.log.contains("listening"), "under systemd the logs go to the journal, not standard error")
+    }
 }
