@@ -11,9 +11,9 @@ struct ReplayCommand: ParsableCommand {
         commandName: "replay",
         abstract: "Run the engine over data files and print alerts as JSON Lines.",
         discussion: """
-        Reads each DATA file (samples, sleep, activity or typing CSV with a header row, or typing as
-        JSON Lines), runs the same engine canaryd runs, and prints every alert as one JSON object per
-        line on standard output. Rejected rows are reported on standard error with file, line, field
+        Reads each DATA file (samples, sleep, activity or typing CSV with a header row, or typing as \
+        JSON Lines), runs the same engine canaryd runs, and prints every alert as one JSON object per \
+        line on standard output. Rejected rows are reported on standard error with file, line, field \
         and reason; the rest of the input still goes through. A summary follows on standard error.
         """
     )
@@ -24,17 +24,10 @@ struct ReplayCommand: ParsableCommand {
     @Option(name: .long, help: "Also write every evaluated observation to this CSV file: timestamp,subject,metric,value,baseline,scale,z,score.")
     var scores: String?
 
-    @Option(name: .long, help: "Format of the DATA files when their header does not say (samples, sleep, activity, typing).")
-    var format: InputFormat?
-
-    @Option(name: .long, help: "Subject of files that have no subject column.")
-    var subject: String?
+    @OptionGroup var input: InputOptions
 
     @Flag(name: .long, help: "Use each file's name (without extension) as the subject of files that have no subject column.")
     var subjectFromFilename = false
-
-    @Option(name: .long, help: "IANA time zone of --subject (for local timestamps and local days).")
-    var tz: String?
 
     @Option(name: .long, help: "How many rejected rows to show per file (the summary counts them all).")
     var maxErrors = 20
@@ -44,11 +37,8 @@ struct ReplayCommand: ParsableCommand {
 
     func validate() throws {
         guard !data.isEmpty else { throw ValidationError("give at least one DATA file") }
-        if subject != nil && subjectFromFilename {
+        if input.subject != nil && subjectFromFilename {
             throw ValidationError("--subject and --subject-from-filename exclude each other")
-        }
-        if let tz, TimeZone(identifier: tz) == nil {
-            throw ValidationError("--tz \(tz) is not an IANA time zone name (for example Europe/Oslo)")
         }
     }
 
@@ -61,12 +51,12 @@ struct ReplayCommand: ParsableCommand {
                 throw CleanExit.message("canaryctl: \(config): \(error)")
             }
         }
-        if let tz, let zone = TimeZone(identifier: tz) {
-            if let subject { configuration.engine.zones.subjects[subject] = zone } else { configuration.engine.zones.defaultZone = zone }
+        if let tz = input.tz, let zone = TimeZone(identifier: tz) {
+            if let subject = input.subject { configuration.engine.zones.subjects[subject] = zone } else { configuration.engine.zones.defaultZone = zone }
         }
         let inputs = data.map { path in
-            let fileSubject = subjectFromFilename ? URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent : subject
-            return Replay.Input(path: path, format: format, subject: fileSubject)
+            let fileSubject = subjectFromFilename ? URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent : input.subject
+            return Replay.Input(path: path, format: input.format, subject: fileSubject)
         }
         var replay = Replay(configuration: configuration, inputs: inputs, now: Date().timeIntervalSince1970)
         replay.maxErrorsShownPerFile = maxErrors

@@ -9,9 +9,9 @@ struct SendCommand: ParsableCommand {
         commandName: "send",
         abstract: "Send data files to canaryd through its ingest socket.",
         discussion: """
-        Each FILE ("-" for standard input) goes over its own connection. The daemon's `ERR <line>
-        <reason>` replies are printed on standard error as `FILE: ERR ...`, and a line per file
-        `FILE: accepted=N rejected=M`. Exit status 1 when any line was rejected, 2 when the daemon
+        Each FILE ("-" for standard input) goes over its own connection. The daemon's `ERR <line> \
+        <reason>` replies are printed on standard error as `FILE: ERR ...`, and a line per file \
+        `FILE: accepted=N rejected=M`. Exit status 1 when any line was rejected, 2 when the daemon \
         could not be reached or did not confirm.
         """
     )
@@ -19,14 +19,7 @@ struct SendCommand: ParsableCommand {
     @Option(name: .long, help: "Ingest socket.")
     var socket = "/run/canary/ingest.sock"
 
-    @Option(name: .long, help: "Format of files whose header does not say (sends a #canary directive).")
-    var format: InputFormat?
-
-    @Option(name: .long, help: "Subject of files without a subject column (sends a #canary directive).")
-    var subject: String?
-
-    @Option(name: .long, help: "IANA time zone of --subject.")
-    var tz: String?
+    @OptionGroup var input: InputOptions
 
     @Flag(name: .long, help: "Print nothing but errors.")
     var quiet = false
@@ -35,11 +28,7 @@ struct SendCommand: ParsableCommand {
     var files: [String]
 
     func run() throws {
-        var parts: [String] = []
-        if let format { parts.append("format=\(format.rawValue)") }
-        if let subject { parts.append("subject=\(subject)") }
-        if let tz { parts.append("tz=\(tz)") }
-        let prefix = parts.isEmpty ? nil : "#canary " + parts.joined(separator: " ")
+        let prefix = input.directive
         let client = IngestClient(socketPath: socket)
         var anyRejected = false
         for file in files {

@@ -10,13 +10,13 @@ struct Canaryd: AsyncParsableCommand {
         commandName: "canaryd",
         abstract: "Canary daemon: derives daily features, keeps per-person baselines, emits alerts.",
         discussion: """
-        Serves the ingest socket (socket-activated by canaryd.socket, or bound at daemon.socket),
-        reports to systemd (Type=notify: READY, STATUS, WATCHDOG, RELOADING, STOPPING), reloads its
-        configuration on SIGHUP and drains on SIGTERM. Alerts go to journald (or standard error and
+        Serves the ingest socket (socket-activated by canaryd.socket, or bound at daemon.socket), \
+        reports to systemd (Type=notify: READY, STATUS, WATCHDOG, RELOADING, STOPPING), reloads its \
+        configuration on SIGHUP and drains on SIGTERM. Alerts go to journald (or standard error and \
         daemon.alert_log). Exit status 78 when the configuration is refused.
 
-        With --stdin it instead reads one ingest stream on standard input: alerts as JSON Lines on
-        standard output, `ERR <line> <reason>` and a final `OK accepted=N rejected=M` on standard
+        With --stdin it instead reads one ingest stream on standard input: alerts as JSON Lines on \
+        standard output, `ERR <line> <reason>` and a final `OK accepted=N rejected=M` on standard \
         error (exit status 1 when lines were rejected).
         """,
         version: CanaryCoreVersion.string

@@ -105,11 +105,7 @@ import Testing
         // Once nobody answers, a stale socket file is removed safely.
         let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
         defer { close(fd) }
-        var addr = sockaddr_un()
-        addr.sun_family = sa_family_t(AF_UNIX)
-        let bytes = Array(first.socketPath.utf8)
-        withUnsafeMutableBytes(of: &addr.sun_path) { raw in raw.copyBytes(from: bytes); raw[bytes.count] = 0 }
-        _ = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) } }
+        #expect(POSIXIO.unixSocketCall(fd, first.socketPath, bind) == 0)
         #expect(FileManager.default.fileExists(atPath: first.socketPath))
         try IngestServer.removeStaleSocket(at: first.socketPath)
         #expect(!FileManager.default.fileExists(atPath: first.socketPath))

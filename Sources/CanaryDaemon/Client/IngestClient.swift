@@ -47,21 +47,7 @@ public struct IngestClient {
     static func connect(_ path: String) throws -> Int32 {
         let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw DaemonError("cannot create a socket: \(String(cString: strerror(errno)))") }
-        var addr = sockaddr_un()
-        addr.sun_family = sa_family_t(AF_UNIX)
-        let bytes = Array(path.utf8)
-        guard bytes.count < MemoryLayout.size(ofValue: addr.sun_path) else {
-            close(fd)
-            throw DaemonError("socket path \(path) is too long")
-        }
-        withUnsafeMutableBytes(of: &addr.sun_path) { raw in
-            raw.copyBytes(from: bytes)
-            raw[bytes.count] = 0
-        }
-        let rc = withUnsafePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Foundation.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-        }
-        guard rc == 0 else {
+        guard POSIXIO.unixSocketCall(fd, path, Foundation.connect) == 0 else {
             let reason = String(cString: strerror(errno))
             close(fd)
             throw DaemonError("cannot connect to \(path): \(reason); is canaryd running (systemctl status canaryd.socket)?")
@@ -70,14 +56,8 @@ public struct IngestClient {
     }
 
     static func writeAll(_ fd: Int32, _ bytes: ArraySlice<UInt8>) throws {
-        var offset = bytes.startIndex
-        while offset < bytes.endIndex {
-            let n = bytes[offset...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw DaemonError("the daemon closed the connection: \(String(cString: strerror(errno)))")
-            }
-            offset += n
+        guard bytes.withUnsafeBytes({ POSIXIO.writeAll(fd, $0) }) else {
+            throw DaemonError("the daemon closed the connection: \(String(cString: strerror(errno)))")
         }
     }
 }

@@ -29,15 +29,7 @@ public final class BufferedWriter {
     }
 
     public func flush() {
-        var offset = 0
-        while offset < buffer.count {
-            let n = buffer.withUnsafeBytes { Foundation.write(fd, $0.baseAddress! + offset, $0.count - offset) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                break
-            }
-            offset += n
-        }
+        buffer.withUnsafeBytes { _ = POSIXIO.writeAll(fd, $0) }
         buffer.removeAll(keepingCapacity: true)
     }
 

@@ -67,22 +67,8 @@ final class IngestServer: @unchecked Sendable {
         let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { return }
         defer { close(fd) }
-        var addr = sockaddr_un()
-        addr.sun_family = sa_family_t(AF_UNIX)
-        let bytes = Array(path.utf8)
-        guard bytes.count < MemoryLayout.size(ofValue: addr.sun_path) else {
-            throw DaemonError("socket path \(path) is too long")
-        }
-        withUnsafeMutableBytes(of: &addr.sun_path) { raw in
-            raw.copyBytes(from: bytes)
-            raw[bytes.count] = 0
-        }
-        let answered = withUnsafePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) == 0
-            }
-        }
-        if answered {
+        guard POSIXIO.unixAddress(path) != nil else { throw DaemonError("socket path \(path) is too long") }
+        if POSIXIO.unixSocketCall(fd, path, connect) == 0 {
             throw DaemonError("another process is listening on \(path); is canaryd already running?")
         }
         unlink(path)

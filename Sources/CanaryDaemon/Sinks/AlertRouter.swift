@@ -68,15 +68,6 @@ public final class AlertRouter: @unchecked Sendable {
     }
 
     private func write(_ fd: Int32, _ s: String) {
-        var bytes = Array(s.utf8)
-        var offset = 0
-        while offset < bytes.count {
-            let n = bytes.withUnsafeMutableBytes { Foundation.write(fd, $0.baseAddress! + offset, $0.count - offset) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                return
-            }
-            offset += n
-        }
+        POSIXIO.writeAll(fd, s.utf8)
     }
 }

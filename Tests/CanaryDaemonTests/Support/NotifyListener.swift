@@ -1,3 +1,4 @@
+import CanaryDaemon
 import Foundation
 
 /// A test-owned `NOTIFY_SOCKET`: a datagram socket that records every sd_notify message, in order.
@@ -10,17 +11,7 @@ final class NotifyListener: @unchecked Sendable {
     init(directory: String) throws {
         path = directory + "/notify.sock"
         fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue), 0)
-        var addr = sockaddr_un()
-        addr.sun_family = sa_family_t(AF_UNIX)
-        let bytes = Array(path.utf8)
-        withUnsafeMutableBytes(of: &addr.sun_path) { raw in
-            raw.copyBytes(from: bytes)
-            raw[bytes.count] = 0
-        }
-        let rc = withUnsafePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-        }
-        guard rc == 0 else { throw TestFailure("cannot bind \(path): errno \(errno)") }
+        guard POSIXIO.unixSocketCall(fd, path, bind) == 0 else { throw TestFailure("cannot bind \(path): errno \(errno)") }
         let thread = Thread { [self] in receive() }
         thread.start()
     }

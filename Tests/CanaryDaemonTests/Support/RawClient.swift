@@ -1,3 +1,4 @@
+import CanaryDaemon
 import Foundation
 
 /// A bare Unix-socket client for tests that must misbehave (binary garbage, stalls, huge lines).
@@ -6,32 +7,14 @@ final class RawClient {
 
     init(path: String) throws {
         fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
-        var addr = sockaddr_un()
-        addr.sun_family = sa_family_t(AF_UNIX)
-        let bytes = Array(path.utf8)
-        withUnsafeMutableBytes(of: &addr.sun_path) { raw in
-            raw.copyBytes(from: bytes)
-            raw[bytes.count] = 0
-        }
-        let rc = withUnsafePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-        }
-        guard rc == 0 else {
+        guard POSIXIO.unixSocketCall(fd, path, connect) == 0 else {
             close(fd)
             throw TestFailure("cannot connect to \(path): errno \(errno)")
         }
     }
 
     func send(_ bytes: [UInt8]) throws {
-        var offset = 0
-        while offset < bytes.count {
-            let n = bytes[offset...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw TestFailure("write failed: errno \(errno)")
-            }
-            offset += n
-        }
+        guard POSIXIO.writeAll(fd, bytes) else { throw TestFailure("write failed: errno \(errno)") }
     }
 
     func send(_ text: String) throws { try send(Array(text.utf8)) }

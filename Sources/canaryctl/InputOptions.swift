@@ -1,0 +1,30 @@
+import ArgumentParser
+import CanaryCore
+import Foundation
+
+/// What to assume about input files that do not say it themselves; shared by `send` and `replay`.
+struct InputOptions: ParsableArguments {
+    @Option(name: .long, help: "Format of files whose header does not say (samples, sleep, activity, typing).")
+    var format: InputFormat?
+
+    @Option(name: .long, help: "Subject of files that have no subject column.")
+    var subject: String?
+
+    @Option(name: .long, help: "IANA time zone of --subject (for local timestamps and local days).")
+    var tz: String?
+
+    func validate() throws {
+        if let tz, TimeZone(identifier: tz) == nil {
+            throw ValidationError("--tz \(tz) is not an IANA time zone name (for example Europe/Oslo)")
+        }
+    }
+
+    /// The same assumptions as a `#canary` directive line, for the socket; nil when there are none.
+    var directive: String? {
+        var parts: [String] = []
+        if let format { parts.append("format=\(format.rawValue)") }
+        if let subject { parts.append("subject=\(subject)") }
+        if let tz { parts.append("tz=\(tz)") }
+        return parts.isEmpty ? nil : "#canary " + parts.joined(separator: " ")
+    }
+}
