@@ -7,7 +7,8 @@
 # each sending one part of samples.csv split by subject, and times launch-until-all-exited. A client
 # exits only after the daemon's final `OK accepted=N rejected=M`, which comes once all of that
 # connection's rows are evaluated. Checks: rejected=0 everywhere, accepted sums to the row count,
-# canaryd exits 0 on SIGTERM, and the alert log holds $EXPECT_ALERTS alerts (the peer's 1566).
+# canaryd exits 0 on SIGTERM, and the alert log holds $EXPECT_ALERTS alerts (the peer's 1566),
+# the same alerts in every run.
 # Prints figures; changes nothing outside WORKDIR and a temporary directory. Exit 1 on a failed check.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -25,7 +26,8 @@ daemon_pid=""
 client_pids=()
 cleanup() {
   local p
-  for p in "${client_pids[@]:-}"; do [ -n "$p" ] && kill -KILL "$p" 2>/dev/null || true; done
+  # Clients run under timeout(1), which passes TERM on to its canaryctl.
+  for p in "${client_pids[@]:-}"; do [ -n "$p" ] && kill -TERM "$p" 2>/dev/null || true; done
   if [ -n "$daemon_pid" ] && kill -0 "$daemon_pid" 2>/dev/null; then
     kill -TERM "$daemon_pid" 2>/dev/null || true
     for _ in $(seq 50); do kill -0 "$daemon_pid" 2>/dev/null || break; sleep 0.1; done
@@ -132,9 +134,18 @@ for k in $clients_list; do
 
     alerts=$( [ -f "$tmp/alerts.jsonl" ] && wc -l <"$tmp/alerts.jsonl" || echo 0)
     [ "$alerts" = "$expect_alerts" ] || fail "$alerts alerts, expected $expect_alerts"
+    # Not only as many: the very same alerts (as sorted lines) whatever K, compared with the first run.
+    if [ -f "$tmp/alerts.jsonl" ]; then
+      LC_ALL=C sort "$tmp/alerts.jsonl" >"$tmp/alerts.sorted"
+      if [ -f "$tmp/alerts.first" ]; then
+        cmp -s "$tmp/alerts.sorted" "$tmp/alerts.first" || fail "the alerts differ from those of the first run"
+      else
+        mv "$tmp/alerts.sorted" "$tmp/alerts.first"
+      fi
+    fi
 
-    awk -v k="$k" -v rows="$accepted" -v a="$alerts" -v t0="$t0" -v t1="$t1" -v run="$run" 'BEGIN {
-      s = t1 - t0; printf "clients=%d rows=%d seconds=%.3f rows_per_s=%d alerts=%d run=%d\n", k, rows, s, rows / s, a, run }'
+    awk -v k="$k" -v rows="$accepted" -v a="$alerts" -v t0="$t0" -v t1="$t1" 'BEGIN {
+      s = t1 - t0; printf "clients=%d rows=%d seconds=%.3f rows_per_s=%d alerts=%d\n", k, rows, s, rows / s, a }'
   done
 done
 exit "$failed"

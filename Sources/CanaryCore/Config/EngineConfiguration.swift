@@ -28,7 +28,8 @@ public struct EngineConfiguration: Sendable, Equatable {
     }
 
     public func metricSettings(_ metric: String) -> MetricSettings {
-        metrics[metric] ?? defaultMetric
+        // Most set-ups configure no metric by name: skip hashing the name on every row then.
+        metrics.isEmpty ? defaultMetric : metrics[metric] ?? defaultMetric
     }
 
     /// Sensible defaults for the features that matter clinically.

@@ -77,6 +77,8 @@ public final class EngineLoop: @unchecked Sendable {
     }
 
     private func run(_ initial: CanaryEngine) {
+        // Named from inside: a name set before start() does not reach the Linux thread.
+        Thread.current.name = "canary-engine"
         var engine = initial
         var sink = RouterSink(router: router)
         var lastPing = ContinuousClock.now
