@@ -208,9 +208,8 @@ Canary installed${DESTDIR:+ below $DESTDIR}.
 Next steps:
   systemctl enable --now canaryd.socket   # listen on /run/canary/ingest.sock; canaryd starts on the first connection
   systemctl enable --now canaryd.service  # optional: run from boot, so gap alerts fire without traffic
-  usermod -aG canary USER                 # a feeder running as USER may open the socket; canaryd then
-                                          # also needs USER in allow_users under [daemon] in $CONFDIR/canary.toml
-                                          # (allow_groups = ["canary"] matches the primary group only)
+  usermod -aG canary USER                 # a feeder running as USER may open the socket, and
+                                          # allow_groups = ["canary"] in $CONFDIR/canary.toml lets it send
   \$EDITOR $CONFDIR/canary.toml && canaryctl check-config $CONFDIR/canary.toml && systemctl reload canaryd
   journalctl -u canaryd -x                # alerts, with the catalog's explanations
 EOF

@@ -28,6 +28,8 @@ struct SendCommand: ParsableCommand {
     var files: [String]
 
     func run() throws {
+        // A daemon that closes first (refusal, drain) must give an error and exit 2, not kill us with SIGPIPE.
+        signal(SIGPIPE, SIG_IGN)
         let prefix = input.directive
         let client = IngestClient(socketPath: socket)
         var anyRejected = false
@@ -45,7 +47,10 @@ struct SendCommand: ParsableCommand {
                 FileHandle.standardError.write(Data("canaryctl: \(file): the daemon closed the connection without confirming\n".utf8))
                 throw ExitCode(2)
             }
-            if !quiet { print("\(file): accepted=\(outcome.accepted) rejected=\(outcome.rejected)") }
+            if !quiet {
+                let late = outcome.late > 0 ? " late=\(outcome.late) (their days were already evaluated)" : ""
+                print("\(file): accepted=\(outcome.accepted) rejected=\(outcome.rejected)\(late)")
+            }
             if outcome.rejected > 0 { anyRejected = true }
         }
         if anyRejected { throw ExitCode(1) }

@@ -119,3 +119,71 @@ import Testing
         #expect(daemon.log.contains("peer_uid=65534"))
     }
 }
+
+/// What the daemon does with time: zones from directives, rows for days already evaluated, clients
+/// that do not read their replies.
+@Suite(.serialized) struct SocketSemanticsTests {
+    @Test func aZoneDirectiveMovesTheSubjectsDaysAsInReplay() throws {
+        let lines = try String(contentsOfFile: TestSupport.root("config/sample/sleep.csv"), encoding: .utf8)
+            .split(separator: "\n").filter { $0.hasPrefix("eli,") || $0.hasPrefix("subject,") }
+        let data = TestSupport.temporaryFile("eli.csv")
+        try ("#canary subject=eli tz=Pacific/Auckland\n" + lines.joined(separator: "\n") + "\n")
+            .write(toFile: data, atomically: true, encoding: .utf8)
+        let noGaps = DaemonLifecycleTests.noGaps
+        let replayed = try TestSupport.replay([.init(path: data)], configuration: CanaryConfiguration.parse("[engine]\ntimezone = \"Europe/Oslo\"\n" + noGaps)).alerts
+
+        let daemon = try DaemonHarness(extraConfig: noGaps)
+        try daemon.waitReady()
+        let outcome = try IngestClient(socketPath: daemon.socketPath).send(path: data)
+        #expect(outcome.accepted == lines.count - 1 && outcome.late == 0)
+        let served = try daemon.waitForAlerts(atLeast: replayed.count)
+        #expect(try daemon.stop() == 0)
+        func key(_ a: [String: Any]) -> String { "\(a["rule"]!) \(a["period"]!) \(a["value"] ?? "")" }
+        #expect(served.map(key).sorted() == replayed.map(key).sorted())
+        // Onset is read on Auckland's clock: eli's 02:00 Oslo bedtimes are early afternoon there.
+        let onset = try #require(served.first { ($0["rule"] as? String) == "sleep_onset.threshold" })
+        #expect((onset["value"] as! Double) > 600 && (onset["value"] as! Double) < 1000)
+    }
+
+    @Test func rowsForDaysAlreadyEvaluatedAreReportedLate() throws {
+        let daemon = try DaemonHarness(extraConfig: DaemonLifecycleTests.noGaps)
+        try daemon.waitReady()
+        let header = "timestamp,subject,metric,value\n"
+        let first = TestSupport.temporaryFile("first.csv")
+        try (header + "2026-03-10T12:00:00Z,s1,temp,36.6\n").write(toFile: first, atomically: true, encoding: .utf8)
+        #expect(try IngestClient(socketPath: daemon.socketPath).send(path: first).accepted == 1)
+        // Once ingest has settled (1 s here) the day is evaluated; rows for it later are late.
+        sleep(3)
+        let second = TestSupport.temporaryFile("second.csv")
+        try (header + "2026-03-10T13:00:00Z,s1,temp,36.7\n2026-03-10T14:00:00Z,s1,temp,36.8\n")
+            .write(toFile: second, atomically: true, encoding: .utf8)
+        let outcome = try IngestClient(socketPath: daemon.socketPath).send(path: second)
+        #expect(outcome.accepted == 2 && outcome.rejected == 0 && outcome.late == 2)
+        #expect(try daemon.stop() == 0)
+    }
+
+    @Test func aClientThatNeverReadsItsRepliesCannotGrowTheDaemon() throws {
+        let daemon = try DaemonHarness()
+        try daemon.waitReady()
+        let client = try RawClient(path: daemon.socketPath)
+        var timeout = timeval(tv_sec: 3, tv_usec: 0)
+        setsockopt(client.fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        // Every line is rejected, so every line earns a reply the client never reads.
+        let chunk = Array(("timestamp,subject,metric,value\n" + String(repeating: "x,y\n", count: 250_000)).utf8)
+        var sent = 0
+        for _ in 0..<20 {
+            let n = chunk.withUnsafeBytes { write(client.fd, $0.baseAddress, $0.count) }
+            if n <= 0 { break }
+            sent += n
+        }
+        let status = try String(contentsOfFile: "/proc/\(daemon.process.processIdentifier)/status", encoding: .utf8)
+        let rss = status.split(separator: "\n").first { $0.hasPrefix("VmRSS:") }.map { Int($0.split(separator: " ")[1])! } ?? 0
+        #expect(sent < 20 * chunk.count, "the daemon stopped reading a client that does not read")
+        #expect(rss < 200_000, "daemon RSS \(rss) kB")
+        // Others are still served.
+        let other = TestSupport.temporaryFile("ok.csv")
+        try "timestamp,subject,metric,value\n1767225600,s2,hr,60\n".write(toFile: other, atomically: true, encoding: .utf8)
+        #expect(try IngestClient(socketPath: daemon.socketPath).send(path: other).accepted == 1)
+        #expect(try daemon.stop() == 0)
+    }
+}

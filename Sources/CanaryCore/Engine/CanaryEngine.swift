@@ -1,3 +1,5 @@
+import Foundation
+
 /// The functional core: takes validated records and the passage of time, returns decisions through a sink.
 ///
 /// Rows are grouped per subject into local days (hours, or single observations for raw metrics).
@@ -56,10 +58,18 @@ public struct CanaryEngine: Sendable {
 }
 
 extension CanaryEngine {
-    /// Applies new time-zone assignments (a `#canary tz=` directive) and keeps everything else.
+    /// Applies new time-zone assignments and keeps everything else.
     public mutating func reconfigure(with zones: ZoneBook) {
         var c = configuration
         c.zones = zones
         reconfigure(c)
+    }
+
+    /// A `#canary subject=ID tz=Zone` directive: that subject's days are on `zone` from now on.
+    public mutating func assignZone(_ zone: TimeZone, to subject: String) {
+        guard configuration.zones.zone(for: subject) != zone else { return }
+        var zones = configuration.zones
+        zones.subjects[subject] = zone
+        reconfigure(with: zones)
     }
 }

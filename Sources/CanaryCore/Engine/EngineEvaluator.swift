@@ -58,6 +58,12 @@ final class EngineEvaluator: Sendable {
     func addToDay(_ t: Double, state: inout SubjectState, _ add: (inout DayBucket) -> Void) {
         let day = state.clock.day(of: t)
         if let next = state.nextDay, day < next {
+            // Before anything has closed, an earlier row just moves the start back.
+            guard state.closedAny else {
+                state.nextDay = day
+                add(&state.days[day, default: DayBucket()])
+                return
+            }
             state.lateRows += 1
             return
         }
@@ -118,6 +124,7 @@ final class EngineEvaluator: Sendable {
             if next < limit {
                 for day in next..<limit { closeDay(day, subject: subject, state: &state, into: &sink) }
                 state.nextDay = limit
+                state.closedAny = true
             }
         }
         if !state.nextHour.isEmpty {
@@ -260,7 +267,7 @@ final class EngineEvaluator: Sendable {
         let weekday: ((Int) -> Int)? = kind == .day ? { PeriodLabel.weekday($0) } : nil
         let deviation = baseline.evaluate(value: value, period: period, history: series.history,
                                           circular: feature.isCircular,
-                                          floorAbsolute: rule?.floorAbsolute ?? 0, floorRelative: rule?.floorRelative ?? 0,
+                                          floorAbsolute: rule?.floorAbsolute ?? feature.defaultFloor, floorRelative: rule?.floorRelative ?? 0,
                                           window: window, minHistory: minHistory,
                                           weekday: weekday)
         series.history.record(period: period, value: value)

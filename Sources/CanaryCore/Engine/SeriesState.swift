@@ -28,6 +28,8 @@ struct SubjectState: Sendable {
     var streams = StreamSet()
     /// Rows that arrived for a period already closed (counted, not evaluated).
     var lateRows = 0
+    /// Whether any day has been closed yet (until then, earlier rows extend the open range).
+    var closedAny = false
 
     init(clock: ZoneClock) {
         self.clock = clock

@@ -36,6 +36,19 @@ public struct Feature: Sendable, Hashable, Codable {
 
     public var isCircular: Bool { unit == .clock }
 
+    /// The scale floor of a feature scored without a rule of its own, so a flat history still gives a
+    /// finite z (for `--scores` and composite rules). Rules set their own floors.
+    public var defaultFloor: Double {
+        switch unit {
+        case .minutes: 5
+        case .clock: 15
+        case .count: 1
+        case .fraction: 0.005
+        case .milliseconds: 2
+        case .value: 0
+        }
+    }
+
     public static let sleepDuration = Feature(name: "sleep_duration", stream: .sleep, unit: .minutes, label: "sleep duration")
     public static let timeInBed = Feature(name: "time_in_bed", stream: .sleep, unit: .minutes, label: "time in bed")
     public static let sleepOnset = Feature(name: "sleep_onset", stream: .sleep, unit: .clock, label: "sleep onset")

@@ -21,6 +21,8 @@ public struct IngestStream: Sendable {
     private var subject: String?
     private var zones: ZoneBook
     private var latestAccepted: Double
+    /// The last `tz=` directive: the subject it named (if any) and the zone.
+    public private(set) var assignedZone: (subject: String?, zone: TimeZone)?
 
     /// - Parameters:
     ///   - format: the format when the caller names it; otherwise it is recognised from the header.
@@ -88,6 +90,13 @@ public struct IngestStream: Sendable {
                 }
                 explicitFormat = f
             case "subject":
+                let bytes = Array(kv[1].utf8)
+                let invalid = bytes.isEmpty || bytes.count > 128
+                    || bytes.contains { $0 < 0x21 || $0 == 0x7f || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: ",") }
+                guard !invalid else {
+                    return RowError(line: number, field: "subject", kind: .badIdentifier,
+                                    reason: "a subject is 1 to 128 bytes without spaces, quotes, commas or control characters")
+                }
                 subject = kv[1]
             case "tz":
                 guard let zone = TimeZone(identifier: kv[1]) else {
@@ -95,12 +104,19 @@ public struct IngestStream: Sendable {
                                     reason: "unknown time zone \"\(kv[1].prefix(40))\"; use an IANA name such as Europe/Oslo")
                 }
                 if let subject { zones.subjects[subject] = zone } else { zones.defaultZone = zone }
+                assignedZone = (subject, zone)
             default:
                 return RowError(line: number, field: kv[0], kind: .badIdentifier,
                                 reason: "unknown directive key; expected format, subject or tz")
             }
         }
         return nil
+    }
+
+    /// Moves the future-timestamp limit (a long-lived connection's "now" moves on).
+    public mutating func updateLatestAccepted(_ instant: Double) {
+        latestAccepted = instant
+        parser?.latestAccepted = instant
     }
 
     /// The time zones in force after directives (a `tz=` directive sets the subject's zone).

@@ -11,9 +11,10 @@ enum TimestampParser {
     static func parse(_ b: UnsafeBufferPointer<UInt8>) -> Parsed? {
         let n = b.count
         guard n > 0 else { return nil }
-        // Epoch seconds: digits with an optional fraction, and plausibly sized (years 1973..2286).
+        // Epoch seconds: digits with an optional fraction, and plausibly sized (1973-03-03 .. 2286-11-20),
+        // so that a date such as 20260305 or a bare year is not read as a moment in 1970.
         if n < 5 || b[4] != UInt8(ascii: "-") {
-            guard let v = NumberParser.double(b), v >= 0 else { return nil }
+            guard let v = NumberParser.double(b), v >= 100_000_000, v < 10_000_000_000 else { return nil }
             return .instant(v)
         }
         guard n >= 16 else { return nil }

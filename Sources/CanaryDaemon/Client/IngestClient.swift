@@ -7,6 +7,8 @@ public struct IngestClient {
     public struct Outcome: Sendable, Equatable {
         public var accepted = 0
         public var rejected = 0
+        /// Rows for days the daemon had already evaluated (accepted, not evaluated).
+        public var late = 0
         public var errors: [String] = []
         /// False when the connection ended without the final `OK` line.
         public var completed = false
@@ -99,6 +101,7 @@ private final class ReplyCollector: @unchecked Sendable {
                 guard kv.count == 2, let v = Int(kv[1]) else { continue }
                 if kv[0] == "accepted" { outcome.accepted = v }
                 if kv[0] == "rejected" { outcome.rejected = v }
+                if kv[0] == "late" { outcome.late = v }
             }
         } else if line.hasPrefix("ERR ") {
             outcome.errors.append(line)

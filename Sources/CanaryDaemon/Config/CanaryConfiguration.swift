@@ -161,7 +161,12 @@ public struct CanaryConfiguration: Sendable, Equatable {
             if let v = try t.choice("journal", JournalMode.self, allowed: ["auto", "on", "off"]) { daemon.journal = v.rawValue }
             if let v = try t.string("alert_log") { daemon.alertLog = v.isEmpty ? nil : v }
             if let v = try t.duration("status_interval") { daemon.statusIntervalSeconds = max(1, v) }
-            if let v = try t.duration("drain_timeout") { daemon.drainTimeoutSeconds = v }
+            if let v = try t.duration("drain_timeout") {
+                guard v <= 12 else {
+                    throw ConfigError(key: "daemon.drain_timeout", "at most 12s, so a stop finishes inside the unit's TimeoutStopSec (20s)")
+                }
+                daemon.drainTimeoutSeconds = v
+            }
             if let v = try t.duration("settle") { daemon.settleSeconds = v }
             if let v = try t.duration("max_close_interval") { daemon.maxCloseIntervalSeconds = max(1, v) }
             try t.finish()

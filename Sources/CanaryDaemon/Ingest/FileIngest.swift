@@ -39,7 +39,7 @@ public struct FileIngest {
     public func read(zones: ZoneBook, latestAccepted: Double,
                      onRecord: (Record) -> Void,
                      onError: (RowError) -> Void,
-                     onDirectiveZones: (ZoneBook) -> Void = { _ in },
+                     onZone: (String, TimeZone) -> Void = { _, _ in },
                      progress: (Int) -> Void = { _ in }) throws -> (counts: Counts, zones: ZoneBook) {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else {
@@ -50,7 +50,7 @@ public struct FileIngest {
         var splitter = LineSplitter(maxLineBytes: maxLineBytes)
         var counts = Counts()
         var total = 0
-        var lastZones = zones
+        var zoneSeen: TimeZone?
         var accepted = 0  // one stream has one format: counted once at the end, not per row in a dictionary
         let chunkSize = 1 << 20
         let buffer = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: chunkSize)
@@ -71,9 +71,10 @@ public struct FileIngest {
                     if let f = stream.parser?.layout.format { counts.rejected[f, default: 0] += 1 } else { counts.rejectedUnknown += 1 }
                     onError(e)
                 case .control:
-                    if stream.effectiveZones != lastZones {
-                        lastZones = stream.effectiveZones
-                        onDirectiveZones(lastZones)
+                    // `#canary subject=ID tz=Zone`: that subject's days are on that zone, as in the daemon.
+                    if let assigned = stream.assignedZone, let subject = assigned.subject, assigned.zone != zoneSeen {
+                        zoneSeen = assigned.zone
+                        onZone(subject, assigned.zone)
                     }
                 case .refused(let h):
                     counts.rejectedUnknown += 1

@@ -1,4 +1,5 @@
 import CanaryCore
+import Foundation
 
 /// One ingest conversation (a socket client, or standard input): bytes in, records to the engine,
 /// protocol replies out. `ERR <line> <reason>` for each rejected line, and on end of input
@@ -19,15 +20,32 @@ public struct IngestSession {
     /// Time zones as directives in this session have set them.
     public var zones: ZoneBook { lines.stream.effectiveZones }
 
-    /// Feeds received bytes. Records go to `record`, protocol replies to `reply` (without newline).
-    public mutating func receive(_ bytes: UnsafeBufferPointer<UInt8>, record: (Record) -> Void, reply: (String) -> Void) {
-        splitter.feed(bytes) { piece in lines.handle(piece, record: record, reply: reply) }
+    /// Moves the future-timestamp limit; a long-lived connection calls this as time goes on.
+    public mutating func updateLatestAccepted(_ instant: Double) {
+        lines.stream.updateLatestAccepted(instant)
     }
 
-    /// The client finished sending: the last unterminated line counts, then the final `OK` reply.
-    public mutating func finish(record: (Record) -> Void, reply: (String) -> Void) {
-        splitter.finish { piece in lines.handle(piece, record: record, reply: reply) }
-        reply("OK accepted=\(accepted) rejected=\(rejected)")
+    /// Feeds received bytes. Records go to `record`, protocol replies to `reply` (without newline), and a
+    /// `#canary subject=ID tz=Zone` directive to `zone`, in input order with the records.
+    public mutating func receive(_ bytes: UnsafeBufferPointer<UInt8>, record: (Record) -> Void, reply: (String) -> Void,
+                                 zone: (String, TimeZone) -> Void = { _, _ in }) {
+        splitter.feed(bytes) { piece in lines.handle(piece, record: record, reply: reply, zone: zone) }
+    }
+
+    /// The client finished sending: the last unterminated line counts (its error too); no reply of its own.
+    public mutating func finishInput(record: (Record) -> Void, reply: (String) -> Void, zone: (String, TimeZone) -> Void = { _, _ in }) {
+        splitter.finish { piece in lines.handle(piece, record: record, reply: reply, zone: zone) }
+    }
+
+    /// The final reply: `OK accepted=N rejected=M`, plus ` late=L` when rows arrived for days already evaluated.
+    public func okLine(late: Int = 0) -> String {
+        "OK accepted=\(accepted) rejected=\(rejected)" + (late > 0 ? " late=\(late)" : "")
+    }
+
+    /// `finishInput`, then the final `OK` reply.
+    public mutating func finish(record: (Record) -> Void, reply: (String) -> Void, zone: (String, TimeZone) -> Void = { _, _ in }) {
+        finishInput(record: record, reply: reply, zone: zone)
+        reply(okLine())
     }
 
     /// `ERR <line> <kind>: <field>: <reason>`: the kind first, so scripts can match on it.
@@ -43,8 +61,11 @@ private struct LineHandler {
     let maxLineBytes: Int
     var accepted = 0
     var rejected = 0
+    var refusalSent = false
+    var zoneSeen: TimeZone?
 
-    mutating func handle(_ piece: LineSplitter.Piece, record: (Record) -> Void, reply: (String) -> Void) {
+    mutating func handle(_ piece: LineSplitter.Piece, record: (Record) -> Void, reply: (String) -> Void,
+                         zone: (String, TimeZone) -> Void) {
         switch piece {
         case .tooLong(let number, let bytes):
             rejected += 1
@@ -58,10 +79,17 @@ private struct LineHandler {
                 rejected += 1
                 reply(IngestSession.err(e))
             case .control:
-                break
+                if let assigned = stream.assignedZone, let subject = assigned.subject, assigned.zone != zoneSeen {
+                    zoneSeen = assigned.zone
+                    zone(subject, assigned.zone)
+                }
             case .refused(let h):
                 rejected += 1
-                reply("ERR \(number) \(h.reason)")
+                // One reason is enough: every later line is refused for the same header.
+                if !refusalSent {
+                    refusalSent = true
+                    reply("ERR \(number) \(h.reason)")
+                }
             }
         }
     }

@@ -20,20 +20,17 @@ public struct StandardInputIngest {
                                     latestAccepted: Date().timeIntervalSince1970 + configuration.engine.maxFutureSeconds)
         let buffer = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: 1 << 16)
         defer { buffer.deallocate() }
-        var zones = session.zones
         while true {
             let n = read(0, buffer.baseAddress, buffer.count)
             if n < 0 && errno == EINTR { continue }
             if n <= 0 { break }
             session.receive(UnsafeBufferPointer(rebasing: buffer[0..<n]),
                             record: { engine.ingest($0, into: &sink) },
-                            reply: { replies.write($0 + "\n") })
-            if session.zones != zones {
-                zones = session.zones
-                engine.reconfigure(with: zones)
-            }
+                            reply: { replies.write($0 + "\n") },
+                            zone: { engine.assignZone($1, to: $0) })
         }
-        session.finish(record: { engine.ingest($0, into: &sink) }, reply: { replies.write($0 + "\n") })
+        session.finish(record: { engine.ingest($0, into: &sink) }, reply: { replies.write($0 + "\n") },
+                       zone: { engine.assignZone($1, to: $0) })
         // Close what the wall clock says is over; days still running stay open, as in the service.
         engine.advance(to: Date().timeIntervalSince1970, into: &sink)
         return (session.accepted, session.rejected)

@@ -38,6 +38,7 @@ public struct ReloadService: Service {
             logger.notice("configuration reloaded", metadata: ["path": "\(path)"])
             notifier.ready(status: "configuration reloaded; " + service.statusLine())
         } catch {
+            let error = error.redactingSubjects()
             _ = service.context.systemd.journalSend([
                 ("MESSAGE", "configuration reload refused, the previous configuration stays: \(error)"),
                 ("PRIORITY", "3"),

@@ -82,10 +82,10 @@ public struct Replay {
                 } else {
                     hidden[path, default: 0] += 1
                 }
-            case .zones(let zones):
-                // A `#canary tz=` directive sets a subject's zone for the engine as well as the parser.
-                engineConfiguration.zones = zones
-                streaming?.reconfigure(with: zones)
+            case .zone(let subject, let zone):
+                // A `#canary subject=ID tz=Zone` directive sets the subject's zone for its days too.
+                engineConfiguration.zones.subjects[subject] = zone
+                streaming?.assignZone(zone, to: subject)
             case .fileDone(let path, let counts):
                 if let n = hidden[path] { diagnostics("\(path): \(n) more rejected rows not shown") }
                 summary.counts.add(counts)
@@ -125,7 +125,6 @@ public struct Replay {
     /// The reading thread: every input through `FileIngest`, in batches, in input order.
     private static func read(inputs: [Input], zones: ZoneBook, latestAccepted: Double, into queue: BoundedQueue<ReplayItem>) {
         defer { queue.close() }
-        var zones = zones
         let totalBytes = inputs.reduce(0) { $0 + size($1.path) }
         var bytesBefore = 0
         for input in inputs {
@@ -143,7 +142,7 @@ public struct Replay {
                         if batch.count == 8192 { flush() }
                     },
                     onError: { e in flush(); queue.push(.rejected(input.path, e)) },
-                    onDirectiveZones: { z in flush(); zones = z; queue.push(.zones(z)) },
+                    onZone: { subject, zone in flush(); queue.push(.zone(subject, zone)) },
                     progress: { done in queue.push(.progress(bytesBefore + done, totalBytes)) })
                 flush()
                 queue.push(.fileDone(input.path, counts))
@@ -183,7 +182,7 @@ public struct Replay {
 enum ReplayItem: Sendable {
     case records([Record])
     case rejected(String, RowError)
-    case zones(ZoneBook)
+    case zone(String, TimeZone)
     case fileDone(String, FileIngest.Counts)
     case progress(Int, Int)
     case failed(String)

@@ -26,12 +26,17 @@ public struct AccessPolicy: Sendable, Equatable {
     /// The peer's uid, its primary gid, or any supplementary group of its user is on the list.
     public func allows(uid: UInt32, gid: UInt32) -> Bool {
         if uids.contains(uid) || gids.contains(gid) { return true }
-        guard !gids.isEmpty, let pw = getpwuid(uid) else { return false }
+        guard !gids.isEmpty else { return false }
+        // getpwuid_r: event loops check peers concurrently, so no shared static buffer.
+        var pwd = passwd()
+        var result: UnsafeMutablePointer<passwd>?
+        var buffer = [CChar](repeating: 0, count: 4096)
+        guard getpwuid_r(uid, &pwd, &buffer, buffer.count, &result) == 0, result != nil else { return false }
         var count: Int32 = 64
         var groups = [gid_t](repeating: 0, count: Int(count))
-        if getgrouplist(pw.pointee.pw_name, pw.pointee.pw_gid, &groups, &count) < 0 {
+        if getgrouplist(pwd.pw_name, pwd.pw_gid, &groups, &count) < 0 {
             groups = [gid_t](repeating: 0, count: Int(count))
-            guard getgrouplist(pw.pointee.pw_name, pw.pointee.pw_gid, &groups, &count) >= 0 else { return false }
+            guard getgrouplist(pwd.pw_name, pwd.pw_gid, &groups, &count) >= 0 else { return false }
         }
         return groups.prefix(Int(count)).contains { gids.contains($0) }
     }

@@ -7,7 +7,8 @@ import Logging
 /// wedged pipeline stops the pings.
 public final class EngineLoop: @unchecked Sendable {
     enum Command: Sendable {
-        case batch([Record], done: @Sendable () -> Void)
+        case batch([Record], done: @Sendable (_ late: Int) -> Void)
+        case assignZone(String, TimeZone)
         case reconfigure(EngineConfiguration)
         case tick(Double)
         case drain(@Sendable () -> Void)
@@ -56,9 +57,15 @@ public final class EngineLoop: @unchecked Sendable {
         return counters
     }
 
-    /// Queues a batch; `done` runs on the engine thread once its rows are evaluated.
-    public func submit(_ records: [Record], done: @escaping @Sendable () -> Void) {
+    /// Queues a batch; `done` runs on the engine thread once its rows are evaluated, with the number of
+    /// rows that came too late (their day was already evaluated).
+    public func submit(_ records: [Record], done: @escaping @Sendable (_ late: Int) -> Void) {
         queue.pushUnbounded(.batch(records, done: done))
+    }
+
+    /// A connection's `#canary subject=ID tz=Zone` directive, in order with its batches.
+    public func assignZone(_ zone: TimeZone, to subject: String) {
+        queue.pushUnbounded(.assignZone(subject, zone))
     }
 
     public func reconfigure(_ configuration: EngineConfiguration) {
@@ -92,11 +99,14 @@ public final class EngineLoop: @unchecked Sendable {
             if closed { break }
             switch command {
             case .batch(let records, let done)?:
+                let lateBefore = engine.lateRows
                 for r in records { engine.ingest(r, into: &sink) }
                 update(rows: records.count, alerts: sink.take(), subjects: engine.subjectCount)
                 lastBatch = ContinuousClock.now
                 pendingClose = true
-                done()
+                done(engine.lateRows - lateBefore)
+            case .assignZone(let subject, let zone)?:
+                engine.assignZone(zone, to: subject)
             case .reconfigure(let c)?:
                 engine.reconfigure(c)
             case .tick(let now)?:

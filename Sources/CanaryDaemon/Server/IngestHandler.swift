@@ -1,4 +1,5 @@
 import CanaryCore
+import Foundation
 import Logging
 import NIOCore
 
@@ -22,6 +23,7 @@ final class IngestHandler: ChannelDuplexHandler {
     private var authorized = false
     private var finished = false
     private var replies: ByteBuffer?
+    private var late = 0
     static let batchSize = 4096
     static let maxInFlight = 4
 
@@ -71,9 +73,14 @@ final class IngestHandler: ChannelDuplexHandler {
         ctx.writeAndFlush(wrapOutboundOut(buffer)).whenComplete { _ in loopBound.value.close(promise: nil) }
     }
 
-    // Reads are requested explicitly (autoRead is off): only when authorized and not over the window.
+    /// Reads go on only while the engine keeps up with this connection and the client reads its replies.
+    private func mayRead(_ ctx: ChannelHandlerContext) -> Bool {
+        authorized && inFlight < Self.maxInFlight && !finished && !inputClosed && ctx.channel.isWritable
+    }
+
+    // Reads are requested explicitly (autoRead is off).
     func read(context ctx: ChannelHandlerContext) {
-        if authorized && inFlight < Self.maxInFlight && !finished {
+        if mayRead(ctx) {
             ctx.read()
         } else {
             readPending = true
@@ -83,10 +90,11 @@ final class IngestHandler: ChannelDuplexHandler {
     func channelRead(context ctx: ChannelHandlerContext, data: NIOAny) {
         guard authorized, !finished else { return }
         let buffer = unwrapInboundIn(data)
+        session.updateLatestAccepted(context.clock() + context.settings.engine.maxFutureSeconds)
         buffer.withUnsafeReadableBytes { raw in
             let bytes = raw.bindMemory(to: UInt8.self)
             session.receive(bytes, record: { batch.append($0); if batch.count >= Self.batchSize { submit(ctx) } },
-                            reply: { reply($0, ctx) })
+                            reply: { reply($0, ctx) }, zone: { subject, zone in assign(zone, subject, ctx) })
         }
     }
 
@@ -94,17 +102,27 @@ final class IngestHandler: ChannelDuplexHandler {
         submit(ctx)
         flushReplies(ctx)
         ctx.fireChannelReadComplete()
-        // autoRead is off: ask for more only while the engine keeps up with this connection.
+        // autoRead is off: ask for more only while the engine and the client keep up.
         if !inputClosed && !finished {
-            if inFlight < Self.maxInFlight { ctx.read() } else { readPending = true }
+            if mayRead(ctx) { ctx.read() } else { readPending = true }
         }
+    }
+
+    func channelWritabilityChanged(context ctx: ChannelHandlerContext) {
+        if readPending && mayRead(ctx) {
+            readPending = false
+            ctx.read()
+        }
+        ctx.fireChannelWritabilityChanged()
     }
 
     func userInboundEventTriggered(context ctx: ChannelHandlerContext, event: Any) {
         if let e = event as? ChannelEvent, e == .inputClosed {
             inputClosed = true
             guard authorized, !finished else { return }
-            session.finish(record: { batch.append($0) }, reply: { _ in })
+            session.finishInput(record: { batch.append($0) }, reply: { reply($0, ctx) },
+                                zone: { subject, zone in assign(zone, subject, ctx) })
+            flushReplies(ctx)
             submit(ctx)
             finishIfDone(ctx)
         } else {
@@ -122,17 +140,24 @@ final class IngestHandler: ChannelDuplexHandler {
         batch.removeAll(keepingCapacity: true)
         inFlight += 1
         let loopBound = NIOLoopBound((self, ctx), eventLoop: ctx.eventLoop)
-        context.engine.submit(records) {
+        context.engine.submit(records) { late in
             loopBound.eventLoop.execute {
                 let (handler, ctx) = loopBound.value
-                handler.batchDone(ctx)
+                handler.batchDone(ctx, late: late)
             }
         }
     }
 
-    private func batchDone(_ ctx: ChannelHandlerContext) {
+    /// A directive assigned a subject's zone: rows before it go first, then the assignment.
+    private func assign(_ zone: TimeZone, _ subject: String, _ ctx: ChannelHandlerContext) {
+        submit(ctx)
+        context.engine.assignZone(zone, to: subject)
+    }
+
+    private func batchDone(_ ctx: ChannelHandlerContext, late: Int) {
         inFlight -= 1
-        if readPending && inFlight < Self.maxInFlight && !inputClosed {
+        self.late += late
+        if readPending && mayRead(ctx) {
             readPending = false
             ctx.read()
         }
@@ -143,7 +168,7 @@ final class IngestHandler: ChannelDuplexHandler {
     private func finishIfDone(_ ctx: ChannelHandlerContext) {
         guard inputClosed, inFlight == 0, !finished else { return }
         finished = true
-        reply("OK accepted=\(session.accepted) rejected=\(session.rejected)", ctx)
+        reply(session.okLine(late: late), ctx)
         let buffer = replies.take() ?? ctx.channel.allocator.buffer(capacity: 0)
         let loopBound = NIOLoopBound(ctx, eventLoop: ctx.eventLoop)
         ctx.writeAndFlush(wrapOutboundOut(buffer)).whenComplete { _ in loopBound.value.close(promise: nil) }
