@@ -158,6 +158,25 @@ struct EngineTests {
         #expect(steps.map(\.timestamp) == (14..<20).map(Fixture.day) + (24..<28).map(Fixture.day))
     }
 
+    @Test func theDayAGapClosesIsStillSuppressed() {
+        // 20 ordinary days, 4 silent days (charger), then low days: the first low day is the day the
+        // watch came back and raises nothing; only a persistent drop afterwards does.
+        var configuration = EngineConfiguration()
+        configuration.activity.minWearMinutes = 100
+        var records: [Record] = []
+        for i in Array(0..<20) + Array(24..<28) {
+            let count: Double = i < 20 ? 120 : 15
+            records += (480..<600).map {
+                .activity(ActivityRecord(timestamp: Fixture.day(i) + Double($0) * 60, subject: "p1", count: count))
+            }
+        }
+        let alerts = Self.run(records, configuration: configuration).alerts
+        #expect(alerts.contains { $0.kind == .gap && $0.rule == "gap.activity" })
+        #expect(!alerts.contains { $0.kind == .deviation && $0.period == Self.label(24) })
+        let steps = alerts.filter { $0.rule == "steps.threshold" && $0.kind == .deviation }.map(\.period)
+        #expect(steps == [Self.label(27)], "3 of the 4 days after the gap day: 25, 26, 27")
+    }
+
     @Test func missingMinutesInsideADayAreNotSedentary() throws {
         // Each day: 08:00-08:59 and 09:30-10:29 active, nothing at all from 09:00 to 09:29.
         var configuration = EngineConfiguration()

@@ -197,7 +197,13 @@ final class EngineEvaluator: Sendable {
         }
         state.clock = clock
 
-        // Gaps first: a stream with no usable data today may open a gap; one with data closes it.
+        // A stream whose gap was open when this day began stays suppressed for the whole day, the day
+        // its data come back included: that day is usually partial (the watch was charging until noon).
+        var suppressedStreams = StreamSet()
+        for stream in state.streams.sorted() where state.gaps[stream]?.isOpen ?? false {
+            suppressedStreams.insert(stream)
+        }
+        // Then gaps: a stream with no usable data today may open a gap; one with data closes it.
         for stream in state.streams.sorted() where stream != .samples || values[.samples] != nil {
             let covered = !(values[stream]?.isEmpty ?? true)
             var gap = state.gaps[stream] ?? GapRule(firstSeen: start)
@@ -215,7 +221,7 @@ final class EngineEvaluator: Sendable {
         var zs: [String: Double] = [:]
         let b = configuration.baseline
         for stream in values.keys.sorted() {
-            let suppressed = state.gaps[stream]?.isOpen ?? false
+            let suppressed = suppressedStreams.contains(stream) || (state.gaps[stream]?.isOpen ?? false)
             for (name, value) in values[stream]!.sorted(by: { $0.key < $1.key }) {
                 let feature = stream == .samples ? Feature.metric(name) : (Feature.builtIn(named: name) ?? Feature.metric(name))
                 let rule = stream == .samples ? configuration.metricSettings(name).rule : configuration.rules[name]
