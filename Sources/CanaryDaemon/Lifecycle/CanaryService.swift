@@ -32,6 +32,8 @@ public final class CanaryService: Service, @unchecked Sendable {
     }
 
     public func run() async throws {
+        let heartbeat = LoopHeartbeat(group: group)
+        context.engine.pipelineHealthy = { heartbeat.healthy(within: .seconds(5)) }
         context.engine.start()
         try await server.start(activatedFDs: context.systemd.listenFDs())
         logger.info("listening", metadata: [
@@ -43,9 +45,15 @@ public final class CanaryService: Service, @unchecked Sendable {
         // STATUS= stays current until a graceful shutdown is requested.
         let interval = context.settings.daemon.statusIntervalSeconds
         try? await cancelWhenGracefulShutdown { [self] in
+            var sinceStatus = 0.0
             while !Task.isCancelled {
-                try await Task.sleep(for: .seconds(interval))
-                notifier.status(statusLine())
+                heartbeat.poke()
+                try await Task.sleep(for: .seconds(1))
+                sinceStatus += 1
+                if sinceStatus >= interval {
+                    notifier.status(statusLine())
+                    sinceStatus = 0
+                }
             }
         }
 

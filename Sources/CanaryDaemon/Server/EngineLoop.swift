@@ -30,6 +30,8 @@ public final class EngineLoop: @unchecked Sendable {
     private let maxCloseInterval: Double
     private let router: AlertRouter
     private var thread: Thread?
+    /// Whether the rest of the pipeline (the event loops) is alive; the watchdog is pinged only then.
+    var pipelineHealthy: @Sendable () -> Bool = { true }
     private let finished = DispatchSemaphore(value: 0)
 
     public init(configuration: EngineConfiguration, router: AlertRouter, notifier: ServiceNotifier,
@@ -128,8 +130,8 @@ public final class EngineLoop: @unchecked Sendable {
                 lastClose = now
                 pendingClose = false
             }
-            // The loop came round: the pipeline is alive.
-            if let every = watchdogEvery, now - lastPing >= every {
+            // The loop came round and the event loops answer: the pipeline is alive.
+            if let every = watchdogEvery, now - lastPing >= every, pipelineHealthy() {
                 notifier.watchdog()
                 lastPing = now
             }
