@@ -282,7 +282,7 @@ struct EngineTests {
         m.rule = RuleSettings(threshold: 3, persistenceK: 1, persistenceN: 1, cusumK: nil, floorAbsolute: 0.1)
         var c = EngineConfiguration()
         c.metrics["temp"] = m
-        c.baseline.minHistoryDays = 1            // 24 hours of history
+        c.baseline.minHistoryDays = 2            // history on 2 days (of any number of hours each)
         var records: [Record] = []
         for hour in 0..<32 {
             // Six readings an hour: 36.4 and 36.6 alternating (mean 36.5); hour 30 runs at 39.
@@ -304,8 +304,27 @@ struct EngineTests {
         #expect(abs((a.z ?? 0) - 25) < 1e-6)
         #expect(alerts.last?.kind == .resolved)
         #expect(alerts.last?.period == "2026-01-02T07:00")
-        // Hours 24...31 are scored (24 hours of history needed first).
-        #expect(observations.map(\.timestamp) == (24..<32).map { Fixture.day0 + Double($0 * 3600) })
+        // Hours 25...31 are scored: from hour 25 on, the history holds hours of two days.
+        #expect(observations.map(\.timestamp) == (25..<32).map { Fixture.day0 + Double($0 * 3600) })
+    }
+
+    @Test func aSparseHourlyMetricIsScoredAfterTheMinimumDays() throws {
+        // Eight readings a day (09:00-16:00), 20 days: min history is 14 days, not 14 x 24 hours.
+        var m = MetricSettings()
+        m.mode = .hour
+        var c = EngineConfiguration()
+        c.metrics["hrv"] = m
+        var records: [Record] = []
+        for day in 0..<20 {
+            for hour in 9..<17 {
+                records.append(.sample(SampleRecord(timestamp: Fixture.day(day) + Double(hour * 3600), subject: "p1",
+                                                    metric: "hrv", value: 50 + Double((day + hour) % 5))))
+            }
+        }
+        let observations = Self.run(records, configuration: c, observations: true).observations
+        // From day 13's second reading on, the history holds readings of 14 days (0...13).
+        #expect(observations.count == 7 + 6 * 8)
+        #expect(observations.first?.timestamp == Fixture.day(13) + 10 * 3600)
     }
 
     // MARK: Time zones in the engine

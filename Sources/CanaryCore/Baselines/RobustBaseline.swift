@@ -11,15 +11,18 @@ public struct RobustBaseline: Sendable {
     }
 
     /// Evaluates `value` for `period` against `history` (period index → value, older periods only are used).
-    /// Returns nil while there is too little history. `weekday` maps a period to its weekday (or nil for non-daily periods).
+    /// Returns nil while there is too little history (fewer than `minHistory` days with a value). `weekday` maps a period to its weekday (or nil for non-daily periods).
     public func evaluate(value: Double, period: Int, history: FeatureHistory, circular: Bool,
                          floorAbsolute: Double, floorRelative: Double,
-                         window: Int? = nil, minHistory: Int? = nil,
+                         window: Int? = nil, minHistory: Int? = nil, periodsPerDay: Int = 1,
                          weekday: ((Int) -> Int)? = nil) -> Deviation? {
         let window = window ?? settings.windowDays
         let minHistory = minHistory ?? settings.minHistoryDays
         let past = history.values(from: period - window, before: period)
-        guard past.count >= max(1, minHistory) else { return nil }
+        // Minimum history counts days with data, whatever the period: an hourly metric measured a few
+        // hours a day is scored after `minHistory` such days, as a daily one is.
+        let days = periodsPerDay == 1 ? past.count : Set(past.map { Int((Double($0.period) / Double(periodsPerDay)).rounded(.down)) }).count
+        guard days >= max(1, minHistory) else { return nil }
         var values = past.map(\.value)
         var anchor = 0.0
         if circular {

@@ -149,7 +149,7 @@ final class EngineEvaluator: Sendable {
         var series = state.series[metric] ?? SeriesState()
         let b = configuration.baseline
         _ = evaluatePeriod(value: value, period: hour, kind: .hour, feature: Feature.metric(metric), rule: m.rule,
-                           window: b.windowDays * 24, minHistory: b.minHistoryDays * 24,
+                           window: b.windowDays * 24, minHistory: b.minHistoryDays, periodsPerDay: 24,
                            label: PeriodLabel.hour(hour), start: start, subject: subject,
                            series: &series, suppressed: state.gaps[.samples]?.isOpen ?? false, into: &sink)
         series.history.trim(before: hour - b.windowDays * 24 - 1)
@@ -265,7 +265,7 @@ final class EngineEvaluator: Sendable {
 
     /// Scores one period's value against the series' history, records it, and runs the rules.
     func evaluatePeriod<S: EngineSink>(value: Double, period: Int, kind: PeriodKind, feature: Feature,
-                                               rule: RuleSettings?, window: Int, minHistory: Int,
+                                               rule: RuleSettings?, window: Int, minHistory: Int, periodsPerDay: Int = 1,
                                                label: String, start: Double, subject: String,
                                                series: inout SeriesState, suppressed: Bool,
                                                into sink: inout S) -> Deviation? {
@@ -274,7 +274,7 @@ final class EngineEvaluator: Sendable {
         let deviation = baseline.evaluate(value: value, period: period, history: series.history,
                                           circular: feature.isCircular,
                                           floorAbsolute: rule?.floorAbsolute ?? feature.defaultFloor, floorRelative: rule?.floorRelative ?? 0,
-                                          window: window, minHistory: minHistory,
+                                          window: window, minHistory: minHistory, periodsPerDay: periodsPerDay,
                                           weekday: weekday)
         series.history.record(period: period, value: value)
         guard let d = deviation else { return nil }
