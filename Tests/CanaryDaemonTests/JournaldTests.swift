@@ -34,7 +34,7 @@ struct JournaldTests {
     @Test func alertsAreStructuredEntriesFilterableByMessageIDAndSubject() throws {
         // A subject id unique to this run, so entries of earlier runs cannot answer for it.
         let subject = "eli-\(UUID().uuidString.prefix(8).lowercased())"
-        let daemon = try DaemonHarness(extraConfig: DaemonLifecycleTests.noGaps, journal: "on")
+        let daemon = try DaemonHarness(extraConfig: DaemonLifecycleTests.noGaps, journal: "on", consent: DaemonHarness.defaultConsent + [subject])
         try daemon.waitReady()
         let data = daemon.directory + "/sleep.csv"
         try String(contentsOfFile: TestSupport.root("config/sample/sleep.csv"), encoding: .utf8)

@@ -65,7 +65,7 @@ import Testing
     }
 
     @Test func answersTwoHundredConcurrentClients() async throws {
-        let daemon = try DaemonHarness()
+        let daemon = try DaemonHarness(consent: (0..<200).map { "c\($0)" })
         try daemon.waitReady()
         let path = daemon.socketPath
         let results = try await withThrowingTaskGroup(of: String.self) { group in

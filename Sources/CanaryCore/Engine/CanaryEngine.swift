@@ -65,6 +65,12 @@ extension CanaryEngine {
         reconfigure(c)
     }
 
+    /// Forgets everything held for a subject (erasure): open days, histories, rule states. True when there was any.
+    @discardableResult
+    public mutating func erase(subject: String) -> Bool {
+        subjects.removeValue(forKey: subject) != nil
+    }
+
     /// A `#canary subject=ID tz=Zone` directive: that subject's days are on `zone` from now on.
     public mutating func assignZone(_ zone: TimeZone, to subject: String) {
         guard configuration.zones.zone(for: subject) != zone else { return }

@@ -167,11 +167,49 @@ public struct CanaryConfiguration: Sendable, Equatable {
                 }
                 daemon.drainTimeoutSeconds = v
             }
+            if let v = try t.string("control_socket") {
+                guard !v.isEmpty else { throw ConfigError(key: "daemon.control_socket", "expected a path") }
+                daemon.controlSocketPath = v
+            }
+            if let v = try t.strings("admin_groups") { daemon.adminGroups = v }
             if let v = try t.duration("settle") { daemon.settleSeconds = v }
             if let v = try t.duration("max_close_interval") { daemon.maxCloseIntervalSeconds = max(1, v) }
             try t.finish()
         }
-        try root.finish(known: ["daemon", "engine", "baseline", "sleep", "activity", "typing", "gaps", "rules", "metrics", "composite", "subjects"])
+        if var t = try root.subtable("state") {
+            if let v = try t.string("path") {
+                guard !v.isEmpty else { throw ConfigError(key: "state.path", "expected a path") }
+                daemon.statePath = v
+            }
+            try t.finish()
+        }
+        if var t = try root.subtable("consent") {
+            for var g in try t.tables("grant") ?? [] {
+                guard let subject = try g.string("subject"), !subject.isEmpty else {
+                    throw ConfigError(key: g.key("subject"), "a seeded grant names its subject")
+                }
+                guard let names = try g.strings("scopes"), !names.isEmpty else {
+                    throw ConfigError(key: g.key("scopes"), "expected a list of scopes: \(ConsentScope.help)")
+                }
+                var scopes: [ConsentScope] = []
+                for n in names {
+                    guard let s = ConsentScope(n) else { throw ConfigError(key: g.key("scopes"), "unknown scope \"\(n)\"; expected \(ConsentScope.help)") }
+                    scopes.append(s)
+                }
+                guard let reference = try g.string("reference"), !reference.isEmpty else {
+                    throw ConfigError(key: g.key("reference"), "a seeded grant names its consent reference (e.g. the form id)")
+                }
+                var expires: Double?
+                if let e = try g.string("expires") {
+                    guard let t = Self.instant(e) else { throw ConfigError(key: g.key("expires"), "expected an RFC 3339 time such as 2027-01-01T00:00:00Z") }
+                    expires = t
+                }
+                try g.finish(known: ["subject", "scopes", "reference", "expires"])
+                daemon.consentSeeds.append(ConsentSeed(subject: subject, scopes: scopes, reference: reference, expiresAt: expires))
+            }
+            try t.finish(known: ["grant"])
+        }
+        try root.finish(known: ["daemon", "state", "consent", "engine", "baseline", "sleep", "activity", "typing", "gaps", "rules", "metrics", "composite", "subjects"])
         return CanaryConfiguration(engine: engine, daemon: daemon)
     }
 
@@ -242,6 +280,15 @@ public struct CanaryConfiguration: Sendable, Equatable {
         }
         try m.finish(known: ["mode", "aggregate", "baseline", "alpha", "warmup", "min_observations", "rule"])
         return s
+    }
+
+    /// An RFC 3339 instant with an offset.
+    static func instant(_ text: String) -> Double? {
+        let f = ISO8601DateFormatter()
+        f.formatOptions = [.withInternetDateTime]
+        if let d = f.date(from: text) { return d.timeIntervalSince1970 }
+        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return f.date(from: text)?.timeIntervalSince1970
     }
 
     private static func zone(_ id: String, key: String) throws(ConfigError) -> TimeZone {

@@ -1,3 +1,5 @@
+import CanaryCore
+
 /// The `[daemon]` section: where canaryd listens, who may write to it, where alerts go.
 public struct DaemonSettings: Sendable, Equatable {
     /// Ingest socket path when canaryd binds it itself (no socket activation).
@@ -23,6 +25,15 @@ public struct DaemonSettings: Sendable, Equatable {
     /// continuous ingest, at least every `maxCloseInterval` seconds.
     public var settleSeconds = 30.0
     public var maxCloseIntervalSeconds = 600.0
+
+    /// The control socket (consent management): owner-only, checked by peer credentials.
+    public var controlSocketPath = "/run/canary/control.sock"
+    /// Besides root and canaryd's own user, members of these groups may use the control socket.
+    public var adminGroups: [String] = []
+    /// The state database (consent ledger, audit trail).
+    public var statePath = "/var/lib/canary/state.sqlite"
+    /// Grants written in the configuration, applied at start to subjects the ledger does not know.
+    public var consentSeeds: [ConsentSeed] = []
 
     public init() {}
 }

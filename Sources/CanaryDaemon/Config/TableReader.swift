@@ -107,6 +107,18 @@ struct TableReader {
         return n * factor
     }
 
+    /// An array of tables (`[[name]]`).
+    mutating func tables(_ name: String) throws(ConfigError) -> [TableReader]? {
+        guard let v = value(name) else { return nil }
+        guard let a = v.array else { throw ConfigError(key: key(name), "expected an array of tables ([[\(key(name))]])") }
+        var out: [TableReader] = []
+        for (i, item) in a.enumerated() {
+            guard let t = item.table else { throw ConfigError(key: key(name), "expected an array of tables ([[\(key(name))]])") }
+            out.append(TableReader(t, path: "\(key(name))[\(i)]"))
+        }
+        return out
+    }
+
     mutating func subtable(_ name: String) throws(ConfigError) -> TableReader? {
         guard let v = value(name) else { return nil }
         guard let t = v.table else { throw ConfigError(key: key(name), "expected a table") }

@@ -10,11 +10,12 @@ public struct IngestSession {
     private var splitter: LineSplitter
     private var lines: LineHandler
 
+    /// - Parameter admit: whether a subject's rows may be taken (consent); refused rows get `ERR <line> no-consent`.
     public init(zones: ZoneBook, latestAccepted: Double, maxLineBytes: Int = 64 * 1024,
-                format: InputFormat? = nil, subject: String? = nil) {
+                format: InputFormat? = nil, subject: String? = nil, admit: @escaping (String) -> Bool = { _ in true }) {
         splitter = LineSplitter(maxLineBytes: maxLineBytes)
         lines = LineHandler(stream: IngestStream(format: format, subject: subject, zones: zones, latestAccepted: latestAccepted),
-                            maxLineBytes: maxLineBytes)
+                            maxLineBytes: maxLineBytes, admit: admit)
     }
 
     /// Time zones as directives in this session have set them.
@@ -29,6 +30,7 @@ public struct IngestSession {
     /// `#canary subject=ID tz=Zone` directive to `zone`, in input order with the records.
     public mutating func receive(_ bytes: UnsafeBufferPointer<UInt8>, record: (Record) -> Void, reply: (String) -> Void,
                                  zone: (String, TimeZone) -> Void = { _, _ in }) {
+        lines.admitted = nil  // ask again each read: a revocation takes effect within one read
         splitter.feed(bytes) { piece in lines.handle(piece, record: record, reply: reply, zone: zone) }
     }
 
@@ -59,6 +61,9 @@ public struct IngestSession {
 private struct LineHandler {
     var stream: IngestStream
     let maxLineBytes: Int
+    let admit: (String) -> Bool
+    /// The last subject admitted, so a run of one person's rows asks once.
+    var admitted: String?
     var accepted = 0
     var rejected = 0
     var refusalSent = false
@@ -73,6 +78,15 @@ private struct LineHandler {
         case .line(let bytes, let number):
             switch stream.feed(bytes, number: number) {
             case .record(let r):
+                let subject = r.subject
+                if subject != admitted {
+                    guard admit(subject) else {
+                        rejected += 1
+                        reply("ERR \(number) no-consent: no active monitor consent for this subject; nothing of the row was kept")
+                        return
+                    }
+                    admitted = subject
+                }
                 accepted += 1
                 record(r)
             case .rejected(let e):

@@ -14,18 +14,29 @@ public final class CanaryService: Service, @unchecked Sendable {
     private let notifier: ServiceNotifier
     private let logger: Logger
     private let router: AlertRouter
+    private let control: ControlServer
+    private let controlPath: String
+    private let controlMode: mode_t
 
     public init(configuration: CanaryConfiguration, systemd: any SystemdAPI, logger: Logger) throws {
         notifier = ServiceNotifier(systemd: systemd)
         self.logger = logger
         router = try AlertRouter(systemd: systemd, journal: configuration.daemon.journal,
                                  alertLog: configuration.daemon.alertLog, logger: logger)
+        let store = try StateStore(path: configuration.daemon.statePath)
+        let consent = try ConsentService(store: store, systemd: systemd, logger: logger)
+        try consent.seed(configuration.daemon.consentSeeds, now: Date().timeIntervalSince1970)
+        router.mayAlertLocally = { consent.allows($0, .alertJournal, at: Date().timeIntervalSince1970) }
         let engine = EngineLoop(configuration: configuration.engine, router: router, notifier: notifier,
                                 settleSeconds: configuration.daemon.settleSeconds,
                                 maxCloseInterval: configuration.daemon.maxCloseIntervalSeconds)
-        context = ServerContext(configuration: configuration, engine: engine, systemd: systemd, logger: logger)
+        consent.eraseEngineState = { await engine.erase(subject: $0) }
+        context = ServerContext(configuration: configuration, engine: engine, consent: consent, systemd: systemd, logger: logger)
         group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, System.coreCount))
         server = IngestServer(context: context, group: group)
+        control = ControlServer(consent: consent, store: store, adminGroups: configuration.daemon.adminGroups, group: group, logger: logger)
+        controlPath = configuration.daemon.controlSocketPath
+        controlMode = configuration.daemon.adminGroups.isEmpty ? 0o600 : 0o660
         for name in AccessPolicy(users: configuration.daemon.allowUsers, groups: configuration.daemon.allowGroups).unknownNames {
             logger.warning("daemon allow-list names an unknown user or group", metadata: ["name": "\(name)"])
         }
@@ -36,6 +47,7 @@ public final class CanaryService: Service, @unchecked Sendable {
         context.engine.pipelineHealthy = { heartbeat.healthy(within: .seconds(5)) }
         context.engine.start()
         try await server.start(activatedFDs: context.systemd.listenFDs())
+        try await control.start(path: controlPath, mode: controlMode)
         logger.info("listening", metadata: [
             "socket": "\(server.boundPath ?? "socket-activated")",
             "alerts": "\(router.journalEnabled ? "journald" : "standard error")",
@@ -48,6 +60,7 @@ public final class CanaryService: Service, @unchecked Sendable {
             var sinceStatus = 0.0
             while !Task.isCancelled {
                 heartbeat.poke()
+                context.consent.expireDue(now: Date().timeIntervalSince1970)
                 try await Task.sleep(for: .seconds(1))
                 sinceStatus += 1
                 if sinceStatus >= interval {
@@ -60,6 +73,7 @@ public final class CanaryService: Service, @unchecked Sendable {
         notifier.stopping(status: "stopping: finishing the lines in flight")
         logger.info("stopping", metadata: ["connections": "\(context.connections.count)"])
         await server.stopAccepting()
+        await control.stop()
         let deadline = Date().addingTimeInterval(context.settings.daemon.drainTimeoutSeconds)
         let drained = await Task.detached { [context] in context.connections.waitForZero(until: deadline) }.value
         if !drained {

@@ -9,6 +9,7 @@ public final class EngineLoop: @unchecked Sendable {
     enum Command: Sendable {
         case batch([Record], done: @Sendable (_ late: Int) -> Void)
         case assignZone(String, TimeZone)
+        case erase(String, done: @Sendable (Bool) -> Void)
         case reconfigure(EngineConfiguration)
         case tick(Double)
         case drain(@Sendable () -> Void)
@@ -65,6 +66,13 @@ public final class EngineLoop: @unchecked Sendable {
         queue.pushUnbounded(.batch(records, done: done))
     }
 
+    /// Erasure: the engine forgets the subject, after every batch queued before it.
+    public func erase(subject: String) async -> Bool {
+        await withCheckedContinuation { (c: CheckedContinuation<Bool, Never>) in
+            queue.pushUnbounded(.erase(subject, done: { c.resume(returning: $0) }))
+        }
+    }
+
     /// A connection's `#canary subject=ID tz=Zone` directive, in order with its batches.
     public func assignZone(_ zone: TimeZone, to subject: String) {
         queue.pushUnbounded(.assignZone(subject, zone))
@@ -109,6 +117,9 @@ public final class EngineLoop: @unchecked Sendable {
                 done(engine.lateRows - lateBefore)
             case .assignZone(let subject, let zone)?:
                 engine.assignZone(zone, to: subject)
+            case .erase(let subject, let done)?:
+                done(engine.erase(subject: subject))
+                update(rows: 0, alerts: 0, subjects: engine.subjectCount)
             case .reconfigure(let c)?:
                 engine.reconfigure(c)
             case .tick(let now)?:

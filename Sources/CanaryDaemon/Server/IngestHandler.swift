@@ -30,9 +30,12 @@ final class IngestHandler: ChannelDuplexHandler {
     init(context: ServerContext) {
         self.context = context
         let settings = context.settings
+        let consent = context.consent
+        let clock = context.clock
         session = IngestSession(zones: settings.engine.zones,
                                 latestAccepted: context.clock() + settings.engine.maxFutureSeconds,
-                                maxLineBytes: settings.daemon.maxLineBytes)
+                                maxLineBytes: settings.daemon.maxLineBytes,
+                                admit: { consent.allows($0, .monitor, at: clock()) })
     }
 
     func channelActive(context ctx: ChannelHandlerContext) {

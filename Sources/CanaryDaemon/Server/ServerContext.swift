@@ -6,6 +6,7 @@ import Logging
 /// the access policy, and the count of open connections for a graceful drain.
 final class ServerContext: @unchecked Sendable {
     let engine: EngineLoop
+    let consent: ConsentService
     let systemd: any SystemdAPI
     let logger: Logger
     let connections = ConnectionCounter()
@@ -14,11 +15,12 @@ final class ServerContext: @unchecked Sendable {
     private var current: CanaryConfiguration
     private var currentPolicy: AccessPolicy
 
-    init(configuration: CanaryConfiguration, engine: EngineLoop, systemd: any SystemdAPI, logger: Logger,
+    init(configuration: CanaryConfiguration, engine: EngineLoop, consent: ConsentService, systemd: any SystemdAPI, logger: Logger,
          clock: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 }) {
         self.current = configuration
         self.currentPolicy = AccessPolicy(users: configuration.daemon.allowUsers, groups: configuration.daemon.allowGroups)
         self.engine = engine
+        self.consent = consent
         self.systemd = systemd
         self.logger = logger
         self.clock = clock

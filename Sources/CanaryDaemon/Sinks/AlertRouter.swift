@@ -10,6 +10,10 @@ public final class AlertRouter: @unchecked Sendable {
     private let logFD: Int32
     private let logger: Logger
     private var journalFailures = 0
+    /// Whether alerts about a subject may go to the journal and the local alert log right now (consent).
+    var mayAlertLocally: @Sendable (String) -> Bool = { _ in true }
+    /// Alerts withheld because the subject has not consented to any channel they could take.
+    public private(set) var withheld = 0
 
     /// - Parameter journal: "on", "off" or "auto" (journald when its socket is present).
     public init(systemd: any SystemdAPI, journal: String, alertLog: String?, logger: Logger) throws {
@@ -40,6 +44,11 @@ public final class AlertRouter: @unchecked Sendable {
 
     /// Called on the engine thread only.
     public func route(_ alert: Alert) {
+        // Consent is checked at the moment of emission; a subject who has not agreed hears nothing here.
+        guard mayAlertLocally(alert.subject) else {
+            withheld += 1
+            return
+        }
         var delivered = false
         if useJournal {
             // libsystemd reports success when journald's socket is missing altogether, so look first.

@@ -8,4 +8,6 @@ public enum MessageID {
     public static let unauthorized = "d241ece3197847b9b670b1de823f69a0"
     /// A reload found an invalid configuration and kept the old one.
     public static let reloadRefused = "9d51297879b64de681b4f9f1b0ff9c41"
+    /// A consent grant, revocation, expiry or erasure.
+    public static let consentAudit = "1e9e6cb1a75a49aca040ea8da100fd65"
 }

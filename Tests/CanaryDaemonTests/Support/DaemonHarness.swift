@@ -7,6 +7,8 @@ final class DaemonHarness: @unchecked Sendable {
     let directory: String
     let socketPath: String
     let alertLog: String
+    var controlPath: String { directory + "/control.sock" }
+    var statePath: String { directory + "/state/state.sqlite" }
     let configPath: String
     let notify: NotifyListener
     let process = Process()
@@ -26,8 +28,11 @@ final class DaemonHarness: @unchecked Sendable {
     /// - Parameters:
     ///   - extraConfig: TOML appended after the generated `[daemon]` keys (other sections welcome).
     ///   - socketActivated: start under `systemd-socket-activate` instead of letting canaryd bind.
+    /// Subjects the generated configuration seeds with `monitor` and `alert:journal` consent.
+    static let defaultConsent = ["ana", "ben", "chen", "dara", "eli", "s1", "s2", "x", "s-stall", "s-bin", "s-utf", "s-huge", "s-after"]
+
     init(daemonKeys: String = "", extraConfig: String = "", socketActivated: Bool = false, journal: String = "off",
-         environment: [String: String] = [:]) throws {
+         consent: [String] = DaemonHarness.defaultConsent, environment: [String: String] = [:]) throws {
         directory = "/tmp/canary-it-\(UUID().uuidString.prefix(8))"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         chmod(directory, 0o755)
@@ -35,7 +40,10 @@ final class DaemonHarness: @unchecked Sendable {
         alertLog = directory + "/alerts.jsonl"
         configPath = directory + "/canary.toml"
         notify = try NotifyListener(directory: directory)
-        try Self.config(socket: socketPath, alertLog: alertLog, daemonKeys: "journal = \"\(journal)\"\n" + daemonKeys, extra: extraConfig)
+        let seeds = consent.map { "[[consent.grant]]\nsubject = \"\($0)\"\nscopes = [\"monitor\", \"alert:journal\"]\nreference = \"test\"\n" }.joined(separator: "\n")
+        try Self.config(socket: socketPath, alertLog: alertLog,
+                        daemonKeys: "journal = \"\(journal)\"\ncontrol_socket = \"\(directory)/control.sock\"\n" + daemonKeys,
+                        extra: "[state]\npath = \"\(directory)/state/state.sqlite\"\n\n" + seeds + "\n" + extraConfig)
             .write(toFile: configPath, atomically: true, encoding: .utf8)
 
         var env = ["PATH": "/usr/bin:/bin", "NOTIFY_SOCKET": notify.path, "HOME": directory]

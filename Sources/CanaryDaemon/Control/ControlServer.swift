@@ -1,0 +1,163 @@
+import CanaryCore
+import Foundation
+import Logging
+import NIOCore
+import NIOPosix
+
+/// The control socket: consent management while the daemon runs. Owner-only (plus `admin_groups`),
+/// peer credentials checked; one JSON request per connection, one JSON answer.
+final class ControlServer: @unchecked Sendable {
+    private let consent: ConsentService
+    private let store: StateStore
+    private let policy: AccessPolicy
+    private let group: MultiThreadedEventLoopGroup
+    private let logger: Logger
+    private var channel: (any Channel)?
+    private var path: String?
+
+    init(consent: ConsentService, store: StateStore, adminGroups: [String], group: MultiThreadedEventLoopGroup, logger: Logger) {
+        self.consent = consent
+        self.store = store
+        self.policy = AccessPolicy(users: ["root"], groups: adminGroups)
+        self.group = group
+        self.logger = logger
+    }
+
+    func start(path: String, mode: mode_t) async throws {
+        try IngestServer.removeStaleSocket(at: path)
+        let directory = (path as NSString).deletingLastPathComponent
+        if !directory.isEmpty { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
+        let server = self
+        channel = try await ServerBootstrap(group: group)
+            .childChannelOption(.allowRemoteHalfClosure, value: true)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(ControlHandler(server: server))
+                }
+            }
+            .bind(unixDomainSocketPath: path).get()
+        chmod(path, mode)
+        self.path = path
+    }
+
+    func stop() async {
+        try? await channel?.close().get()
+        if let path { unlink(path) }
+    }
+
+    func authorized(_ cred: PeerCredentials) -> Bool {
+        policy.allows(uid: cred.uid, gid: cred.gid)
+    }
+
+    /// Carries out one request (off the event loop: it writes the database).
+    func handle(_ line: String) async -> ControlResponse {
+        guard let request = try? JSONDecoder().decode(ControlRequest.self, from: Data(line.utf8)) else {
+            return .failure("not a control request: one JSON object per line, e.g. {\"cmd\":\"list\"}")
+        }
+        let now = Date().timeIntervalSince1970
+        do {
+            switch request.cmd {
+            case .list:
+                return ControlResponse(ok: true, grants: consent.all.map { .init($0, now: now) })
+            case .show:
+                guard let subject = request.subject else { return .failure("show needs a subject") }
+                return ControlResponse(ok: true, grants: consent.grants(of: subject).map { .init($0, now: now) },
+                                       audit: try store.auditTrail(subject: subject))
+            case .grant:
+                guard let subject = request.subject, !subject.isEmpty else { return .failure("grant needs a subject") }
+                let scopes = try Self.scopes(request.scopes)
+                guard !scopes.isEmpty else { return .failure("grant needs at least one scope: \(ConsentScope.help)") }
+                guard let reference = request.reference, !reference.isEmpty else {
+                    return .failure("grant needs the consent reference (e.g. the form id)")
+                }
+                if let e = request.expires, e <= now { return .failure("the expiry is in the past") }
+                let grants = try consent.grant(subject: subject, scopes: scopes, reference: reference,
+                                               by: request.by ?? "unknown", expiresAt: request.expires, now: now)
+                return ControlResponse(ok: true, grants: grants.map { .init($0, now: now) })
+            case .revoke:
+                guard let subject = request.subject else { return .failure("revoke needs a subject") }
+                let scopes = try request.scopes.map { try Self.scopes($0) }
+                let r = try await consent.revoke(subject: subject, scopes: scopes, by: request.by ?? "unknown",
+                                                 erase: request.erase ?? false, now: now)
+                return ControlResponse(ok: true, revocation: r)
+            }
+        } catch {
+            logger.error("control request failed", metadata: ["command": "\(request.cmd.rawValue)", "reason": "\(error)"])
+            return .failure("\(error)")
+        }
+    }
+
+    private static func scopes(_ names: [String]?) throws -> [ConsentScope] {
+        try (names ?? []).map { name in
+            guard let s = ConsentScope(name) else { throw DaemonError("unknown scope \"\(name)\"; expected \(ConsentScope.help)") }
+            return s
+        }
+    }
+}
+
+/// One control connection: credentials, one request line, one answer.
+final class ControlHandler: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+    private let server: ControlServer
+    private var pending = ""
+    private var authorized = false
+    private var answered = false
+
+    init(server: ControlServer) {
+        self.server = server
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        PeerCheck.credentials(of: context.channel).whenComplete { result in
+            let (handler, context) = bound.value
+            if case .success(let cred) = result, handler.server.authorized(cred) {
+                handler.authorized = true
+                handler.tryAnswer(context)
+            } else {
+                handler.answer(.failure("unauthorized: the control socket is for root, canaryd's user and daemon.admin_groups"), context)
+            }
+        }
+        context.fireChannelActive()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        var buffer = unwrapInboundIn(data)
+        pending += buffer.readString(length: buffer.readableBytes) ?? ""
+        if pending.utf8.count > 64 * 1024 { answer(.failure("request too long"), context); return }
+        tryAnswer(context)
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if let e = event as? ChannelEvent, e == .inputClosed, !pending.contains("\n") { pending += "\n" }
+        tryAnswer(context)
+    }
+
+    private func tryAnswer(_ context: ChannelHandlerContext) {
+        guard authorized, !answered, let nl = pending.firstIndex(of: "\n") else { return }
+        answered = true
+        let line = String(pending[..<nl])
+        let server = self.server
+        let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        Task {
+            let response = await server.handle(line)
+            bound.eventLoop.execute {
+                let (handler, context) = bound.value
+                handler.answer(response, context)
+            }
+        }
+    }
+
+    private func answer(_ response: ControlResponse, _ context: ChannelHandlerContext) {
+        answered = true
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let data = (try? encoder.encode(response)) ?? Data("{\"ok\":false}".utf8)
+        var buffer = context.channel.allocator.buffer(capacity: data.count + 1)
+        buffer.writeBytes(data)
+        buffer.writeString("\n")
+        let bound = NIOLoopBound(context, eventLoop: context.eventLoop)
+        context.writeAndFlush(wrapOutboundOut(buffer)).whenComplete { _ in bound.value.close(promise: nil) }
+    }
+}

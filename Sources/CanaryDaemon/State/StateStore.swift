@@ -1,0 +1,141 @@
+import CanaryCore
+import Foundation
+import GRDB
+
+/// canaryd's durable state: one SQLite database (WAL) in the state directory. It holds the consent
+/// ledger and the audit trail. Migrations are versioned; a database from a newer Canary is refused.
+public final class StateStore: @unchecked Sendable {
+    let pool: DatabasePool
+    public let path: String
+
+    /// Opens (creating when needed, owner-only) and migrates the database at `path`.
+    public init(path: String) throws {
+        self.path = path
+        let directory = (path as NSString).deletingLastPathComponent
+        if !directory.isEmpty && !FileManager.default.fileExists(atPath: directory) {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true,
+                                                    attributes: [.posixPermissions: 0o700])
+        }
+        // Created owner-only: the database holds who consented to what.
+        let previous = umask(0o077)
+        defer { umask(previous) }
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(5)
+        do {
+            pool = try DatabasePool(path: path, configuration: configuration)
+        } catch {
+            throw DaemonError("cannot open the state database \(path): \(error)")
+        }
+        let migrator = Self.migrator
+        try pool.read { db in
+            if try migrator.hasBeenSuperseded(db) {
+                throw DaemonError("the state database \(path) was written by a newer version of Canary; refusing to use it (run that version, or move the file away)")
+            }
+        }
+        try migrator.migrate(pool)
+    }
+
+    /// Every schema change, in order. A released migration is never edited: add a new one.
+    static var migrator: DatabaseMigrator {
+        var m = DatabaseMigrator()
+        m.registerMigration("v1: consent and audit") { db in
+            try db.create(table: "consent") { t in
+                t.column("subject", .text).notNull()
+                t.column("scope", .text).notNull()
+                t.column("reference", .text).notNull()
+                t.column("recorded_by", .text).notNull()
+                t.column("granted_at", .double).notNull()
+                t.column("expires_at", .double)
+                t.primaryKey(["subject", "scope"])
+            }
+            try db.create(table: "audit") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("at", .double).notNull()
+                t.column("action", .text).notNull()      // grant, revoke, expire, erase
+                t.column("subject", .text).notNull()
+                t.column("scopes", .text).notNull()
+                t.column("actor", .text).notNull()
+                t.column("reference", .text).notNull()
+                t.column("detail", .text).notNull()
+            }
+        }
+        return m
+    }
+
+    // MARK: Consent
+
+    public func loadConsent() throws -> ConsentLedger {
+        try pool.read { db in
+            let rows = try Row.fetchAll(db, sql: "SELECT subject, scope, reference, recorded_by, granted_at, expires_at FROM consent")
+            return ConsentLedger(rows.compactMap { row in
+                guard let scope = ConsentScope(row["scope"] as String) else { return nil }
+                return ConsentGrant(subject: row["subject"], scope: scope, reference: row["reference"],
+                                    recordedBy: row["recorded_by"], grantedAt: row["granted_at"], expiresAt: row["expires_at"])
+            })
+        }
+    }
+
+    /// One audited change of the ledger, in one transaction: the grants to write, the ones to delete,
+    /// and the audit row.
+    public func apply(upsert: [ConsentGrant], delete: [(String, ConsentScope)], audit: AuditRecord) throws {
+        try pool.write { db in
+            for g in upsert {
+                try db.execute(sql: """
+                    INSERT INTO consent (subject, scope, reference, recorded_by, granted_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)
+                    ON CONFLICT(subject, scope) DO UPDATE SET reference = excluded.reference, recorded_by = excluded.recorded_by,
+                        granted_at = excluded.granted_at, expires_at = excluded.expires_at
+                    """, arguments: [g.subject, g.scope.description, g.reference, g.recordedBy, g.grantedAt, g.expiresAt])
+            }
+            for (subject, scope) in delete {
+                try db.execute(sql: "DELETE FROM consent WHERE subject = ? AND scope = ?", arguments: [subject, scope.description])
+            }
+            try insert(audit, db)
+        }
+    }
+
+    /// Erasure: every row held for the subject goes, in one transaction with its audit row. Returns rows removed.
+    public func erase(subject: String, audit: AuditRecord) throws -> Int {
+        try pool.write { db in
+            try db.execute(sql: "DELETE FROM consent WHERE subject = ?", arguments: [subject])
+            let removed = db.changesCount
+            try insert(audit, db)
+            return removed
+        }
+    }
+
+    public func auditTrail(subject: String? = nil) throws -> [AuditRecord] {
+        try pool.read { db in
+            let rows = subject == nil
+                ? try Row.fetchAll(db, sql: "SELECT * FROM audit ORDER BY id")
+                : try Row.fetchAll(db, sql: "SELECT * FROM audit WHERE subject = ? ORDER BY id", arguments: [subject])
+            return rows.map { AuditRecord(at: $0["at"], action: $0["action"], subject: $0["subject"], scopes: $0["scopes"],
+                                          actor: $0["actor"], reference: $0["reference"], detail: $0["detail"]) }
+        }
+    }
+
+    private func insert(_ a: AuditRecord, _ db: Database) throws {
+        try db.execute(sql: "INSERT INTO audit (at, action, subject, scopes, actor, reference, detail) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                       arguments: [a.at, a.action, a.subject, a.scopes, a.actor, a.reference, a.detail])
+    }
+}
+
+/// One row of the audit trail: a grant, revoke, expiry or erasure. Never holds health values.
+public struct AuditRecord: Sendable, Equatable, Codable {
+    public var at: Double
+    public var action: String
+    public var subject: String
+    public var scopes: String
+    public var actor: String
+    public var reference: String
+    public var detail: String
+
+    public init(at: Double, action: String, subject: String, scopes: String, actor: String, reference: String, detail: String) {
+        self.at = at
+        self.action = action
+        self.subject = subject
+        self.scopes = scopes
+        self.actor = actor
+        self.reference = reference
+        self.detail = detail
+    }
+}
