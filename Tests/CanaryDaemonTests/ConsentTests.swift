@@ -146,7 +146,7 @@ import Testing
         _ = try control.send(ControlRequest(cmd: .grant, subject: subject, scopes: ["monitor", "alert:journal"], reference: "form-9", by: "dr-b"))
         _ = try control.send(ControlRequest(cmd: .revoke, subject: subject, by: "dr-b"))
         #expect(try daemon.stop() == 0)
-        let entries = try JournaldTests.entries(["MESSAGE_ID=\(MessageID.consentAudit)", "CANARY_SUBJECT=\(subject)"])
+        let entries = try JournaldTests.entries(["MESSAGE_ID=\(MessageID.consentAudit)", "CANARY_SUBJECT=\(try daemon.token(subject))"])
         #expect(entries.compactMap { $0["CANARY_CONSENT"] as? String } == ["grant alert:journal,monitor", "revoke alert:journal,monitor"])
         #expect(entries.allSatisfy { ($0["CANARY_ACTOR"] as? String) == "dr-b" })
     }

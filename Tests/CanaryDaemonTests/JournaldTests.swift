@@ -45,7 +45,10 @@ struct JournaldTests {
         let logged = try daemon.waitForAlerts(atLeast: 10)
         #expect(try daemon.stop() == 0)
 
-        let deviations = try Self.entries(["MESSAGE_ID=\(MessageID.deviation)", "CANARY_SUBJECT=\(subject)"])
+        // Journal entries name the subject by its pseudonymous token, never by its id.
+        let token = try daemon.token(subject)
+        #expect(try Self.entries(["CANARY_SUBJECT=\(subject)"]).isEmpty)
+        let deviations = try Self.entries(["MESSAGE_ID=\(MessageID.deviation)", "CANARY_SUBJECT=\(token)"])
         let expected = logged.filter { ($0["kind"] as? String) == "deviation" }
         #expect(deviations.count == expected.count && !expected.isEmpty)
         let sleep = try #require(deviations.first { ($0["CANARY_RULE"] as? String) == "sleep_duration.threshold" })
@@ -62,14 +65,16 @@ struct JournaldTests {
         let id = sleep["CANARY_ALERT_ID"] as? String
         #expect(expected.contains { ($0["id"] as? String) == id }, "the journal and the alert log carry the same ids")
 
-        let resolved = try Self.entries(["MESSAGE_ID=\(MessageID.resolved)", "CANARY_SUBJECT=\(subject)"])
+        #expect((sleep["MESSAGE"] as? String)?.hasPrefix(token + ": ") == true)
+        #expect((sleep["MESSAGE"] as? String)?.contains(subject) == false)
+        let resolved = try Self.entries(["MESSAGE_ID=\(MessageID.resolved)", "CANARY_SUBJECT=\(token)"])
         #expect(!resolved.isEmpty)
-        let composite = try Self.entries(["MESSAGE_ID=\(MessageID.composite)", "CANARY_SUBJECT=\(subject)"])
+        let composite = try Self.entries(["MESSAGE_ID=\(MessageID.composite)", "CANARY_SUBJECT=\(token)"])
         #expect(composite.count == 1)
 
         // journalctl -x explains the entry from the catalog.
-        let explained = try Self.journalctl(["-x", "MESSAGE_ID=\(MessageID.deviation)", "CANARY_SUBJECT=\(subject)"])
-        #expect(explained.contains("Subject: Canary deviation: \(subject)"), "\(explained.prefix(600))")
+        let explained = try Self.journalctl(["-x", "MESSAGE_ID=\(MessageID.deviation)", "CANARY_SUBJECT=\(token)"])
+        #expect(explained.contains("Subject: Canary deviation: \(token)"), "\(explained.prefix(600))")
     }
 
     @Test func aRefusedPeerIsRecordedInTheJournal() throws {

@@ -183,6 +183,14 @@ public struct CanaryConfiguration: Sendable, Equatable {
             }
             try t.finish()
         }
+        if var t = try root.subtable("privacy") {
+            if let v = try t.choice("journal_subject", SubjectLabel.self, allowed: ["token", "raw"]) { daemon.journalSubject = v.rawValue }
+            if let v = try t.string("key_file") {
+                guard !v.isEmpty else { throw ConfigError(key: "privacy.key_file", "expected a path") }
+                daemon.pseudonymKeyPath = v
+            }
+            try t.finish()
+        }
         if var t = try root.subtable("consent") {
             for var g in try t.tables("grant") ?? [] {
                 guard let subject = try g.string("subject"), !subject.isEmpty else {
@@ -209,11 +217,12 @@ public struct CanaryConfiguration: Sendable, Equatable {
             }
             try t.finish(known: ["grant"])
         }
-        try root.finish(known: ["daemon", "state", "consent", "engine", "baseline", "sleep", "activity", "typing", "gaps", "rules", "metrics", "composite", "subjects"])
+        try root.finish(known: ["daemon", "state", "privacy", "consent", "engine", "baseline", "sleep", "activity", "typing", "gaps", "rules", "metrics", "composite", "subjects"])
         return CanaryConfiguration(engine: engine, daemon: daemon)
     }
 
     enum JournalMode: String { case auto, on, off }
+    enum SubjectLabel: String { case token, raw }
 
     static let ruleKeys = ["enabled", "direction", "threshold", "persistence", "cooldown", "resolve_below", "episodes",
                            "cusum", "cusum_k", "cusum_h", "cusum_clip", "floor_abs", "floor_rel"]

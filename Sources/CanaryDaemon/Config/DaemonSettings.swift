@@ -35,5 +35,10 @@ public struct DaemonSettings: Sendable, Equatable {
     /// Grants written in the configuration, applied at start to subjects the ledger does not know.
     public var consentSeeds: [ConsentSeed] = []
 
+    /// Journal entries name subjects by pseudonymous token ("token") or, for single-user set-ups, by id ("raw").
+    public var journalSubject = "token"
+    /// The pseudonym key (a systemd credential `pseudonym-key` takes precedence); generated when missing.
+    public var pseudonymKeyPath = "/var/lib/canary/pseudonym.key"
+
     public init() {}
 }

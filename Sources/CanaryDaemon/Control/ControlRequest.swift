@@ -3,7 +3,7 @@ import Foundation
 
 /// One request on the control socket (one JSON object on one line) and its answer (one JSON line).
 public struct ControlRequest: Codable, Sendable, Equatable {
-    public enum Command: String, Codable, Sendable { case grant, revoke, list, show }
+    public enum Command: String, Codable, Sendable { case grant, revoke, list, show, resolve }
     public var cmd: Command
     public var subject: String?
     public var scopes: [String]?
@@ -12,9 +12,11 @@ public struct ControlRequest: Codable, Sendable, Equatable {
     /// Epoch seconds.
     public var expires: Double?
     public var erase: Bool?
+    /// For `resolve`: a pseudonymous token from the journal.
+    public var token: String?
 
     public init(cmd: Command, subject: String? = nil, scopes: [String]? = nil, reference: String? = nil,
-                by: String? = nil, expires: Double? = nil, erase: Bool? = nil) {
+                by: String? = nil, expires: Double? = nil, erase: Bool? = nil, token: String? = nil) {
         self.cmd = cmd
         self.subject = subject
         self.scopes = scopes
@@ -22,6 +24,7 @@ public struct ControlRequest: Codable, Sendable, Equatable {
         self.by = by
         self.expires = expires
         self.erase = erase
+        self.token = token
     }
 }
 
@@ -43,9 +46,11 @@ public struct ControlResponse: Codable, Sendable, Equatable {
     public var grants: [Grant]?
     public var revocation: ConsentService.Revocation?
     public var audit: [AuditRecord]?
+    /// For `resolve`: the subject the token stands for.
+    public var subject: String?
 
     static func failure(_ message: String) -> ControlResponse {
-        ControlResponse(ok: false, error: message)
+        ControlResponse(ok: false, error: message, subject: nil)
     }
 }
 

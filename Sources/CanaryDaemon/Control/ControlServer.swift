@@ -59,6 +59,12 @@ final class ControlServer: @unchecked Sendable {
             switch request.cmd {
             case .list:
                 return ControlResponse(ok: true, grants: consent.all.map { .init($0, now: now) })
+            case .resolve:
+                guard let token = request.token else { return .failure("resolve needs a token") }
+                guard let subject = consent.resolve(token: token) else {
+                    return .failure("no subject held by canaryd has the token \(token) (erased subjects cannot be resolved)")
+                }
+                return ControlResponse(ok: true, subject: subject)
             case .show:
                 guard let subject = request.subject else { return .failure("show needs a subject") }
                 return ControlResponse(ok: true, grants: consent.grants(of: subject).map { .init($0, now: now) },

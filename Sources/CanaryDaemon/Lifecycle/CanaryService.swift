@@ -25,8 +25,15 @@ public final class CanaryService: Service, @unchecked Sendable {
                                  alertLog: configuration.daemon.alertLog, logger: logger)
         let store = try StateStore(path: configuration.daemon.statePath)
         let consent = try ConsentService(store: store, systemd: systemd, logger: logger)
-        try consent.seed(configuration.daemon.consentSeeds, now: Date().timeIntervalSince1970)
         router.mayAlertLocally = { consent.allows($0, .alertJournal, at: Date().timeIntervalSince1970) }
+        if configuration.daemon.journalSubject == "token" {
+            let pseudonyms = Pseudonymizer(key: try Pseudonymizer.loadKey(path: configuration.daemon.pseudonymKeyPath))
+            router.journalName = { pseudonyms.token(for: $0) }
+            consent.journalName = { pseudonyms.token(for: $0) }
+        }
+        // Seeded only now, so the audit entries of the seeds carry tokens too.
+        try consent.seed(configuration.daemon.consentSeeds, now: Date().timeIntervalSince1970)
+
         let engine = EngineLoop(configuration: configuration.engine, router: router, notifier: notifier,
                                 settleSeconds: configuration.daemon.settleSeconds,
                                 maxCloseInterval: configuration.daemon.maxCloseIntervalSeconds)

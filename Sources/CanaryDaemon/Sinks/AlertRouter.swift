@@ -12,6 +12,8 @@ public final class AlertRouter: @unchecked Sendable {
     private var journalFailures = 0
     /// Whether alerts about a subject may go to the journal and the local alert log right now (consent).
     var mayAlertLocally: @Sendable (String) -> Bool = { _ in true }
+    /// How a subject is named in the journal (its pseudonymous token, or its id).
+    var journalName: @Sendable (String) -> String = { $0 }
     /// Alerts withheld because the subject has not consented to any channel they could take.
     public private(set) var withheld = 0
 
@@ -52,7 +54,7 @@ public final class AlertRouter: @unchecked Sendable {
         var delivered = false
         if useJournal {
             // libsystemd reports success when journald's socket is missing altogether, so look first.
-            let rc = systemd.journalSocketPresent() ? systemd.journalSend(JournalFields.alert(alert)) : -Int32(ENOENT)
+            let rc = systemd.journalSocketPresent() ? systemd.journalSend(JournalFields.alert(alert, subject: journalName(alert.subject))) : -Int32(ENOENT)
             if rc >= 0 {
                 delivered = true
             } else {

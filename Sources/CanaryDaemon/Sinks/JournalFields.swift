@@ -23,14 +23,16 @@ public enum JournalFields {
         }
     }
 
-    public static func alert(_ a: Alert) -> [(String, String)] {
+    /// - Parameter subject: how the subject is named in the journal (a pseudonymous token by default).
+    public static func alert(_ a: Alert, subject: String? = nil) -> [(String, String)] {
+        let label = subject ?? a.subject
         var f: [(String, String)] = [
-            ("MESSAGE", "\(a.subject): \(a.explanation)"),
+            ("MESSAGE", "\(label): \(a.explanation)"),
             ("PRIORITY", String(priority(a.severity))),
             ("MESSAGE_ID", messageID(a.kind)),
             ("SYSLOG_IDENTIFIER", "canaryd"),
             ("CANARY_ALERT_ID", a.id),
-            ("CANARY_SUBJECT", a.subject),
+            ("CANARY_SUBJECT", label),
             ("CANARY_KIND", a.kind.rawValue),
             ("CANARY_SEVERITY", a.severity.rawValue),
             ("CANARY_RULE", a.rule),

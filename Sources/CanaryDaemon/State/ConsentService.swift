@@ -13,6 +13,8 @@ public final class ConsentService: @unchecked Sendable {
     private let logger: Logger
     /// Drops an erased subject's evaluation state; set by the service once the engine runs.
     var eraseEngineState: @Sendable (String) async -> Bool = { _ in false }
+    /// How a subject is named in the journal (its pseudonymous token, or its id).
+    var journalName: @Sendable (String) -> String = { $0 }
 
     public init(store: StateStore, systemd: any SystemdAPI, logger: Logger) throws {
         self.store = store
@@ -31,6 +33,14 @@ public final class ConsentService: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         return ledger.grants(of: subject)
+    }
+
+    /// The subject whose token is `token`, among those the ledger holds.
+    public func resolve(token: String) -> String? {
+        lock.lock()
+        let subjects = ledger.subjects
+        lock.unlock()
+        return subjects.first { journalName($0) == token }
     }
 
     public var all: [ConsentGrant] {
@@ -117,12 +127,13 @@ public final class ConsentService: @unchecked Sendable {
     }
 
     private func journal(action: String, subject: String, scopes: String, actor: String, reference: String, message: String) {
+        let name = journalName(subject)
         _ = systemd.journalSend([
-            ("MESSAGE", message),
+            ("MESSAGE", message.replacingOccurrences(of: " \(subject)", with: " \(name)")),
             ("PRIORITY", "5"),
             ("MESSAGE_ID", MessageID.consentAudit),
             ("SYSLOG_IDENTIFIER", "canaryd"),
-            ("CANARY_SUBJECT", subject),
+            ("CANARY_SUBJECT", name),
             ("CANARY_CONSENT", "\(action) \(scopes)"),
             ("CANARY_ACTOR", actor),
             ("CANARY_REFERENCE", reference),

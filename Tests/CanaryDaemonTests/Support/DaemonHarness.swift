@@ -9,6 +9,12 @@ final class DaemonHarness: @unchecked Sendable {
     let alertLog: String
     var controlPath: String { directory + "/control.sock" }
     var statePath: String { directory + "/state/state.sqlite" }
+
+    /// The journal token of a subject, computed with this daemon's key.
+    func token(_ subject: String, keyFile: String? = nil) throws -> String {
+        let key = try Data(contentsOf: URL(fileURLWithPath: keyFile ?? directory + "/state/pseudonym.key"))
+        return Pseudonymizer(key: key).token(for: subject)
+    }
     let configPath: String
     let notify: NotifyListener
     let process = Process()
@@ -32,7 +38,8 @@ final class DaemonHarness: @unchecked Sendable {
     static let defaultConsent = ["ana", "ben", "chen", "dara", "eli", "s1", "s2", "x", "s-stall", "s-bin", "s-utf", "s-huge", "s-after"]
 
     init(daemonKeys: String = "", extraConfig: String = "", socketActivated: Bool = false, journal: String = "off",
-         consent: [String] = DaemonHarness.defaultConsent, environment: [String: String] = [:]) throws {
+         consent: [String] = DaemonHarness.defaultConsent, keyFile: String? = nil, rawSubjects: Bool = false,
+         environment: [String: String] = [:]) throws {
         directory = "/tmp/canary-it-\(UUID().uuidString.prefix(8))"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         chmod(directory, 0o755)
@@ -43,7 +50,8 @@ final class DaemonHarness: @unchecked Sendable {
         let seeds = consent.map { "[[consent.grant]]\nsubject = \"\($0)\"\nscopes = [\"monitor\", \"alert:journal\"]\nreference = \"test\"\n" }.joined(separator: "\n")
         try Self.config(socket: socketPath, alertLog: alertLog,
                         daemonKeys: "journal = \"\(journal)\"\ncontrol_socket = \"\(directory)/control.sock\"\n" + daemonKeys,
-                        extra: "[state]\npath = \"\(directory)/state/state.sqlite\"\n\n" + seeds + "\n" + extraConfig)
+                        extra: "[state]\npath = \"\(directory)/state/state.sqlite\"\n\n[privacy]\nkey_file = \"\(keyFile ?? directory + "/state/pseudonym.key")\"\n"
+                            + (rawSubjects ? "journal_subject = \"raw\"\n" : "") + "\n" + seeds + "\n" + extraConfig)
             .write(toFile: configPath, atomically: true, encoding: .utf8)
 
         var env = ["PATH": "/usr/bin:/bin", "NOTIFY_SOCKET": notify.path, "HOME": directory]
