@@ -124,15 +124,8 @@ import Testing
         let daemon = try DaemonHarness()
         try daemon.waitReady()
         chmod(daemon.controlPath, 0o666)  // let the other user reach it: the peer check must still refuse
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
-        process.arguments = ["--reuid=65534", "--regid=65534", "--clear-groups", "/usr/bin/python3", "-c",
-                             "import socket; s=socket.socket(socket.AF_UNIX); s.connect('\(daemon.controlPath)'); s.sendall(b'{\"cmd\":\"list\"}\\n'); print(s.recv(4096).decode(), end='')"]
-        let out = Pipe()
-        process.standardOutput = out
-        try process.run()
-        process.waitUntilExit()
-        let reply = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let reply = try TestSupport.runAsNobody(python:
+            "import socket; s=socket.socket(socket.AF_UNIX); s.connect('\(daemon.controlPath)'); s.sendall(b'{\"cmd\":\"list\"}\\n'); print(s.recv(4096).decode(), end='')")
         #expect(reply.contains("\"ok\":false") && reply.contains("unauthorized"), "\(reply)")
         #expect(try daemon.stop() == 0)
     }

@@ -102,14 +102,7 @@ import Testing
             pass
         print(s.recv(4096).decode(), end="")
         """
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
-        process.arguments = ["--reuid=65534", "--regid=65534", "--clear-groups", "/usr/bin/python3", "-c", script]
-        let out = Pipe()
-        process.standardOutput = out
-        try process.run()
-        process.waitUntilExit()
-        let reply = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let reply = try TestSupport.runAsNobody(python: script)
         #expect(reply == "ERR 0 unauthorized\n")
         // root (on the list) still gets through.
         let ok = try IngestClient(socketPath: daemon.socketPath).send(path: TestSupport.root("config/sample/sleep.csv"))

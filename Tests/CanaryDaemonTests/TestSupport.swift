@@ -30,6 +30,19 @@ enum TestSupport {
         return dir.appendingPathComponent(name).path
     }
 
+    /// Runs a Python snippet as user nobody (uid/gid 65534, no groups) and returns what it printed.
+    static func runAsNobody(python script: String) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
+        process.arguments = ["--reuid=65534", "--regid=65534", "--clear-groups", "/usr/bin/python3", "-c", script]
+        let out = Pipe()
+        process.standardOutput = out
+        try process.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return String(decoding: data, as: UTF8.self)
+    }
+
     /// Runs a replay and returns the alerts it printed (parsed) and the diagnostics.
     static func replay(_ inputs: [Replay.Input], configuration: CanaryConfiguration,
                        scores: String? = nil) throws -> (alerts: [[String: Any]], summary: Replay.Summary, diagnostics: [String]) {
