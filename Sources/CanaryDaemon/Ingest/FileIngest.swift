@@ -40,7 +40,7 @@ public struct FileIngest {
                      onRecord: (Record) -> Void,
                      onError: (RowError) -> Void,
                      onZone: (String, TimeZone) -> Void = { _, _ in },
-                     progress: (Int) -> Void = { _ in }) throws -> (counts: Counts, zones: ZoneBook) {
+                     progress: (Int) -> Void = { _ in }) throws -> Counts {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else {
             throw ReplayError("cannot open \(path): \(String(cString: strerror(errno)))")
@@ -97,7 +97,7 @@ public struct FileIngest {
         }
         splitter.finish(handle)
         if accepted > 0, let format = stream.parser?.layout.format { counts.accepted[format, default: 0] += accepted }
-        return (counts, stream.effectiveZones)
+        return counts
     }
 }
 

@@ -135,7 +135,7 @@ public struct Replay {
             }
             do {
                 let reader = FileIngest(path: input.path, format: input.format, subject: input.subject)
-                let (counts, _) = try reader.read(
+                let counts = try reader.read(
                     zones: zones, latestAccepted: latestAccepted,
                     onRecord: { record in
                         batch.append(record)

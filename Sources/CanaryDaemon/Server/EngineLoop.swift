@@ -11,7 +11,6 @@ public final class EngineLoop: @unchecked Sendable {
         case assignZone(String, TimeZone)
         case erase(String, done: @Sendable (Bool) -> Void)
         case reconfigure(EngineConfiguration)
-        case tick(Double)
         case drain(@Sendable () -> Void)
     }
 
@@ -122,9 +121,6 @@ public final class EngineLoop: @unchecked Sendable {
                 update(rows: 0, alerts: 0, subjects: engine.subjectCount)
             case .reconfigure(let c)?:
                 engine.reconfigure(c)
-            case .tick(let now)?:
-                engine.advance(to: now, into: &sink)
-                update(rows: 0, alerts: sink.take(), subjects: engine.subjectCount)
             case .drain(let done)?:
                 // Stopping: evaluate what is over rather than lose it (state is kept in memory only).
                 engine.advance(to: Date().timeIntervalSince1970, into: &sink)
