@@ -28,6 +28,7 @@ import Testing
         let outcome = try IngestClient(socketPath: daemon.socketPath).send(path: Self.sleepFile)
         #expect(outcome.completed && outcome.accepted == 189 && outcome.rejected == 0)
         try daemon.notify.wait(for: "STATUS with the rows") { $0.contains("STATUS=") && $0.contains("189 rows ingested") }
+        _ = try daemon.waitForAlerts(atLeast: 10)  // once ingest has settled, the days are evaluated
 
         // A valid reload: RELOADING=1 with MONOTONIC_USEC, then READY=1.
         try (try String(contentsOfFile: daemon.configPath, encoding: .utf8) + "\n[subjects.eli]\ntimezone = \"Europe/Oslo\"\n")

@@ -2,7 +2,7 @@
 ///
 /// The z-score of an observation is taken against the baseline *before* the observation updates it,
 /// and only once `warmup` observations have been seen.
-public struct EWMABaseline: Sendable, Equatable {
+public struct EWMABaseline: Sendable, Equatable, Codable {
     public private(set) var count = 0
     public private(set) var mean = 0.0
     public private(set) var variance = 0.0

@@ -1,6 +1,6 @@
 /// A feature's past values per period (day or hour index), oldest first, trimmed to what baselines need.
-public struct FeatureHistory: Sendable, Equatable {
-    public struct Entry: Sendable, Equatable {
+public struct FeatureHistory: Sendable, Equatable, Codable {
+    public struct Entry: Sendable, Equatable, Codable {
         public var period: Int
         public var value: Double
     }

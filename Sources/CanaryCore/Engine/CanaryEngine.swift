@@ -65,6 +65,25 @@ extension CanaryEngine {
         reconfigure(c)
     }
 
+    /// Everything the engine holds for each subject (open days, histories, rule states), as JSON per
+    /// subject: what a restart needs to continue exactly where it was.
+    public func exportState() throws -> [String: Data] {
+        let encoder = JSONEncoder()
+        var out: [String: Data] = [:]
+        for (subject, state) in subjects { out[subject] = try encoder.encode(state) }
+        return out
+    }
+
+    /// Takes back what `exportState` gave. The subject's time zone follows the current configuration.
+    public mutating func importState(_ states: [String: Data]) throws {
+        let decoder = JSONDecoder()
+        for (subject, data) in states {
+            var state = try decoder.decode(SubjectState.self, from: data)
+            state.clock = ZoneClock(configuration.zones.zone(for: subject))
+            subjects[subject] = state
+        }
+    }
+
     /// Forgets everything held for a subject (erasure): open days, histories, rule states. True when there was any.
     @discardableResult
     public mutating func erase(subject: String) -> Bool {

@@ -2,7 +2,7 @@
 ///
 /// Keyed collections make exact duplicates idempotent: the same sleep session, epoch or key event
 /// sent twice counts once.
-struct DayBucket: Sendable {
+struct DayBucket: Sendable, Codable {
     var sleep: Set<SleepRecord> = []
     /// Activity epochs: instant → count.
     var activity: [Double: Double] = [:]

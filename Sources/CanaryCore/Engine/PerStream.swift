@@ -29,7 +29,7 @@ extension PerStream: Equatable where Value: Equatable {
 }
 
 /// A set of input streams as a bit mask, sorted by name when iterated.
-struct StreamSet: Sendable, Equatable {
+struct StreamSet: Sendable, Equatable, Codable {
     private var bits: UInt8 = 0
 
     private static func bit(_ s: Stream) -> UInt8 {
@@ -44,4 +44,25 @@ struct StreamSet: Sendable, Equatable {
     func contains(_ s: Stream) -> Bool { bits & Self.bit(s) != 0 }
     mutating func insert(_ s: Stream) { bits |= Self.bit(s) }
     func sorted() -> [Stream] { Stream.allCases.filter(contains).sorted() }
+}
+
+extension PerStream: Codable where Value: Codable {
+    private enum CodingKeys: String, CodingKey { case sleep, activity, typing, samples }
+
+    init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init()
+        self[.sleep] = try c.decodeIfPresent(Value.self, forKey: .sleep)
+        self[.activity] = try c.decodeIfPresent(Value.self, forKey: .activity)
+        self[.typing] = try c.decodeIfPresent(Value.self, forKey: .typing)
+        self[.samples] = try c.decodeIfPresent(Value.self, forKey: .samples)
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encodeIfPresent(self[.sleep], forKey: .sleep)
+        try c.encodeIfPresent(self[.activity], forKey: .activity)
+        try c.encodeIfPresent(self[.typing], forKey: .typing)
+        try c.encodeIfPresent(self[.samples], forKey: .samples)
+    }
 }

@@ -1,6 +1,6 @@
 /// One evaluated series of one subject (a daily feature, an hourly metric, or a raw metric):
 /// its history for the baseline and the state of its rules.
-struct SeriesState: Sendable {
+struct SeriesState: Sendable, Codable {
     var history = FeatureHistory()
     var rule = ThresholdRule()
     /// Raw metrics only: the exponentially weighted baseline and an observation counter used as period index.
@@ -11,7 +11,7 @@ struct SeriesState: Sendable {
 }
 
 /// Everything the engine holds for one subject.
-struct SubjectState: Sendable {
+struct SubjectState: Sendable, Codable {
     var clock: ZoneClock
     /// Latest data instant seen for the subject, any stream.
     var watermark = -Double.infinity

@@ -14,7 +14,7 @@ public struct SampleRecord: Sendable, Equatable {
 }
 
 /// One sleep session, main sleep or nap (`sleep` format). Times are epoch seconds.
-public struct SleepRecord: Sendable, Hashable {
+public struct SleepRecord: Sendable, Hashable, Codable {
     public var subject: String
     public var start: Double
     public var end: Double
@@ -61,7 +61,7 @@ public struct ActivityRecord: Sendable, Equatable {
 }
 
 /// One key press's timing (`typing` format): how long it was held and the flight time before it.
-public struct TypingRecord: Sendable, Hashable {
+public struct TypingRecord: Sendable, Hashable, Codable {
     public var timestamp: Double
     public var subject: String
     public var holdMilliseconds: Double

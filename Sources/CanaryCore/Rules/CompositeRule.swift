@@ -3,7 +3,7 @@
 /// The statistic is the sum of squared z over the features that have a z that period; it is
 /// compared with the chi-square quantile at `alpha` for that many degrees of freedom, so small
 /// moves in several features together are flagged before any single one crosses its own line.
-public struct CompositeRule: Sendable, Equatable {
+public struct CompositeRule: Sendable, Equatable, Codable {
     private var hits: [Int] = []
     public private(set) var active = false
     public private(set) var cooldownUntil = Int.min

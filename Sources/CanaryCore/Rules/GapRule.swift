@@ -3,7 +3,7 @@
 /// A gap opens when the stream has been silent (or below its coverage requirement) for longer than
 /// the configured time, and closes with a `resolved` event when data returns. An open gap
 /// suppresses the deviation rules of that stream's features.
-public struct GapRule: Sendable, Equatable {
+public struct GapRule: Sendable, Equatable, Codable {
     /// End of the last period (or instant) with usable data.
     public private(set) var lastCovered: Double
     /// Start of the open gap, if one is open.

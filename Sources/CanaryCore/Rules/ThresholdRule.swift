@@ -1,7 +1,7 @@
 /// The per-person state of one feature's rules: persistence window, episode, cooldown and CUSUM sums.
 ///
 /// A value type driven only by (period, z) pairs, so every rule can be tested with plain numbers.
-public struct ThresholdRule: Sendable, Equatable {
+public struct ThresholdRule: Sendable, Equatable, Codable {
     /// Periods that deviated in the low / high direction, newest last (only the last `n` are kept).
     private var lowHits: [Int] = []
     private var highHits: [Int] = []

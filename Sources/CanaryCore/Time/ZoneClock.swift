@@ -4,7 +4,7 @@ import Foundation
 ///
 /// It caches the offset interval it last used, so a stream of nearby timestamps costs one
 /// `TimeZone` lookup per DST period instead of one per row.
-public struct ZoneClock: Sendable {
+public struct ZoneClock: Sendable, Codable {
     public let timeZone: TimeZone
     private var cachedStart: Double = .infinity
     private var cachedEnd: Double = -.infinity
@@ -12,6 +12,22 @@ public struct ZoneClock: Sendable {
 
     public init(_ timeZone: TimeZone) {
         self.timeZone = timeZone
+    }
+
+    private enum CodingKeys: String, CodingKey { case timeZone }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let id = try c.decode(String.self, forKey: .timeZone)
+        guard let zone = TimeZone(identifier: id) else {
+            throw DecodingError.dataCorruptedError(forKey: .timeZone, in: c, debugDescription: "unknown time zone \(id)")
+        }
+        self.init(zone)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(timeZone.identifier, forKey: .timeZone)
     }
 
     /// Seconds east of UTC in force at `instant` (epoch seconds).

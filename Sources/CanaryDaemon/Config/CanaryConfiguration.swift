@@ -181,6 +181,7 @@ public struct CanaryConfiguration: Sendable, Equatable {
                 guard !v.isEmpty else { throw ConfigError(key: "state.path", "expected a path") }
                 daemon.statePath = v
             }
+            if let v = try t.duration("snapshot_interval") { daemon.snapshotIntervalSeconds = max(1, v) }
             try t.finish()
         }
         if var t = try root.subtable("privacy") {

@@ -30,8 +30,10 @@ public struct DaemonSettings: Sendable, Equatable {
     public var controlSocketPath = "/run/canary/control.sock"
     /// Besides root and canaryd's own user, members of these groups may use the control socket.
     public var adminGroups: [String] = []
-    /// The state database (consent ledger, audit trail).
+    /// The state database (consent ledger, audit trail, evaluation state).
     public var statePath = "/var/lib/canary/state.sqlite"
+    /// How often the evaluation state is saved while running (and always on a graceful stop), in seconds.
+    public var snapshotIntervalSeconds = 60.0
     /// Grants written in the configuration, applied at start to subjects the ledger does not know.
     public var consentSeeds: [ConsentSeed] = []
 

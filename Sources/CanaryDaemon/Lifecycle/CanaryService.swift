@@ -17,6 +17,8 @@ public final class CanaryService: Service, @unchecked Sendable {
     private let control: ControlServer
     private let controlPath: String
     private let controlMode: mode_t
+    private let store: StateStore
+    private let snapshotInterval: Double
 
     public init(configuration: CanaryConfiguration, systemd: any SystemdAPI, logger: Logger) throws {
         notifier = ServiceNotifier(systemd: systemd)
@@ -34,9 +36,18 @@ public final class CanaryService: Service, @unchecked Sendable {
         // Seeded only now, so the audit entries of the seeds carry tokens too.
         try consent.seed(configuration.daemon.consentSeeds, now: Date().timeIntervalSince1970)
 
-        let engine = EngineLoop(configuration: configuration.engine, router: router, notifier: notifier,
-                                settleSeconds: configuration.daemon.settleSeconds,
-                                maxCloseInterval: configuration.daemon.maxCloseIntervalSeconds)
+        // Continue where the last run stopped: baselines, rule states, open days and gaps.
+        let saved = try store.loadSubjectStates()
+        let engine: EngineLoop
+        do {
+            engine = try EngineLoop(configuration: configuration.engine, router: router, notifier: notifier,
+                                    settleSeconds: configuration.daemon.settleSeconds,
+                                    maxCloseInterval: configuration.daemon.maxCloseIntervalSeconds, state: saved)
+        } catch {
+            throw DaemonError("cannot read the saved evaluation state in \(configuration.daemon.statePath): \(error)")
+        }
+        self.store = store
+        snapshotInterval = configuration.daemon.snapshotIntervalSeconds
         consent.eraseEngineState = { await engine.erase(subject: $0) }
         context = ServerContext(configuration: configuration, engine: engine, consent: consent, systemd: systemd, logger: logger)
         group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, System.coreCount))
@@ -65,11 +76,17 @@ public final class CanaryService: Service, @unchecked Sendable {
         let interval = context.settings.daemon.statusIntervalSeconds
         try? await cancelWhenGracefulShutdown { [self] in
             var sinceStatus = 0.0
+            var sinceSnapshot = 0.0
             while !Task.isCancelled {
                 heartbeat.poke()
                 context.consent.expireDue(now: Date().timeIntervalSince1970)
                 try await Task.sleep(for: .seconds(1))
                 sinceStatus += 1
+                sinceSnapshot += 1
+                if sinceSnapshot >= snapshotInterval {
+                    sinceSnapshot = 0
+                    if let state = await context.engine.snapshot() { saveState(state) }
+                }
                 if sinceStatus >= interval {
                     notifier.status(statusLine())
                     sinceStatus = 0
@@ -87,9 +104,17 @@ public final class CanaryService: Service, @unchecked Sendable {
             logger.warning("connections still open after the drain timeout; closing them", metadata: ["connections": "\(context.connections.count)"])
         }
         try? await group.shutdownGracefully()
-        await context.engine.shutdown()
-        let c = context.engine.snapshot
+        if let state = await context.engine.shutdown() { saveState(state) }
+        let c = context.engine.totals
         logger.info("stopped", metadata: ["rows": "\(c.rows)", "alerts": "\(c.alerts)"])
+    }
+
+    private func saveState(_ state: [String: Data]) {
+        do {
+            try store.saveSubjectStates(state, at: Date().timeIntervalSince1970)
+        } catch {
+            logger.error("cannot save the evaluation state", metadata: ["reason": "\(error)"])
+        }
     }
 
     /// Applies a new, already validated configuration.
@@ -98,7 +123,7 @@ public final class CanaryService: Service, @unchecked Sendable {
     }
 
     func statusLine() -> String {
-        let c = context.engine.snapshot
+        let c = context.engine.totals
         return "\(c.subjects) subjects, \(c.rows) rows ingested, \(c.alerts) alerts emitted, \(context.connections.count) connections"
     }
 }

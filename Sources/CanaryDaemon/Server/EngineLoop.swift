@@ -10,6 +10,7 @@ public final class EngineLoop: @unchecked Sendable {
         case batch([Record], done: @Sendable (_ late: Int) -> Void)
         case assignZone(String, TimeZone)
         case erase(String, done: @Sendable (Bool) -> Void)
+        case snapshot(@Sendable ([String: Data]?) -> Void)
         case reconfigure(EngineConfiguration)
         case drain(@Sendable () -> Void)
     }
@@ -34,8 +35,9 @@ public final class EngineLoop: @unchecked Sendable {
     var pipelineHealthy: @Sendable () -> Bool = { true }
     private let finished = DispatchSemaphore(value: 0)
 
+    /// - Parameter state: a snapshot from `snapshot()` of an earlier run, to continue where it was.
     public init(configuration: EngineConfiguration, router: AlertRouter, notifier: ServiceNotifier,
-                settleSeconds: Double, maxCloseInterval: Double) {
+                settleSeconds: Double, maxCloseInterval: Double, state: [String: Data] = [:]) throws {
         self.router = router
         self.notifier = notifier
         self.settleSeconds = settleSeconds
@@ -44,8 +46,11 @@ public final class EngineLoop: @unchecked Sendable {
         watchdogEvery = notifier.systemd.watchdogInterval().map { $0 / 2 }
         var configuration = configuration
         configuration.closeOnData = false  // the daemon closes days by its clock, after ingest settles
-        let engine = CanaryEngine(configuration: configuration)
-        let thread = Thread { [self] in self.run(engine) }
+        var engine = CanaryEngine(configuration: configuration)
+        try engine.importState(state)
+        counters.subjects = engine.subjectCount
+        let initial = engine
+        let thread = Thread { [self] in self.run(initial) }
         thread.name = "canary-engine"
         thread.stackSize = 1 << 22
         self.thread = thread
@@ -53,7 +58,7 @@ public final class EngineLoop: @unchecked Sendable {
 
     public func start() { thread?.start() }
 
-    public var snapshot: Counters {
+    public var totals: Counters {
         lock.lock()
         defer { lock.unlock() }
         return counters
@@ -83,13 +88,22 @@ public final class EngineLoop: @unchecked Sendable {
         queue.pushUnbounded(.reconfigure(configuration))
     }
 
-    /// Evaluates everything queued so far, then stops the thread.
-    public func shutdown() async {
+    /// The engine's state after everything queued so far (nil if it cannot be encoded).
+    public func snapshot() async -> [String: Data]? {
+        await withCheckedContinuation { (c: CheckedContinuation<[String: Data]?, Never>) in
+            queue.pushUnbounded(.snapshot({ c.resume(returning: $0) }))
+        }
+    }
+
+    /// Evaluates everything queued so far, returns the final state, then stops the thread.
+    public func shutdown() async -> [String: Data]? {
         await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
             queue.pushUnbounded(.drain({ c.resume() }))
         }
+        let state = await snapshot()
         queue.close()
         finished.wait()
+        return state
     }
 
     private func run(_ initial: CanaryEngine) {
@@ -116,15 +130,15 @@ public final class EngineLoop: @unchecked Sendable {
                 done(engine.lateRows - lateBefore)
             case .assignZone(let subject, let zone)?:
                 engine.assignZone(zone, to: subject)
+            case .snapshot(let done)?:
+                done(try? engine.exportState())
             case .erase(let subject, let done)?:
                 done(engine.erase(subject: subject))
                 update(rows: 0, alerts: 0, subjects: engine.subjectCount)
             case .reconfigure(let c)?:
                 engine.reconfigure(c)
             case .drain(let done)?:
-                // Stopping: evaluate what is over rather than lose it (state is kept in memory only).
-                engine.advance(to: Date().timeIntervalSince1970, into: &sink)
-                update(rows: 0, alerts: sink.take(), subjects: engine.subjectCount)
+                // Stopping: open days stay open; they are saved with the state and closed after the restart.
                 done()
             case nil:
                 break

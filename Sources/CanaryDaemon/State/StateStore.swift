@@ -3,7 +3,7 @@ import Foundation
 import GRDB
 
 /// canaryd's durable state: one SQLite database (WAL) in the state directory. It holds the consent
-/// ledger and the audit trail. Migrations are versioned; a database from a newer Canary is refused.
+/// ledger, the audit trail and snapshots of the evaluation state (per subject). Migrations are versioned; a database from a newer Canary is refused.
 public final class StateStore: @unchecked Sendable {
     let pool: DatabasePool
     public let path: String
@@ -59,7 +59,37 @@ public final class StateStore: @unchecked Sendable {
                 t.column("detail", .text).notNull()
             }
         }
+        m.registerMigration("v2: evaluation state") { db in
+            try db.create(table: "subject_state") { t in
+                t.primaryKey("subject", .text)
+                t.column("state", .blob).notNull()
+                t.column("saved_at", .double).notNull()
+            }
+        }
         return m
+    }
+
+    // MARK: Evaluation state
+
+    /// Replaces the saved evaluation state with `states` (one row per subject), in one transaction.
+    public func saveSubjectStates(_ states: [String: Data], at instant: Double) throws {
+        try pool.write { db in
+            try db.execute(sql: "DELETE FROM subject_state")
+            for (subject, state) in states {
+                try db.execute(sql: "INSERT INTO subject_state (subject, state, saved_at) VALUES (?, ?, ?)",
+                               arguments: [subject, state, instant])
+            }
+        }
+    }
+
+    public func loadSubjectStates() throws -> [String: Data] {
+        try pool.read { db in
+            var out: [String: Data] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT subject, state FROM subject_state") {
+                out[row["subject"]] = row["state"]
+            }
+            return out
+        }
     }
 
     // MARK: Consent
@@ -98,6 +128,7 @@ public final class StateStore: @unchecked Sendable {
         try pool.write { db in
             try db.execute(sql: "DELETE FROM consent WHERE subject = ?", arguments: [subject])
             let removed = db.changesCount
+            try db.execute(sql: "DELETE FROM subject_state WHERE subject = ?", arguments: [subject])
             try insert(audit, db)
             return removed
         }

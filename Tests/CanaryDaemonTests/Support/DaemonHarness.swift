@@ -8,11 +8,12 @@ final class DaemonHarness: @unchecked Sendable {
     let socketPath: String
     let alertLog: String
     var controlPath: String { directory + "/control.sock" }
-    var statePath: String { directory + "/state/state.sqlite" }
+    let stateDirectory: String
+    var statePath: String { stateDirectory + "/state.sqlite" }
 
     /// The journal token of a subject, computed with this daemon's key.
     func token(_ subject: String, keyFile: String? = nil) throws -> String {
-        let key = try Data(contentsOf: URL(fileURLWithPath: keyFile ?? directory + "/state/pseudonym.key"))
+        let key = try Data(contentsOf: URL(fileURLWithPath: keyFile ?? stateDirectory + "/pseudonym.key"))
         return Pseudonymizer(key: key).token(for: subject)
     }
     let configPath: String
@@ -39,8 +40,9 @@ final class DaemonHarness: @unchecked Sendable {
 
     init(daemonKeys: String = "", extraConfig: String = "", socketActivated: Bool = false, journal: String = "off",
          consent: [String] = DaemonHarness.defaultConsent, keyFile: String? = nil, rawSubjects: Bool = false,
-         environment: [String: String] = [:]) throws {
+         stateDirectory: String? = nil, settle: String = "1s", environment: [String: String] = [:]) throws {
         directory = "/tmp/canary-it-\(UUID().uuidString.prefix(8))"
+        self.stateDirectory = stateDirectory ?? directory + "/state"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         chmod(directory, 0o755)
         socketPath = directory + "/ingest.sock"
@@ -48,9 +50,9 @@ final class DaemonHarness: @unchecked Sendable {
         configPath = directory + "/canary.toml"
         notify = try NotifyListener(directory: directory)
         let seeds = consent.map { "[[consent.grant]]\nsubject = \"\($0)\"\nscopes = [\"monitor\", \"alert:journal\"]\nreference = \"test\"\n" }.joined(separator: "\n")
-        try Self.config(socket: socketPath, alertLog: alertLog,
+        try Self.config(socket: socketPath, alertLog: alertLog, settle: settle,
                         daemonKeys: "journal = \"\(journal)\"\ncontrol_socket = \"\(directory)/control.sock\"\n" + daemonKeys,
-                        extra: "[state]\npath = \"\(directory)/state/state.sqlite\"\n\n[privacy]\nkey_file = \"\(keyFile ?? directory + "/state/pseudonym.key")\"\n"
+                        extra: "[state]\npath = \"\(self.stateDirectory)/state.sqlite\"\n\n[privacy]\nkey_file = \"\(keyFile ?? self.stateDirectory + "/pseudonym.key")\"\n"
                             + (rawSubjects ? "journal_subject = \"raw\"\n" : "") + "\n" + seeds + "\n" + extraConfig)
             .write(toFile: configPath, atomically: true, encoding: .utf8)
 
@@ -79,7 +81,7 @@ final class DaemonHarness: @unchecked Sendable {
         try process.run()
     }
 
-    static func config(socket: String, alertLog: String, daemonKeys: String, extra: String) -> String {
+    static func config(socket: String, alertLog: String, settle: String, daemonKeys: String, extra: String) -> String {
         """
         [daemon]
         socket = "\(socket)"
@@ -87,7 +89,7 @@ final class DaemonHarness: @unchecked Sendable {
         alert_log = "\(alertLog)"
         status_interval = "1s"
         drain_timeout = "5s"
-        settle = "1s"
+        settle = "\(settle)"
         \(daemonKeys)
 
         [engine]
