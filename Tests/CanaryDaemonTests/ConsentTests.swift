@@ -69,6 +69,7 @@ import Testing
         // In the database file itself: no consent row for eli; the audit trail kept both events.
         let store = try StateStore(path: daemon.statePath)
         #expect(try store.loadConsent().grants(of: "eli").isEmpty)
+        #expect(try store.loadSubjectStates()["eli"] == nil, "no saved evaluation state survives the erasure")
         #expect(try store.auditTrail(subject: "eli").map(\.action) == ["grant", "erase"])
         // Owner-only files.
         let attributes = try FileManager.default.attributesOfItem(atPath: daemon.statePath)

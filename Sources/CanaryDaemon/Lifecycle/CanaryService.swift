@@ -109,9 +109,9 @@ public final class CanaryService: Service, @unchecked Sendable {
         logger.info("stopped", metadata: ["rows": "\(c.rows)", "alerts": "\(c.alerts)"])
     }
 
-    private func saveState(_ state: [String: Data]) {
+    private func saveState(_ snapshot: EngineSnapshot) {
         do {
-            try store.saveSubjectStates(state, at: Date().timeIntervalSince1970)
+            try context.consent.save(snapshot, at: Date().timeIntervalSince1970)
         } catch {
             logger.error("cannot save the evaluation state", metadata: ["reason": "\(error)"])
         }

@@ -9,8 +9,8 @@ public final class EngineLoop: @unchecked Sendable {
     enum Command: Sendable {
         case batch([Record], done: @Sendable (_ late: Int) -> Void)
         case assignZone(String, TimeZone)
-        case erase(String, done: @Sendable (Bool) -> Void)
-        case snapshot(@Sendable ([String: Data]?) -> Void)
+        case erase(String, done: @Sendable (Bool, Int) -> Void)
+        case snapshot(@Sendable (EngineSnapshot?) -> Void)
         case reconfigure(EngineConfiguration)
         case drain(@Sendable () -> Void)
     }
@@ -70,10 +70,11 @@ public final class EngineLoop: @unchecked Sendable {
         queue.pushUnbounded(.batch(records, done: done))
     }
 
-    /// Erasure: the engine forgets the subject, after every batch queued before it.
-    public func erase(subject: String) async -> Bool {
-        await withCheckedContinuation { (c: CheckedContinuation<Bool, Never>) in
-            queue.pushUnbounded(.erase(subject, done: { c.resume(returning: $0) }))
+    /// Erasure: the engine forgets the subject, after every batch queued before it. Returns whether it held
+    /// anything, and the engine's command sequence number at that point (snapshots before it still had it).
+    public func erase(subject: String) async -> (deleted: Bool, sequence: Int) {
+        await withCheckedContinuation { (c: CheckedContinuation<(deleted: Bool, sequence: Int), Never>) in
+            queue.pushUnbounded(.erase(subject, done: { c.resume(returning: ($0, $1)) }))
         }
     }
 
@@ -89,14 +90,14 @@ public final class EngineLoop: @unchecked Sendable {
     }
 
     /// The engine's state after everything queued so far (nil if it cannot be encoded).
-    public func snapshot() async -> [String: Data]? {
-        await withCheckedContinuation { (c: CheckedContinuation<[String: Data]?, Never>) in
+    public func snapshot() async -> EngineSnapshot? {
+        await withCheckedContinuation { (c: CheckedContinuation<EngineSnapshot?, Never>) in
             queue.pushUnbounded(.snapshot({ c.resume(returning: $0) }))
         }
     }
 
     /// Evaluates everything queued so far, returns the final state, then stops the thread.
-    public func shutdown() async -> [String: Data]? {
+    public func shutdown() async -> EngineSnapshot? {
         await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
             queue.pushUnbounded(.drain({ c.resume() }))
         }
@@ -115,11 +116,13 @@ public final class EngineLoop: @unchecked Sendable {
         var lastBatch = ContinuousClock.now
         var lastClose = ContinuousClock.now
         var pendingClose = false
+        var sequence = 0
         if watchdogEvery != nil { notifier.watchdog() }
         while true {
             // Wake at least every second: to close settled days and to show the loop is alive.
             let (command, closed) = queue.pop(until: Date().addingTimeInterval(1))
             if closed { break }
+            sequence += 1
             switch command {
             case .batch(let records, let done)?:
                 let lateBefore = engine.lateRows
@@ -131,9 +134,9 @@ public final class EngineLoop: @unchecked Sendable {
             case .assignZone(let subject, let zone)?:
                 engine.assignZone(zone, to: subject)
             case .snapshot(let done)?:
-                done(try? engine.exportState())
+                done((try? engine.exportState()).map { EngineSnapshot(states: $0, sequence: sequence) })
             case .erase(let subject, let done)?:
-                done(engine.erase(subject: subject))
+                done(engine.erase(subject: subject), sequence)
                 update(rows: 0, alerts: 0, subjects: engine.subjectCount)
             case .reconfigure(let c)?:
                 engine.reconfigure(c)
@@ -189,4 +192,12 @@ struct RouterSink: EngineSink {
         defer { emitted = 0 }
         return emitted
     }
+}
+
+/// The engine's state at one point of its command sequence.
+public struct EngineSnapshot: Sendable {
+    /// Per subject, as `CanaryEngine.exportState` encodes it.
+    public var states: [String: Data]
+    /// The engine's command sequence number when it was taken.
+    public var sequence: Int
 }

@@ -8,11 +8,13 @@ import Logging
 public final class ConsentService: @unchecked Sendable {
     private let lock = NSLock()
     private var ledger: ConsentLedger
+    /// The engine sequence number of each subject's last erasure: a snapshot taken before it never brings it back.
+    private var erasedAt: [String: Int] = [:]
     private let store: StateStore
     private let systemd: any SystemdAPI
     private let logger: Logger
     /// Drops an erased subject's evaluation state; set by the service once the engine runs.
-    var eraseEngineState: @Sendable (String) async -> Bool = { _ in false }
+    var eraseEngineState: @Sendable (String) async -> (deleted: Bool, sequence: Int) = { _ in (false, 0) }
     /// How a subject is named in the journal (its pseudonymous token, or its id).
     var journalName: @Sendable (String) -> String = { $0 }
 
@@ -33,6 +35,14 @@ public final class ConsentService: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         return ledger.grants(of: subject)
+    }
+
+    /// Saves an engine snapshot without any subject erased after it was taken: an erasure must stick.
+    public func save(_ snapshot: EngineSnapshot, at instant: Double) throws {
+        try store.exclusively {
+            let keep = lock.withLock { snapshot.states.filter { erasedAt[$0.key].map { $0 < snapshot.sequence } ?? true } }
+            try store.saveSubjectStates(keep, at: instant)
+        }
     }
 
     /// The subject whose token is `token`, among those the ledger holds.
@@ -80,10 +90,15 @@ public final class ConsentService: @unchecked Sendable {
         let removing = erase ? held.map(\.scope) : (scopes ?? held.map(\.scope)).filter { s in held.contains { $0.scope == s } }
         let names = removing.map(\.description).sorted().joined(separator: ",")
         if erase {
-            let engineDeleted = await eraseEngineState(subject)
-            let rows = try store.erase(subject: subject, audit: AuditRecord(
-                at: now, action: "erase", subject: subject, scopes: names, actor: actor, reference: "",
-                detail: "consent rows and evaluation state (days, baselines, rule states) deleted"))
+            let (engineDeleted, sequence) = await eraseEngineState(subject)
+            // Under the store's snapshot lock: no snapshot saved from now on brings the subject back,
+            // and one being saved has finished before the rows are deleted.
+            let rows = try store.exclusively {
+                lock.withLock { erasedAt[subject] = sequence }
+                return try store.erase(subject: subject, audit: AuditRecord(
+                    at: now, action: "erase", subject: subject, scopes: names, actor: actor, reference: "",
+                    detail: "consent rows and evaluation state (days, baselines, rule states) deleted"))
+            }
             lock.withLock { _ = ledger.revoke(subject) }
             journal(action: "erase", subject: subject, scopes: names, actor: actor, reference: "",
                     message: "consent revoked and data erased for \(subject) by \(actor)")

@@ -7,6 +7,7 @@ import GRDB
 public final class StateStore: @unchecked Sendable {
     let pool: DatabasePool
     public let path: String
+    private let snapshotLock = NSLock()
 
     /// Opens (creating when needed, owner-only) and migrates the database at `path`.
     public init(path: String) throws {
@@ -70,6 +71,13 @@ public final class StateStore: @unchecked Sendable {
     }
 
     // MARK: Evaluation state
+
+    /// Runs `body` with snapshot saves and erasures kept apart.
+    func exclusively<T>(_ body: () throws -> T) throws -> T {
+        snapshotLock.lock()
+        defer { snapshotLock.unlock() }
+        return try body()
+    }
 
     /// Replaces the saved evaluation state with `states` (one row per subject), in one transaction.
     public func saveSubjectStates(_ states: [String: Data], at instant: Double) throws {
