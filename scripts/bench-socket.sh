@@ -79,9 +79,20 @@ socket_mode = "0600"
 journal = "off"
 alert_log = "$tmp/alerts.jsonl"
 settle = "1s"
+control_socket = "$tmp/control.sock"
+
+[state]
+path = "$tmp/state/state.sqlite"
+
+[privacy]
+key_file = "$tmp/state/pseudonym.key"
 
 EOF
 cat "$root/bench/peer.toml" >>"$tmp/canary.toml"
+# Consent is default deny: every subject of the workload agreed to be monitored and to journal alerts.
+cut -d, -f2 "$work/samples.csv" | tail -n +2 | sort -u | while read -r s; do
+  printf '[[consent.grant]]\nsubject = "%s"\nscopes = ["monitor", "alert:journal"]\nreference = "bench"\n\n' "$s"
+done >>"$tmp/canary.toml"
 
 echo "== machine: nproc=$(nproc), $(uname -m), $(swift --version 2>&1 | head -1)"
 echo "== workload: $work/samples.csv, $total rows; alerts expected: $expect_alerts"
@@ -90,7 +101,7 @@ fail() { echo "   FAIL: $*"; failed=1; }
 
 for k in $clients_list; do
   for run in $(seq "$runs"); do
-    rm -f "$tmp/alerts.jsonl" "$tmp/ingest.sock" "$tmp"/out-* "$tmp"/err-*
+    rm -rf "$tmp/alerts.jsonl" "$tmp/ingest.sock" "$tmp"/out-* "$tmp"/err-* "$tmp/state"  # a fresh daemon: no saved state
     "$bin/canaryd" --config "$tmp/canary.toml" >"$tmp/daemon.log" 2>&1 &
     daemon_pid=$!
     for _ in $(seq 300); do

@@ -21,6 +21,15 @@ public struct IngestSession {
     /// Time zones as directives in this session have set them.
     public var zones: ZoneBook { lines.stream.effectiveZones }
 
+    /// Forgets which subjects were admitted when the consent ledger has changed since (`version` differs),
+    /// so a revocation or expiry takes effect from the next read on.
+    public mutating func refreshAdmission(version: Int) {
+        if version != lines.admissionVersion {
+            lines.admitted.removeAll(keepingCapacity: true)
+            lines.admissionVersion = version
+        }
+    }
+
     /// Moves the future-timestamp limit; a long-lived connection calls this as time goes on.
     public mutating func updateLatestAccepted(_ instant: Double) {
         lines.stream.updateLatestAccepted(instant)
@@ -30,7 +39,6 @@ public struct IngestSession {
     /// `#canary subject=ID tz=Zone` directive to `zone`, in input order with the records.
     public mutating func receive(_ bytes: UnsafeBufferPointer<UInt8>, record: (Record) -> Void, reply: (String) -> Void,
                                  zone: (String, TimeZone) -> Void = { _, _ in }) {
-        lines.admitted = nil  // ask again each read: a revocation takes effect within one read
         splitter.feed(bytes) { piece in lines.handle(piece, record: record, reply: reply, zone: zone) }
     }
 
@@ -62,8 +70,9 @@ private struct LineHandler {
     var stream: IngestStream
     let maxLineBytes: Int
     let admit: (String) -> Bool
-    /// The last subject admitted, so a run of one person's rows asks once.
-    var admitted: String?
+    /// Subjects admitted under the ledger version `admissionVersion`: each is asked about once.
+    var admitted: Set<String> = []
+    var admissionVersion = -1
     var accepted = 0
     var rejected = 0
     var refusalSent = false
@@ -79,13 +88,13 @@ private struct LineHandler {
             switch stream.feed(bytes, number: number) {
             case .record(let r):
                 let subject = r.subject
-                if subject != admitted {
+                if !admitted.contains(subject) {
                     guard admit(subject) else {
                         rejected += 1
                         reply("ERR \(number) no-consent: no active monitor consent for this subject; nothing of the row was kept")
                         return
                     }
-                    admitted = subject
+                    admitted.insert(subject)
                 }
                 accepted += 1
                 record(r)

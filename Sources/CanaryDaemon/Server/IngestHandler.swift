@@ -94,6 +94,7 @@ final class IngestHandler: ChannelDuplexHandler {
         guard authorized, !finished else { return }
         let buffer = unwrapInboundIn(data)
         session.updateLatestAccepted(context.clock() + context.settings.engine.maxFutureSeconds)
+        session.refreshAdmission(version: context.consent.version)
         buffer.withUnsafeReadableBytes { raw in
             let bytes = raw.bindMemory(to: UInt8.self)
             session.receive(bytes, record: { batch.append($0); if batch.count >= Self.batchSize { submit(ctx) } },

@@ -7,7 +7,10 @@ import Logging
 /// they take effect.
 public final class ConsentService: @unchecked Sendable {
     private let lock = NSLock()
-    private var ledger: ConsentLedger
+    private var ledger: ConsentLedger {
+        didSet { changes += 1 }
+    }
+    private var changes = 0
     /// The engine sequence number of each subject's last erasure: a snapshot taken before it never brings it back.
     private var erasedAt: [String: Int] = [:]
     private let store: StateStore
@@ -23,6 +26,13 @@ public final class ConsentService: @unchecked Sendable {
         self.systemd = systemd
         self.logger = logger
         ledger = try store.loadConsent()
+    }
+
+    /// Changes whenever the ledger does (grant, revoke, expiry, erasure): ingest re-asks about subjects then.
+    public var version: Int {
+        lock.lock()
+        defer { lock.unlock() }
+        return changes
     }
 
     public func allows(_ subject: String, _ scope: ConsentScope, at instant: Double) -> Bool {
