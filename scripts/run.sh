@@ -9,7 +9,8 @@ swift build -c release --product canaryd >/dev/null
 swift build -c release --product canaryctl >/dev/null
 bin=.build/release
 mkdir -p run
-rm -f run/alerts.jsonl run/ingest.sock
+# A clean demonstration each time: no alerts, consent or evaluation state from an earlier run.
+rm -f run/alerts.jsonl run/ingest.sock run/control.sock run/state.sqlite run/state.sqlite-wal run/state.sqlite-shm
 
 "$bin/canaryd" --config config/dev.toml 2>run/canaryd.log &
 daemon=$!
