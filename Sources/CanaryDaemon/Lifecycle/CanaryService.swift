@@ -50,6 +50,7 @@ public final class CanaryService: Service, @unchecked Sendable {
         snapshotInterval = configuration.daemon.snapshotIntervalSeconds
         consent.eraseEngineState = { await engine.erase(subject: $0) }
         context = ServerContext(configuration: configuration, engine: engine, consent: consent, systemd: systemd, logger: logger)
+        context.committer = StateCommitter(engine: engine, consent: consent, logger: logger)
         group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, System.coreCount))
         server = IngestServer(context: context, group: group)
         control = ControlServer(consent: consent, store: store, adminGroups: configuration.daemon.adminGroups, group: group, logger: logger)

@@ -115,7 +115,8 @@ public final class EngineLoop: @unchecked Sendable {
         var lastPing = ContinuousClock.now
         var lastBatch = ContinuousClock.now
         var lastClose = ContinuousClock.now
-        var pendingClose = false
+        // True from the start: days restored from the saved state close once the settle time has passed.
+        var pendingClose = true
         var sequence = 0
         if watchdogEvery != nil { notifier.watchdog() }
         while true {

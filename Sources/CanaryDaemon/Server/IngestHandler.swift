@@ -172,7 +172,26 @@ final class IngestHandler: ChannelDuplexHandler {
     private func finishIfDone(_ ctx: ChannelHandlerContext) {
         guard inputClosed, inFlight == 0, !finished else { return }
         finished = true
-        reply(session.okLine(late: late), ctx)
+        // OK means durable: the rows' effects are committed before the client hears it.
+        if let committer = context.committer {
+            let loopBound = NIOLoopBound((self, ctx), eventLoop: ctx.eventLoop)
+            committer.commit { ok in
+                loopBound.eventLoop.execute {
+                    let (handler, ctx) = loopBound.value
+                    handler.acknowledge(ctx, committed: ok)
+                }
+            }
+        } else {
+            acknowledge(ctx, committed: true)
+        }
+    }
+
+    private func acknowledge(_ ctx: ChannelHandlerContext, committed: Bool) {
+        if committed {
+            reply(session.okLine(late: late), ctx)
+        } else {
+            reply("ERR 0 not-committed: the rows were evaluated but could not be saved; send them again", ctx)
+        }
         let buffer = replies.take() ?? ctx.channel.allocator.buffer(capacity: 0)
         let loopBound = NIOLoopBound(ctx, eventLoop: ctx.eventLoop)
         ctx.writeAndFlush(wrapOutboundOut(buffer)).whenComplete { _ in loopBound.value.close(promise: nil) }

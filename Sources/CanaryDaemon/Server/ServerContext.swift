@@ -10,6 +10,8 @@ final class ServerContext: @unchecked Sendable {
     let systemd: any SystemdAPI
     let logger: Logger
     let connections = ConnectionCounter()
+    /// Commits the evaluation state before a connection is acknowledged; set by the service.
+    var committer: StateCommitter?
     let clock: @Sendable () -> Double
     private let lock = NSLock()
     private var current: CanaryConfiguration

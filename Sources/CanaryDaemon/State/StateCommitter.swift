@@ -1,0 +1,52 @@
+import Foundation
+import Logging
+
+/// Makes acknowledgement mean durability: a connection's `OK` waits until a snapshot of the engine
+/// taken after its rows were evaluated is committed. Requests that arrive while a commit runs share
+/// the next one, so many clients finishing together cost one commit.
+final class StateCommitter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var waiting: [@Sendable (Bool) -> Void] = []
+    private var running = false
+    private let engine: EngineLoop
+    private let consent: ConsentService
+    private let logger: Logger
+
+    init(engine: EngineLoop, consent: ConsentService, logger: Logger) {
+        self.engine = engine
+        self.consent = consent
+        self.logger = logger
+    }
+
+    /// Calls `done(true)` once everything evaluated before this call is committed (false if the commit failed).
+    func commit(_ done: @escaping @Sendable (Bool) -> Void) {
+        lock.lock()
+        waiting.append(done)
+        let start = !running
+        running = true
+        lock.unlock()
+        if start { Task { await self.run() } }
+    }
+
+    private func run() async {
+        while true {
+            let batch: [@Sendable (Bool) -> Void] = lock.withLock {
+                let b = waiting
+                waiting.removeAll()
+                if b.isEmpty { running = false }
+                return b
+            }
+            if batch.isEmpty { return }
+            var ok = false
+            if let snapshot = await engine.snapshot() {
+                do {
+                    try consent.save(snapshot, at: Date().timeIntervalSince1970)
+                    ok = true
+                } catch {
+                    logger.error("cannot commit the evaluation state", metadata: ["reason": "\(error)"])
+                }
+            }
+            for done in batch { done(ok) }
+        }
+    }
+}
