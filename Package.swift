@@ -61,7 +61,7 @@ let package = Package(
         .testTarget(name: "CanaryCoreTests", dependencies: ["CanaryCore"]),
         .testTarget(
             name: "CanaryDaemonTests",
-            dependencies: ["CanaryDaemon", "CanaryCore"],
+            dependencies: ["CanaryDaemon", "CanaryCore", .product(name: "GRDB", package: "GRDB.swift")],
             resources: [.copy("Fixtures")]
         ),
     ]
