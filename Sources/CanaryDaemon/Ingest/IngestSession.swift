@@ -18,9 +18,6 @@ public struct IngestSession {
                             maxLineBytes: maxLineBytes, admit: admit)
     }
 
-    /// Time zones as directives in this session have set them.
-    public var zones: ZoneBook { lines.stream.effectiveZones }
-
     /// Forgets which subjects were admitted when the consent ledger has changed since (`version` differs),
     /// so a revocation or expiry takes effect from the next read on.
     public mutating func refreshAdmission(version: Int) {

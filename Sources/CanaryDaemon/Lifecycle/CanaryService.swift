@@ -17,7 +17,6 @@ public final class CanaryService: Service, @unchecked Sendable {
     private let control: ControlServer
     private let controlPath: String
     private let controlMode: mode_t
-    private let store: StateStore
     private let snapshotInterval: Double
 
     public init(configuration: CanaryConfiguration, systemd: any SystemdAPI, logger: Logger) throws {
@@ -46,7 +45,6 @@ public final class CanaryService: Service, @unchecked Sendable {
         } catch {
             throw DaemonError("cannot read the saved evaluation state in \(configuration.daemon.statePath): \(error)")
         }
-        self.store = store
         snapshotInterval = configuration.daemon.snapshotIntervalSeconds
         consent.eraseEngineState = { await engine.erase(subject: $0) }
         context = ServerContext(configuration: configuration, engine: engine, consent: consent, systemd: systemd, logger: logger)
