@@ -74,8 +74,7 @@ final class RecordingSystemd: SystemdAPI, @unchecked Sendable {
         let log = TestSupport.temporaryFile("alerts.jsonl")
         let systemd = RecordingSystemd(journalResult: -111)
         let router = try AlertRouter(systemd: systemd, journal: "on", alertLog: log, logger: Logger(label: "test"))
-        router.route(Self.alert)
-        router.flush()
+        router.deliver(Self.alert, subject: Self.alert.subject)
         #expect(systemd.journal.count == 1)
         #expect(try String(contentsOfFile: log, encoding: .utf8) == AlertJSON.encode(Self.alert) + "\n")
     }
@@ -85,7 +84,7 @@ final class RecordingSystemd: SystemdAPI, @unchecked Sendable {
         let log = TestSupport.temporaryFile("alerts.jsonl")
         let systemd = RecordingSystemd(journalResult: 0, socketPresent: false)
         let router = try AlertRouter(systemd: systemd, journal: "on", alertLog: log, logger: Logger(label: "test"))
-        router.route(Self.alert)
+        router.deliver(Self.alert, subject: Self.alert.subject)
         #expect(systemd.journal.isEmpty)
         #expect(try String(contentsOfFile: log, encoding: .utf8).contains(Self.alert.id))
     }

@@ -1,15 +1,20 @@
 /// The stable JSON form of an alert (one line, fixed key order), shared by replay output,
 /// logs and webhooks so every consumer sees the same document.
 public enum AlertJSON {
-    public static func encode(_ a: Alert) -> String {
+    /// - Parameters:
+    ///   - subject: how the subject is named for this reader (a pseudonymous token, say); the id when nil.
+    ///   - leading, trailing: extra members (name and JSON text) before and after the alert's own.
+    public static func encode(_ a: Alert, subject: String? = nil, leading: [(String, String)] = [],
+                              trailing: [(String, String)] = []) -> String {
         var out = "{"
         func key(_ k: String) { if out.count > 1 { out += "," }; out += "\"\(k)\":" }
         func str(_ k: String, _ v: String) { key(k); out += quote(v) }
         func num(_ k: String, _ v: Double?) { key(k); out += v.map(number) ?? "null" }
+        for (k, v) in leading { key(k); out += v }
         str("id", a.id)
         str("kind", a.kind.rawValue)
         str("severity", a.severity.rawValue)
-        str("subject", a.subject)
+        str("subject", subject ?? a.subject)
         str("rule", a.rule)
         key("features"); out += "[" + a.features.map(quote).joined(separator: ",") + "]"
         num("value", a.value)
@@ -20,6 +25,7 @@ public enum AlertJSON {
         str("period", a.period)
         num("period_start", a.periodStart)
         str("explanation", a.explanation)
+        for (k, v) in trailing { key(k); out += v }
         return out + "}"
     }
 

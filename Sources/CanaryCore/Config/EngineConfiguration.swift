@@ -22,6 +22,8 @@ public struct EngineConfiguration: Sendable, Equatable {
     /// No data on a stream for this long raises a `gap` alert, in seconds; nil disables the gap rule for the stream.
     public var gapSeconds: [Stream: Double] = [.sleep: 72 * 3600, .activity: 72 * 3600, .typing: 96 * 3600, .samples: 48 * 3600]
     public var composites: [CompositeSettings] = [CompositeSettings.defaultWellbeing]
+    /// Feature values older than this many days are deleted, even when a baseline window would reach further.
+    public var retentionDays = 400
 
     public init(zones: ZoneBook = ZoneBook()) {
         self.zones = zones

@@ -23,9 +23,11 @@ public struct ControlClient {
             if n <= 0 { break }
             reply.append(contentsOf: buffer[0..<n])
         }
-        guard let response = try? JSONDecoder().decode(ControlResponse.self, from: Data(reply)) else {
-            throw DaemonError("canaryd gave no answer on \(socketPath)")
+        guard !reply.isEmpty else { throw DaemonError("canaryd gave no answer on \(socketPath)") }
+        do {
+            return try JSONDecoder().decode(ControlResponse.self, from: Data(reply))
+        } catch {
+            throw DaemonError("canaryd's answer on \(socketPath) is not understood (\(error)): \(String(decoding: reply.prefix(200), as: UTF8.self))")
         }
-        return response
     }
 }

@@ -182,6 +182,10 @@ public struct CanaryConfiguration: Sendable, Equatable {
                 daemon.statePath = v
             }
             if let v = try t.duration("snapshot_interval") { daemon.snapshotIntervalSeconds = max(1, v) }
+            if let v = try t.duration("retention") {
+                guard v >= 86_400 else { throw ConfigError(key: "state.retention", "expected at least one day, e.g. \"400d\"") }
+                engine.retentionDays = Int(v / 86_400)
+            }
             try t.finish()
         }
         if var t = try root.subtable("privacy") {
@@ -218,7 +222,17 @@ public struct CanaryConfiguration: Sendable, Equatable {
             }
             try t.finish(known: ["grant"])
         }
-        try root.finish(known: ["daemon", "state", "privacy", "consent", "engine", "baseline", "sleep", "activity", "typing", "gaps", "rules", "metrics", "composite", "subjects"])
+        if var t = try root.subtable("delivery") {
+            if let v = try t.int("max_concurrent", min: 1) { daemon.maxConcurrentDeliveries = v }
+            try t.finish()
+        }
+        if var t = try root.subtable("webhooks") {
+            for name in t.table.keys.sorted() {
+                guard var w = try t.subtable(name) else { continue }
+                daemon.webhooks.append(try WebhookSettings.parse(&w, name: name))
+            }
+        }
+        try root.finish(known: ["daemon", "state", "privacy", "consent", "delivery", "webhooks", "engine", "baseline", "sleep", "activity", "typing", "gaps", "rules", "metrics", "composite", "subjects"])
         return CanaryConfiguration(engine: engine, daemon: daemon)
     }
 

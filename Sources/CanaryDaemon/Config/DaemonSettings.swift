@@ -42,5 +42,10 @@ public struct DaemonSettings: Sendable, Equatable {
     /// The pseudonym key (a systemd credential `pseudonym-key` takes precedence); generated when missing.
     public var pseudonymKeyPath = "/var/lib/canary/pseudonym.key"
 
+    /// Named webhooks (`[webhooks.<name>]`), each its own consent scope `alert:webhook:<name>`.
+    public var webhooks: [WebhookSettings] = []
+    /// At most this many webhook requests at a time, over all webhooks.
+    public var maxConcurrentDeliveries = 8
+
     public init() {}
 }

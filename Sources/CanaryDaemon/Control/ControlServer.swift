@@ -4,20 +4,23 @@ import Logging
 import NIOCore
 import NIOPosix
 
-/// The control socket: consent management while the daemon runs. Owner-only (plus `admin_groups`),
+/// The control socket: consent management and the alert outbox while the daemon runs. Owner-only (plus `admin_groups`),
 /// peer credentials checked; one JSON request per connection, one JSON answer.
 final class ControlServer: @unchecked Sendable {
     private let consent: ConsentService
     private let store: StateStore
+    private let dispatcher: AlertDispatcher
     private let policy: AccessPolicy
     private let group: MultiThreadedEventLoopGroup
     private let logger: Logger
     private var channel: (any Channel)?
     private var path: String?
 
-    init(consent: ConsentService, store: StateStore, adminGroups: [String], group: MultiThreadedEventLoopGroup, logger: Logger) {
+    init(consent: ConsentService, store: StateStore, dispatcher: AlertDispatcher, adminGroups: [String],
+         group: MultiThreadedEventLoopGroup, logger: Logger) {
         self.consent = consent
         self.store = store
+        self.dispatcher = dispatcher
         self.policy = AccessPolicy(users: ["root"], groups: adminGroups)
         self.group = group
         self.logger = logger
@@ -86,6 +89,23 @@ final class ControlServer: @unchecked Sendable {
                 let r = try await consent.revoke(subject: subject, scopes: scopes, by: request.by ?? "unknown",
                                                  erase: request.erase ?? false, now: now)
                 return ControlResponse(ok: true, revocation: r)
+            case .alertsList:
+                var state: StateStore.DeliveryState?
+                if let name = request.state {
+                    guard let s = StateStore.DeliveryState(rawValue: name) else {
+                        return .failure("unknown delivery state \"\(name)\"; expected pending, delivered or dead")
+                    }
+                    state = s
+                }
+                let rows = try store.deliveries(state: state, subject: request.subject, limit: max(1, request.limit ?? 100))
+                return ControlResponse(ok: true, deliveries: rows)
+            case .alertsShow:
+                guard let id = request.alert else { return .failure("show needs an alert id") }
+                guard let stored = try store.alerts([id])[id] else { return .failure("no alert \(id) is kept (never emitted, erased, or past retention)") }
+                return ControlResponse(ok: true, deliveries: try store.deliveries(state: nil, alertID: id), alertBody: stored.alert)
+            case .alertsRetry:
+                let (requeued, expedited) = try await dispatcher.retry(alertID: request.alert, channel: request.channel)
+                return ControlResponse(ok: true, requeued: requeued, expedited: expedited)
             }
         } catch {
             logger.error("control request failed", metadata: ["command": "\(request.cmd.rawValue)", "reason": "\(error)"])

@@ -5,8 +5,8 @@ import NIOCore
 import NIOPosix
 import ServiceLifecycle
 
-/// The running daemon: engine thread, ingest socket, STATUS= updates, and a graceful stop that
-/// finishes the lines in flight before exiting.
+/// The running daemon: engine thread, ingest socket, alert dispatcher, STATUS= updates, and a
+/// graceful stop that finishes the lines in flight before exiting.
 public final class CanaryService: Service, @unchecked Sendable {
     let context: ServerContext
     private let server: IngestServer
@@ -18,20 +18,27 @@ public final class CanaryService: Service, @unchecked Sendable {
     private let controlPath: String
     private let controlMode: mode_t
     private let snapshotInterval: Double
+    private let dispatcher: AlertDispatcher
+    private let plan: ChannelPlan
+    private let store: StateStore
 
     public init(configuration: CanaryConfiguration, systemd: any SystemdAPI, logger: Logger) throws {
         notifier = ServiceNotifier(systemd: systemd)
         self.logger = logger
         router = try AlertRouter(systemd: systemd, journal: configuration.daemon.journal,
                                  alertLog: configuration.daemon.alertLog, logger: logger)
-        let store = try StateStore(path: configuration.daemon.statePath)
+        store = try StateStore(path: configuration.daemon.statePath)
         let consent = try ConsentService(store: store, systemd: systemd, logger: logger)
-        router.mayAlertLocally = { consent.allows($0, .alertJournal, at: Date().timeIntervalSince1970) }
-        if configuration.daemon.journalSubject == "token" {
-            let pseudonyms = Pseudonymizer(key: try Pseudonymizer.loadKey(path: configuration.daemon.pseudonymKeyPath))
-            router.journalName = { pseudonyms.token(for: $0) }
-            consent.journalName = { pseudonyms.token(for: $0) }
-        }
+        let webhooks = configuration.daemon.webhooks
+        // Tokens name subjects in the journal (by default) and in webhook bodies that ask for them.
+        let pseudonyms = Pseudonymizer(key: try Pseudonymizer.loadKey(path: configuration.daemon.pseudonymKeyPath))
+        let journalByToken = configuration.daemon.journalSubject == "token"
+        if journalByToken { consent.journalName = { pseudonyms.token(for: $0) } }
+        let targets = try webhooks.map { try WebhookTarget.load($0) }
+        dispatcher = try AlertDispatcher(store: store, local: router, webhooks: targets, consent: consent,
+                                         maxConcurrent: configuration.daemon.maxConcurrentDeliveries, systemd: systemd,
+                                         logger: logger, pseudonyms: pseudonyms, journalByToken: journalByToken)
+        plan = ChannelPlan(webhooks: webhooks, consent: consent)
         // Seeded only now, so the audit entries of the seeds carry tokens too.
         try consent.seed(configuration.daemon.consentSeeds, now: Date().timeIntervalSince1970)
 
@@ -39,7 +46,9 @@ public final class CanaryService: Service, @unchecked Sendable {
         let saved = try store.loadSubjectStates()
         let engine: EngineLoop
         do {
-            engine = try EngineLoop(configuration: configuration.engine, router: router, notifier: notifier,
+            let plan = self.plan
+            engine = try EngineLoop(configuration: configuration.engine,
+                                    channels: { plan.channels(for: $0, at: Date().timeIntervalSince1970) }, notifier: notifier,
                                     settleSeconds: configuration.daemon.settleSeconds,
                                     maxCloseInterval: configuration.daemon.maxCloseIntervalSeconds, state: saved)
         } catch {
@@ -47,11 +56,16 @@ public final class CanaryService: Service, @unchecked Sendable {
         }
         snapshotInterval = configuration.daemon.snapshotIntervalSeconds
         consent.eraseEngineState = { await engine.erase(subject: $0) }
+        let dispatcher = self.dispatcher
+        consent.forgetDeliveries = { await dispatcher.forget(subject: $0) }
         context = ServerContext(configuration: configuration, engine: engine, consent: consent, systemd: systemd, logger: logger)
-        context.committer = StateCommitter(engine: engine, consent: consent, logger: logger)
+        let committer = StateCommitter(engine: engine, consent: consent, dispatcher: dispatcher, logger: logger)
+        context.committer = committer
+        // Alerts wait on the engine thread for a commit; ask for one as soon as they are decided.
+        engine.alertsPending = { committer.commit { _ in } }
         group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, System.coreCount))
         server = IngestServer(context: context, group: group)
-        control = ControlServer(consent: consent, store: store, adminGroups: configuration.daemon.adminGroups, group: group, logger: logger)
+        control = ControlServer(consent: consent, store: store, dispatcher: dispatcher, adminGroups: configuration.daemon.adminGroups, group: group, logger: logger)
         controlPath = configuration.daemon.controlSocketPath
         controlMode = configuration.daemon.adminGroups.isEmpty ? 0o600 : 0o660
         for name in AccessPolicy(users: configuration.daemon.allowUsers, groups: configuration.daemon.allowGroups).unknownNames {
@@ -63,11 +77,15 @@ public final class CanaryService: Service, @unchecked Sendable {
         let heartbeat = LoopHeartbeat(group: group)
         context.engine.pipelineHealthy = { heartbeat.healthy(within: .seconds(5)) }
         context.engine.start()
+        let delivering = Task { [dispatcher] in await dispatcher.run() }
         try await server.start(activatedFDs: context.systemd.listenFDs())
         try await control.start(path: controlPath, mode: controlMode)
+        let backlog = await dispatcher.backlog
         logger.info("listening", metadata: [
             "socket": "\(server.boundPath ?? "socket-activated")",
             "alerts": "\(router.journalEnabled ? "journald" : "standard error")",
+            "webhooks": "\(context.settings.daemon.webhooks.count)",
+            "backlog": "\(backlog)",
         ])
         notifier.ready(status: statusLine())
 
@@ -76,6 +94,7 @@ public final class CanaryService: Service, @unchecked Sendable {
         try? await cancelWhenGracefulShutdown { [self] in
             var sinceStatus = 0.0
             var sinceSnapshot = 0.0
+            var sinceRetention = 3600.0
             while !Task.isCancelled {
                 heartbeat.poke()
                 context.consent.expireDue(now: Date().timeIntervalSince1970)
@@ -84,10 +103,15 @@ public final class CanaryService: Service, @unchecked Sendable {
                 sinceSnapshot += 1
                 if sinceSnapshot >= snapshotInterval {
                     sinceSnapshot = 0
-                    if let state = await context.engine.snapshot() { saveState(state) }
+                    if let state = await context.engine.snapshot() { _ = await context.committer?.persist(state) }
+                }
+                sinceRetention += 1
+                if sinceRetention >= 3600 {
+                    sinceRetention = 0
+                    trimAlertHistory()
                 }
                 if sinceStatus >= interval {
-                    notifier.status(statusLine())
+                    notifier.status(await statusLineWithDeliveries())
                     sinceStatus = 0
                 }
             }
@@ -103,22 +127,48 @@ public final class CanaryService: Service, @unchecked Sendable {
             logger.warning("connections still open after the drain timeout; closing them", metadata: ["connections": "\(context.connections.count)"])
         }
         try? await group.shutdownGracefully()
-        if let state = await context.engine.shutdown() { saveState(state) }
+        if let state = await context.engine.shutdown() { _ = await context.committer?.persist(state) }
+        // Journal deliveries due now go out; webhook requests in flight get two seconds; the rest stays owed.
+        await dispatcher.stop(deadline: Date().addingTimeInterval(2))
+        delivering.cancel()
         let c = context.engine.totals
-        logger.info("stopped", metadata: ["rows": "\(c.rows)", "alerts": "\(c.alerts)"])
+        let d = await dispatcher.totals
+        let left = await dispatcher.backlog
+        logger.info("stopped", metadata: ["rows": "\(c.rows)", "alerts": "\(c.alerts)", "delivered": "\(d.delivered)",
+                                          "backlog": "\(left)"])
     }
 
-    private func saveState(_ snapshot: EngineSnapshot) {
+    /// Retention: alerts (and their delivery history) older than `state.retention` are deleted once settled.
+    private func trimAlertHistory() {
+        let cutoff = Date().timeIntervalSince1970 - Double(context.settings.engine.retentionDays) * 86_400
         do {
-            try context.consent.save(snapshot, at: Date().timeIntervalSince1970)
+            let removed = try store.trimAlerts(emittedBefore: cutoff)
+            if removed > 0 { logger.info("alerts past retention deleted", metadata: ["alerts": "\(removed)"]) }
         } catch {
-            logger.error("cannot save the evaluation state", metadata: ["reason": "\(error)"])
+            logger.error("cannot apply retention to the alert history", metadata: ["reason": "\(error)"])
         }
     }
 
-    /// Applies a new, already validated configuration.
-    func apply(_ configuration: CanaryConfiguration) {
+    /// Applies a new, already validated configuration; refused (nothing changes) when a webhook secret cannot be read.
+    func apply(_ configuration: CanaryConfiguration) throws(ConfigError) {
+        var targets: [WebhookTarget] = []
+        for w in configuration.daemon.webhooks {
+            do {
+                targets.append(try WebhookTarget.load(w))
+            } catch {
+                throw ConfigError(key: "webhooks.\(w.name).secret_file", "\(error)")
+            }
+        }
         context.update(configuration)
+        plan.update(configuration.daemon.webhooks)
+        let dispatcher = self.dispatcher
+        Task { await dispatcher.reconfigure(targets) }
+    }
+
+    func statusLineWithDeliveries() async -> String {
+        let d = await dispatcher.totals
+        let backlog = await dispatcher.backlog
+        return statusLine() + ", \(d.delivered) deliveries made, \(backlog) owed, \(d.dead) dead-lettered"
     }
 
     func statusLine() -> String {

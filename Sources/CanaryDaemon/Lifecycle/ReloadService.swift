@@ -34,7 +34,7 @@ public struct ReloadService: Service {
         }
         do {
             let configuration = try CanaryConfiguration.load(path: path)
-            service.apply(configuration)
+            try service.apply(configuration)
             logger.notice("configuration reloaded", metadata: ["path": "\(path)"])
             notifier.ready(status: "configuration reloaded; " + service.statusLine())
         } catch {

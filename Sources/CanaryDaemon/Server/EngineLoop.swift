@@ -3,7 +3,8 @@ import Foundation
 import Logging
 
 /// Owns the engine on one dedicated thread. Connections hand it batches of records; it evaluates
-/// them in arrival order, routes the alerts, and pings the watchdog from this very loop, so a
+/// them in arrival order, keeps the alerts it decides for the next snapshot (which writes them to
+/// the outbox with the state that made them), and pings the watchdog from this very loop, so a
 /// wedged pipeline stops the pings.
 public final class EngineLoop: @unchecked Sendable {
     enum Command: Sendable {
@@ -11,6 +12,7 @@ public final class EngineLoop: @unchecked Sendable {
         case assignZone(String, TimeZone)
         case erase(String, done: @Sendable (Bool, Int) -> Void)
         case snapshot(@Sendable (EngineSnapshot?) -> Void)
+        case requeue([PendingAlert])
         case reconfigure(EngineConfiguration)
         case drain(@Sendable () -> Void)
     }
@@ -20,6 +22,8 @@ public final class EngineLoop: @unchecked Sendable {
         public var rows = 0
         public var alerts = 0
         public var subjects = 0
+        /// Alerts no channel could take (the subject consented to none that wanted them).
+        public var withheld = 0
     }
 
     private let queue = BoundedQueue<Command>(capacity: .max)
@@ -29,16 +33,20 @@ public final class EngineLoop: @unchecked Sendable {
     private let watchdogEvery: Duration?
     private let settleSeconds: Double
     private let maxCloseInterval: Double
-    private let router: AlertRouter
+    private let channels: @Sendable (Alert) -> [String]
     private var thread: Thread?
+    /// Called on the engine thread when alerts wait for a snapshot (the service commits one soon).
+    var alertsPending: @Sendable () -> Void = {}
     /// Whether the rest of the pipeline (the event loops) is alive; the watchdog is pinged only then.
     var pipelineHealthy: @Sendable () -> Bool = { true }
     private let finished = DispatchSemaphore(value: 0)
 
     /// - Parameter state: a snapshot from `snapshot()` of an earlier run, to continue where it was.
-    public init(configuration: EngineConfiguration, router: AlertRouter, notifier: ServiceNotifier,
+    /// - Parameter channels: where an alert may go at the moment of emission (consent and configuration);
+    ///   an alert with no channel is withheld.
+    public init(configuration: EngineConfiguration, channels: @escaping @Sendable (Alert) -> [String], notifier: ServiceNotifier,
                 settleSeconds: Double, maxCloseInterval: Double, state: [String: Data] = [:]) throws {
-        self.router = router
+        self.channels = channels
         self.notifier = notifier
         self.settleSeconds = settleSeconds
         self.maxCloseInterval = maxCloseInterval
@@ -89,7 +97,14 @@ public final class EngineLoop: @unchecked Sendable {
         queue.pushUnbounded(.reconfigure(configuration))
     }
 
-    /// The engine's state after everything queued so far (nil if it cannot be encoded).
+    /// Hands back the alerts of a snapshot whose save failed: they go out with the next one.
+    public func requeue(_ alerts: [PendingAlert]) {
+        guard !alerts.isEmpty else { return }
+        queue.pushUnbounded(.requeue(alerts))
+    }
+
+    /// The engine's state after everything queued so far, with the alerts decided since the last
+    /// snapshot (nil if it cannot be encoded; the alerts then stay for the next one).
     public func snapshot() async -> EngineSnapshot? {
         await withCheckedContinuation { (c: CheckedContinuation<EngineSnapshot?, Never>) in
             queue.pushUnbounded(.snapshot({ c.resume(returning: $0) }))
@@ -111,7 +126,7 @@ public final class EngineLoop: @unchecked Sendable {
         // Named from inside: a name set before start() does not reach the Linux thread.
         Thread.current.name = "canary-engine"
         var engine = initial
-        var sink = RouterSink(router: router)
+        var sink = OutboxSink(channels: channels)
         var lastPing = ContinuousClock.now
         var lastBatch = ContinuousClock.now
         var lastClose = ContinuousClock.now
@@ -128,17 +143,24 @@ public final class EngineLoop: @unchecked Sendable {
             case .batch(let records, let done)?:
                 let lateBefore = engine.lateRows
                 for r in records { engine.ingest(r, into: &sink) }
-                update(rows: records.count, alerts: sink.take(), subjects: engine.subjectCount)
+                update(rows: records.count, alerts: sink.takeCount(), subjects: engine.subjectCount)
                 lastBatch = ContinuousClock.now
                 pendingClose = true
                 done(engine.lateRows - lateBefore)
             case .assignZone(let subject, let zone)?:
                 engine.assignZone(zone, to: subject)
             case .snapshot(let done)?:
-                done((try? engine.exportState()).map { EngineSnapshot(states: $0, sequence: sequence) })
+                if let states = try? engine.exportState() {
+                    done(EngineSnapshot(states: states, sequence: sequence, alerts: sink.takePending()))
+                } else {
+                    done(nil)
+                }
+            case .requeue(let alerts)?:
+                sink.pending.insert(contentsOf: alerts, at: 0)
             case .erase(let subject, let done)?:
+                sink.pending.removeAll { $0.alert.subject == subject }
                 done(engine.erase(subject: subject), sequence)
-                update(rows: 0, alerts: 0, subjects: engine.subjectCount)
+                update(rows: 0, alerts: (0, 0), subjects: engine.subjectCount)
             case .reconfigure(let c)?:
                 engine.reconfigure(c)
             case .drain(let done)?:
@@ -151,47 +173,69 @@ public final class EngineLoop: @unchecked Sendable {
             let settled = pendingClose && now - lastBatch >= .seconds(settleSeconds)
             if settled || now - lastClose >= .seconds(maxCloseInterval) {
                 engine.advance(to: Date().timeIntervalSince1970, into: &sink)
-                update(rows: 0, alerts: sink.take(), subjects: engine.subjectCount)
+                update(rows: 0, alerts: sink.takeCount(), subjects: engine.subjectCount)
                 lastClose = now
                 pendingClose = false
             }
+            if sink.announce() { alertsPending() }
             // The loop came round and the event loops answer: the pipeline is alive.
             if let every = watchdogEvery, now - lastPing >= every, pipelineHealthy() {
                 notifier.watchdog()
                 lastPing = now
             }
         }
-        router.flush()
         finished.signal()
     }
 
-    private func update(rows: Int, alerts: Int, subjects: Int) {
+    private func update(rows: Int, alerts: (emitted: Int, withheld: Int), subjects: Int) {
         lock.lock()
         counters.rows += rows
-        counters.alerts += alerts
+        counters.alerts += alerts.emitted
+        counters.withheld += alerts.withheld
         counters.subjects = subjects
         lock.unlock()
     }
 }
 
-/// The engine sink of the service: every alert goes to the router at once.
-struct RouterSink: EngineSink {
-    let router: AlertRouter
+/// The engine sink of the service: each alert gets its channels at once (consent at the moment of
+/// emission) and waits for the next snapshot; one no channel takes is withheld.
+struct OutboxSink: EngineSink {
+    let channels: @Sendable (Alert) -> [String]
+    var pending: [PendingAlert] = []
     private var emitted = 0
+    private var withheld = 0
+    private var unannounced = false
 
-    init(router: AlertRouter) {
-        self.router = router
+    init(channels: @escaping @Sendable (Alert) -> [String]) {
+        self.channels = channels
     }
 
     mutating func emit(_ alert: Alert) {
-        router.route(alert)
+        let to = channels(alert)
+        guard !to.isEmpty else {
+            withheld += 1
+            return
+        }
+        pending.append(PendingAlert(alert: alert, channels: to, emittedAt: Date().timeIntervalSince1970))
         emitted += 1
+        unannounced = true
     }
 
-    /// Alerts emitted since the last call.
-    mutating func take() -> Int {
-        defer { emitted = 0 }
-        return emitted
+    /// Alerts emitted and withheld since the last call.
+    mutating func takeCount() -> (emitted: Int, withheld: Int) {
+        defer { emitted = 0; withheld = 0 }
+        return (emitted, withheld)
+    }
+
+    mutating func takePending() -> [PendingAlert] {
+        defer { pending.removeAll() }
+        return pending
+    }
+
+    /// Whether new alerts arrived since the last call.
+    mutating func announce() -> Bool {
+        defer { unannounced = false }
+        return unannounced
     }
 }
 
@@ -201,4 +245,6 @@ public struct EngineSnapshot: Sendable {
     public var states: [String: Data]
     /// The engine's command sequence number when it was taken.
     public var sequence: Int
+    /// Alerts decided since the previous snapshot, for the outbox.
+    public var alerts: [PendingAlert] = []
 }

@@ -2,20 +2,15 @@ import CanaryCore
 import Foundation
 import Logging
 
-/// Sends each alert where it belongs: journald when it is on and reachable, the alert log when one
-/// is configured, and standard error whenever journald did not take it. No alert is dropped silently.
+/// The `journal` channel: journald when it is on and reachable, the alert log when one is
+/// configured, and standard error whenever journald did not take it. No alert is dropped silently.
+/// Consent is the dispatcher's question; this only writes.
 public final class AlertRouter: @unchecked Sendable {
     private let systemd: any SystemdAPI
     private let useJournal: Bool
     private let logFD: Int32
     private let logger: Logger
     private var journalFailures = 0
-    /// Whether alerts about a subject may go to the journal and the local alert log right now (consent).
-    var mayAlertLocally: @Sendable (String) -> Bool = { _ in true }
-    /// How a subject is named in the journal (its pseudonymous token, or its id).
-    var journalName: @Sendable (String) -> String = { $0 }
-    /// Alerts withheld because the subject has not consented to any channel they could take.
-    public private(set) var withheld = 0
 
     /// - Parameter journal: "on", "off" or "auto" (journald when its socket is present).
     public init(systemd: any SystemdAPI, journal: String, alertLog: String?, logger: Logger) throws {
@@ -44,17 +39,13 @@ public final class AlertRouter: @unchecked Sendable {
     /// Whether alerts are going to journald.
     public var journalEnabled: Bool { useJournal }
 
-    /// Called on the engine thread only.
-    public func route(_ alert: Alert) {
-        // Consent is checked at the moment of emission; a subject who has not agreed hears nothing here.
-        guard mayAlertLocally(alert.subject) else {
-            withheld += 1
-            return
-        }
+    /// Writes one alert; `subject` is how the journal names the subject (its token, or its id).
+    /// Called by one caller at a time (the dispatcher).
+    public func deliver(_ alert: Alert, subject: String) {
         var delivered = false
         if useJournal {
             // libsystemd reports success when journald's socket is missing altogether, so look first.
-            let rc = systemd.journalSocketPresent() ? systemd.journalSend(JournalFields.alert(alert, subject: journalName(alert.subject))) : -Int32(ENOENT)
+            let rc = systemd.journalSocketPresent() ? systemd.journalSend(JournalFields.alert(alert, subject: subject)) : -Int32(ENOENT)
             if rc >= 0 {
                 delivered = true
             } else {
@@ -72,10 +63,6 @@ public final class AlertRouter: @unchecked Sendable {
         if !delivered {
             write(2, line)
         }
-    }
-
-    public func flush() {
-        if logFD >= 0 { fsync(logFD) }
     }
 
     private func write(_ fd: Int32, _ s: String) {

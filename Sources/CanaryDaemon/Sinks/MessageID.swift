@@ -10,4 +10,6 @@ public enum MessageID {
     public static let reloadRefused = "9d51297879b64de681b4f9f1b0ff9c41"
     /// A consent grant, revocation, expiry or erasure.
     public static let consentAudit = "1e9e6cb1a75a49aca040ea8da100fd65"
+    /// An alert's delivery to a channel was given up and moved to the dead letters.
+    public static let deliveryDead = "5c0e6a0f2f8b4d7c9a51e3b6d2c47f18"
 }

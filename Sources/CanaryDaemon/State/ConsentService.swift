@@ -18,6 +18,8 @@ public final class ConsentService: @unchecked Sendable {
     private let logger: Logger
     /// Drops an erased subject's evaluation state; set by the service once the engine runs.
     var eraseEngineState: @Sendable (String) async -> (deleted: Bool, sequence: Int) = { _ in (false, 0) }
+    /// Drops an erased subject's queued deliveries from the dispatcher's memory; set by the service.
+    var forgetDeliveries: @Sendable (String) async -> Void = { _ in }
     /// How a subject is named in the journal (its pseudonymous token, or its id).
     var journalName: @Sendable (String) -> String = { $0 }
 
@@ -47,11 +49,15 @@ public final class ConsentService: @unchecked Sendable {
         return ledger.grants(of: subject)
     }
 
-    /// Saves an engine snapshot without any subject erased after it was taken: an erasure must stick.
-    public func save(_ snapshot: EngineSnapshot, at instant: Double) throws {
+    /// Saves an engine snapshot, and the alerts it carries into the outbox, without any subject erased
+    /// after it was taken: an erasure must stick. Returns the deliveries queued.
+    public func save(_ snapshot: EngineSnapshot, at instant: Double) throws -> [DeliveryItem] {
         try store.exclusively {
-            let keep = lock.withLock { snapshot.states.filter { erasedAt[$0.key].map { $0 < snapshot.sequence } ?? true } }
-            try store.saveSubjectStates(keep, at: instant)
+            let (keep, alerts) = lock.withLock {
+                let kept = { (subject: String) in self.erasedAt[subject].map { $0 < snapshot.sequence } ?? true }
+                return (snapshot.states.filter { kept($0.key) }, snapshot.alerts.filter { kept($0.alert.subject) })
+            }
+            return try store.saveSubjectStates(keep, alerts: alerts, at: instant)
         }
     }
 
@@ -92,6 +98,10 @@ public final class ConsentService: @unchecked Sendable {
         public var erased: Bool
         public var consentRowsDeleted: Int
         public var engineStateDeleted: Bool
+        /// Alerts kept for the subject (delivered, owed or dead-lettered) that were deleted.
+        public var alertsDeleted = 0
+        /// Of those, deliveries still owed: they will never be sent.
+        public var undeliveredDeleted = 0
     }
 
     /// Revokes scopes (all when nil); with `erase`, deletes everything held for the subject.
@@ -103,16 +113,19 @@ public final class ConsentService: @unchecked Sendable {
             let (engineDeleted, sequence) = await eraseEngineState(subject)
             // Under the store's snapshot lock: no snapshot saved from now on brings the subject back,
             // and one being saved has finished before the rows are deleted.
-            let rows = try store.exclusively {
+            let removed = try store.exclusively {
                 lock.withLock { erasedAt[subject] = sequence }
                 return try store.erase(subject: subject, audit: AuditRecord(
                     at: now, action: "erase", subject: subject, scopes: names, actor: actor, reference: "",
-                    detail: "consent rows and evaluation state (days, baselines, rule states) deleted"))
+                    detail: "consent rows, evaluation state (days, baselines, rule states) and alerts with their deliveries deleted"))
             }
             lock.withLock { _ = ledger.revoke(subject) }
+            await forgetDeliveries(subject)
             journal(action: "erase", subject: subject, scopes: names, actor: actor, reference: "",
                     message: "consent revoked and data erased for \(subject) by \(actor)")
-            return Revocation(scopes: removing.map(\.description), erased: true, consentRowsDeleted: rows, engineStateDeleted: engineDeleted)
+            return Revocation(scopes: removing.map(\.description), erased: true, consentRowsDeleted: removed.consentRows,
+                              engineStateDeleted: engineDeleted, alertsDeleted: removed.alerts.alerts,
+                              undeliveredDeleted: removed.alerts.undelivered)
         }
         try store.apply(upsert: [], delete: removing.map { (subject, $0) }, audit: AuditRecord(
             at: now, action: "revoke", subject: subject, scopes: names, actor: actor, reference: "", detail: ""))

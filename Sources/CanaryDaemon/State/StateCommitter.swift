@@ -3,7 +3,9 @@ import Logging
 
 /// Makes acknowledgement mean durability: a connection's `OK` waits until a snapshot of the engine
 /// taken after its rows were evaluated is committed. Requests that arrive while a commit runs share
-/// the next one, so many clients finishing together cost one commit.
+/// the next one, so many clients finishing together cost one commit. Each commit also writes the
+/// alerts decided since the last one to the outbox and hands their deliveries to the dispatcher;
+/// alerts of a commit that failed go back to the engine for the next one.
 final class StateCommitter: @unchecked Sendable {
     private let lock = NSLock()
     private var waiting: [@Sendable (Bool) -> Void] = []
@@ -11,11 +13,26 @@ final class StateCommitter: @unchecked Sendable {
     private let engine: EngineLoop
     private let consent: ConsentService
     private let logger: Logger
+    private let dispatcher: AlertDispatcher?
 
-    init(engine: EngineLoop, consent: ConsentService, logger: Logger) {
+    init(engine: EngineLoop, consent: ConsentService, dispatcher: AlertDispatcher?, logger: Logger) {
         self.engine = engine
         self.consent = consent
+        self.dispatcher = dispatcher
         self.logger = logger
+    }
+
+    /// Saves one snapshot with its alerts; true when committed.
+    func persist(_ snapshot: EngineSnapshot) async -> Bool {
+        do {
+            let items = try consent.save(snapshot, at: Date().timeIntervalSince1970)
+            await dispatcher?.add(items)
+            return true
+        } catch {
+            logger.error("cannot commit the evaluation state", metadata: ["reason": "\(error)"])
+            engine.requeue(snapshot.alerts)
+            return false
+        }
     }
 
     /// Calls `done(true)` once everything evaluated before this call is committed (false if the commit failed).
@@ -39,12 +56,7 @@ final class StateCommitter: @unchecked Sendable {
             if batch.isEmpty { return }
             var ok = false
             if let snapshot = await engine.snapshot() {
-                do {
-                    try consent.save(snapshot, at: Date().timeIntervalSince1970)
-                    ok = true
-                } catch {
-                    logger.error("cannot commit the evaluation state", metadata: ["reason": "\(error)"])
-                }
+                ok = await persist(snapshot)
             }
             for done in batch { done(ok) }
         }

@@ -67,6 +67,44 @@ public final class StateStore: @unchecked Sendable {
                 t.column("saved_at", .double).notNull()
             }
         }
+        m.registerMigration("v3: alert outbox") { db in
+            // Every alert kept, in emission order (seq); the deliveries still owed, made, and given up.
+            try db.create(table: "alert") { t in
+                t.autoIncrementedPrimaryKey("seq")
+                t.column("id", .text).notNull().unique()
+                t.column("subject", .text).notNull().indexed()
+                t.column("kind", .text).notNull()
+                t.column("emitted_at", .double).notNull()
+                t.column("body", .text).notNull()           // Alert as JSON (Codable)
+            }
+            try db.create(table: "outbox") { t in
+                t.column("alert_id", .text).notNull().references("alert", column: "id", onDelete: .cascade)
+                t.column("channel", .text).notNull()
+                t.column("attempts", .integer).notNull().defaults(to: 0)
+                t.column("not_before", .double).notNull().defaults(to: 0)
+                t.column("queued_at", .double).notNull()   // max_age counts from here (emission, or a manual retry)
+                t.column("last_status", .integer)
+                t.column("last_error", .text)
+                t.primaryKey(["alert_id", "channel"])
+            }
+            try db.create(table: "delivered") { t in
+                t.column("alert_id", .text).notNull().references("alert", column: "id", onDelete: .cascade)
+                t.column("channel", .text).notNull()
+                t.column("attempts", .integer).notNull()
+                t.column("status", .integer)
+                t.column("delivered_at", .double).notNull()
+                t.primaryKey(["alert_id", "channel"])
+            }
+            try db.create(table: "dead_letter") { t in
+                t.column("alert_id", .text).notNull().references("alert", column: "id", onDelete: .cascade)
+                t.column("channel", .text).notNull()
+                t.column("attempts", .integer).notNull()
+                t.column("status", .integer)
+                t.column("reason", .text).notNull()
+                t.column("dead_at", .double).notNull()
+                t.primaryKey(["alert_id", "channel"])
+            }
+        }
         return m
     }
 
@@ -79,14 +117,19 @@ public final class StateStore: @unchecked Sendable {
         return try body()
     }
 
-    /// Replaces the saved evaluation state with `states` (one row per subject), in one transaction.
-    public func saveSubjectStates(_ states: [String: Data], at instant: Double) throws {
+    /// Replaces the saved evaluation state with `states` (one row per subject) and adds the alerts
+    /// decided since the last save to the outbox, in one transaction: the state that made a decision
+    /// and the decision are durable together. Returns the deliveries it queued (an alert already
+    /// known by its id is not queued again).
+    @discardableResult
+    public func saveSubjectStates(_ states: [String: Data], alerts: [PendingAlert] = [], at instant: Double) throws -> [DeliveryItem] {
         try pool.write { db in
             try db.execute(sql: "DELETE FROM subject_state")
             for (subject, state) in states {
                 try db.execute(sql: "INSERT INTO subject_state (subject, state, saved_at) VALUES (?, ?, ?)",
                                arguments: [subject, state, instant])
             }
+            return try enqueue(alerts, db)
         }
     }
 
@@ -131,15 +174,28 @@ public final class StateStore: @unchecked Sendable {
         }
     }
 
-    /// Erasure: every row held for the subject goes, in one transaction with its audit row. Returns rows removed.
-    public func erase(subject: String, audit: AuditRecord) throws -> Int {
+    /// Erasure: every row held for the subject goes (consent, evaluation state, alerts and their
+    /// deliveries), in one transaction with its audit row. Returns the consent rows and alerts removed.
+    public func erase(subject: String, audit: AuditRecord) throws -> (consentRows: Int, alerts: AlertErasure) {
         try pool.write { db in
+            var alerts = AlertErasure()
+            alerts.undelivered = try Int.fetchOne(db, sql: """
+                SELECT COUNT(*) FROM outbox WHERE alert_id IN (SELECT id FROM alert WHERE subject = ?)
+                """, arguments: [subject]) ?? 0
+            try db.execute(sql: "DELETE FROM alert WHERE subject = ?", arguments: [subject])
+            alerts.alerts = db.changesCount
             try db.execute(sql: "DELETE FROM consent WHERE subject = ?", arguments: [subject])
-            let removed = db.changesCount
+            let removed = (consentRows: db.changesCount, alerts: alerts)
             try db.execute(sql: "DELETE FROM subject_state WHERE subject = ?", arguments: [subject])
             try insert(audit, db)
             return removed
         }
+    }
+
+    /// What an erasure removed of a subject's alerts.
+    public struct AlertErasure: Sendable, Codable, Equatable {
+        public var alerts = 0
+        public var undelivered = 0
     }
 
     public func auditTrail(subject: String? = nil) throws -> [AuditRecord] {

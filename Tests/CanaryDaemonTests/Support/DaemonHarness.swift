@@ -39,7 +39,7 @@ final class DaemonHarness: @unchecked Sendable {
     static let defaultConsent = ["ana", "ben", "chen", "dara", "eli", "s1", "s2", "x", "s-stall", "s-bin", "s-utf", "s-huge", "s-after"]
 
     init(daemonKeys: String = "", extraConfig: String = "", socketActivated: Bool = false, journal: String = "off",
-         consent: [String] = DaemonHarness.defaultConsent, keyFile: String? = nil, rawSubjects: Bool = false,
+         consent: [String] = DaemonHarness.defaultConsent, scopes: [String] = ["monitor", "alert:journal"], keyFile: String? = nil, rawSubjects: Bool = false,
          stateDirectory: String? = nil, settle: String = "1s", environment: [String: String] = [:]) throws {
         directory = "/tmp/canary-it-\(UUID().uuidString.prefix(8))"
         self.stateDirectory = stateDirectory ?? directory + "/state"
@@ -49,7 +49,8 @@ final class DaemonHarness: @unchecked Sendable {
         alertLog = directory + "/alerts.jsonl"
         configPath = directory + "/canary.toml"
         notify = try NotifyListener(directory: directory)
-        let seeds = consent.map { "[[consent.grant]]\nsubject = \"\($0)\"\nscopes = [\"monitor\", \"alert:journal\"]\nreference = \"test\"\n" }.joined(separator: "\n")
+        let scopeList = scopes.map { "\"\($0)\"" }.joined(separator: ", ")
+        let seeds = consent.map { "[[consent.grant]]\nsubject = \"\($0)\"\nscopes = [\(scopeList)]\nreference = \"test\"\n" }.joined(separator: "\n")
         try Self.config(socket: socketPath, alertLog: alertLog, settle: settle,
                         daemonKeys: "journal = \"\(journal)\"\ncontrol_socket = \"\(directory)/control.sock\"\n" + daemonKeys,
                         extra: "[state]\npath = \"\(self.stateDirectory)/state.sqlite\"\n\n[privacy]\nkey_file = \"\(keyFile ?? self.stateDirectory + "/pseudonym.key")\"\n"

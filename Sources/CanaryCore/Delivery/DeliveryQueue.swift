@@ -1,0 +1,131 @@
+/// One alert waiting for one channel (`journal`, or `webhook:<name>`).
+public struct DeliveryItem: Sendable, Equatable, Codable {
+    /// Emission order across the whole daemon; deliveries to one channel about one subject go in this order.
+    public var sequence: Int64
+    public var alertID: String
+    public var channel: String
+    public var subject: String
+    /// Attempts made so far.
+    public var attempts: Int
+    /// Not before this instant (epoch seconds).
+    public var notBefore: Double
+    /// When it was queued (emitted, or re-driven by hand): `max_age` counts from here.
+    public var queuedAt: Double
+
+    public init(sequence: Int64, alertID: String, channel: String, subject: String, attempts: Int = 0,
+                notBefore: Double = 0, queuedAt: Double) {
+        self.sequence = sequence
+        self.alertID = alertID
+        self.channel = channel
+        self.subject = subject
+        self.attempts = attempts
+        self.notBefore = notBefore
+        self.queuedAt = queuedAt
+    }
+
+    /// One channel's queue for one subject: deliveries in it go strictly one after another.
+    public var lane: DeliveryLane { DeliveryLane(channel: channel, subject: subject) }
+}
+
+/// A channel and a subject: the unit of ordering.
+public struct DeliveryLane: Hashable, Sendable {
+    public var channel: String
+    public var subject: String
+}
+
+/// Which queued deliveries to attempt now: per lane only the oldest, once it is due, and at most
+/// `limit` attempts at a time. A state machine without I/O; the shell performs the attempts and
+/// reports each outcome back with `finish`.
+public struct DeliveryQueue: Sendable {
+    private var lanes: [DeliveryLane: [DeliveryItem]] = [:]
+    private var inFlight: Set<DeliveryLane> = []
+    private var keys: Set<String> = []
+
+    public init() {}
+
+    /// Queued deliveries, including those in flight.
+    public var count: Int { keys.count }
+    public var inFlightCount: Int { inFlight.count }
+
+    /// Adds deliveries; one already queued (same alert and channel) is ignored.
+    public mutating func add(_ items: [DeliveryItem]) {
+        var touched: Set<DeliveryLane> = []
+        for item in items where keys.insert(Self.key(item)).inserted {
+            lanes[item.lane, default: []].append(item)
+            touched.insert(item.lane)
+        }
+        for lane in touched where lanes[lane]!.count > 1 {
+            lanes[lane]!.sort { $0.sequence < $1.sequence }
+        }
+    }
+
+    /// The deliveries to attempt now; their lanes count as in flight until `finish`.
+    public mutating func due(now: Double, limit: Int) -> [DeliveryItem] {
+        var out: [DeliveryItem] = []
+        guard inFlight.count < limit else { return out }
+        for (lane, items) in lanes where !inFlight.contains(lane) {
+            guard let head = items.first, head.notBefore <= now else { continue }
+            out.append(head)
+        }
+        out.sort { $0.sequence < $1.sequence }
+        out = Array(out.prefix(limit - inFlight.count))
+        for item in out { inFlight.insert(item.lane) }
+        return out
+    }
+
+    /// The earliest instant a lane not in flight becomes due, if any.
+    public func nextDue() -> Double? {
+        lanes.lazy.filter { !inFlight.contains($0.key) }.compactMap { $0.value.first?.notBefore }.min()
+    }
+
+    /// Records an attempt's outcome: delivered and dead items leave their lane, a retry waits at its head.
+    public mutating func finish(_ item: DeliveryItem, _ outcome: DeliveryOutcome) {
+        let lane = item.lane
+        inFlight.remove(lane)
+        guard var items = lanes[lane], let i = items.firstIndex(where: { $0.alertID == item.alertID }) else { return }
+        switch outcome {
+        case .delivered, .dead:
+            items.remove(at: i)
+            keys.remove(Self.key(item))
+        case .retry(let at, _):
+            items[i].attempts = item.attempts
+            items[i].notBefore = at
+        }
+        lanes[lane] = items.isEmpty ? nil : items
+    }
+
+    /// Makes waiting deliveries due now (an operator's retry); nil matches any alert or channel. Returns how many.
+    @discardableResult
+    public mutating func expedite(alertID: String?, channel: String?) -> Int {
+        var count = 0
+        for (lane, items) in lanes where channel == nil || lane.channel == channel {
+            var changed = items
+            for i in changed.indices where alertID == nil || changed[i].alertID == alertID {
+                changed[i].notBefore = 0
+                count += 1
+            }
+            lanes[lane] = changed
+        }
+        return count
+    }
+
+    /// Forgets every delivery about a subject (erasure); returns how many were queued.
+    @discardableResult
+    public mutating func remove(subject: String) -> Int {
+        var removed = 0
+        for lane in lanes.keys where lane.subject == subject {
+            for item in lanes[lane]! { keys.remove(Self.key(item)) }
+            removed += lanes[lane]!.count
+            lanes[lane] = nil
+            inFlight.remove(lane)
+        }
+        return removed
+    }
+
+    /// Every queued delivery, oldest first.
+    public var all: [DeliveryItem] {
+        lanes.values.flatMap { $0 }.sorted { $0.sequence < $1.sequence }
+    }
+
+    private static func key(_ item: DeliveryItem) -> String { item.alertID + "\u{0}" + item.channel }
+}

@@ -1,0 +1,244 @@
+import CanaryCore
+import Foundation
+import Logging
+
+/// Delivers the outbox: each queued alert to each channel it was emitted for, the journal at once,
+/// webhooks signed and retried, one at a time per subject and channel so order holds, at most
+/// `maxConcurrent` requests at a time. Consent is asked again just before each delivery.
+/// Every outcome is written to the state database before the queue moves on, so a restart resumes
+/// exactly the deliveries still owed.
+public actor AlertDispatcher {
+    /// Delivery counters for STATUS= and the tests.
+    public struct Counters: Sendable, Equatable {
+        public var delivered = 0
+        public var retried = 0
+        public var dead = 0
+    }
+
+    private var queue = DeliveryQueue()
+    private var targets: [String: WebhookTarget]
+    private let store: StateStore
+    private let local: AlertRouter
+    private let sender: WebhookSender
+    private let consent: ConsentService
+    private let maxConcurrent: Int
+    private let logger: Logger
+    private let systemd: any SystemdAPI
+    private let pseudonyms: Pseudonymizer
+    private let journalByToken: Bool
+    private let wakeUp: AsyncStream<Void>.Continuation
+    private let wakes: AsyncStream<Void>
+    private var running: [Task<Void, Never>] = []
+    private var counters = Counters()
+
+    /// - Parameters:
+    ///   - pseudonyms: subject tokens, for the journal when `journalByToken` and for webhooks whose `subject` is "token".
+    public init(store: StateStore, local: AlertRouter, webhooks: [WebhookTarget], consent: ConsentService, maxConcurrent: Int,
+                systemd: any SystemdAPI, logger: Logger, pseudonyms: Pseudonymizer, journalByToken: Bool) throws {
+        self.store = store
+        self.local = local
+        self.sender = WebhookSender()
+        self.consent = consent
+        self.maxConcurrent = maxConcurrent
+        self.systemd = systemd
+        self.logger = logger
+        self.pseudonyms = pseudonyms
+        self.journalByToken = journalByToken
+        targets = Dictionary(webhooks.map { ($0.settings.name, $0) }, uniquingKeysWith: { a, _ in a })
+        (wakes, wakeUp) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(1))
+        queue.add(try store.pendingDeliveries())
+    }
+
+    public var totals: Counters { counters }
+    /// Deliveries owed (queued or in flight).
+    public var backlog: Int { queue.count }
+
+    /// New deliveries, just committed with the state that decided them.
+    public func add(_ items: [DeliveryItem]) {
+        guard !items.isEmpty else { return }
+        queue.add(items)
+        wakeUp.yield()
+    }
+
+    /// An operator's retry: dead letters (all, one alert's, or one channel's) are queued again with a
+    /// fresh attempt count and age, and matching deliveries waiting for a backoff are made due now.
+    /// Returns how many dead letters came back and how many waiting deliveries were hurried.
+    public func retry(alertID: String?, channel: String?) throws -> (requeued: Int, expedited: Int) {
+        let items = try store.retryDead(alertID: alertID, channel: channel, at: Date().timeIntervalSince1970)
+        let expedited = queue.expedite(alertID: alertID, channel: channel)
+        queue.add(items)
+        wakeUp.yield()
+        return (items.count, expedited)
+    }
+
+    /// Erasure: the subject's deliveries are gone from the database; forget them here too.
+    public func forget(subject: String) {
+        queue.remove(subject: subject)
+    }
+
+    /// A reload: webhooks added, changed or removed. Deliveries to a removed webhook are dead-lettered when due.
+    public func reconfigure(_ webhooks: [WebhookTarget]) {
+        targets = Dictionary(webhooks.map { ($0.settings.name, $0) }, uniquingKeysWith: { a, _ in a })
+        wakeUp.yield()
+    }
+
+    /// Delivers until the task is cancelled. Wakes when deliveries arrive or finish, and at least every 100 ms for retries.
+    public func run() async {
+        let ticker = Task { [wakeUp] in
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .milliseconds(100))
+                wakeUp.yield()
+            }
+        }
+        defer { ticker.cancel() }
+        for await _ in wakes {
+            if Task.isCancelled { break }
+            pump()
+        }
+    }
+
+    /// Stopping: no new attempts; requests in flight get until `deadline`; the journal gets what is due.
+    /// Whatever is left stays in the outbox for the next start.
+    public func stop(deadline: Date) async {
+        wakeUp.finish()
+        pump(journalOnly: true)
+        for task in running {
+            let remaining = deadline.timeIntervalSinceNow
+            if remaining <= 0 { task.cancel(); continue }
+            let waiter = Task { try? await Task.sleep(for: .seconds(remaining)); task.cancel() }
+            await task.value
+            waiter.cancel()
+        }
+        await sender.shutdown()
+    }
+
+    private func pump(journalOnly: Bool = false) {
+        running.removeAll { $0.isCancelled }
+        while true {
+            let now = Date().timeIntervalSince1970
+            let due = queue.due(now: now, limit: maxConcurrent)
+            if due.isEmpty { return }
+            let bodies: [String: StateStore.StoredAlert]
+            do {
+                bodies = try store.alerts(due.map(\.alertID))
+            } catch {
+                logger.error("cannot read queued alerts from the state database", metadata: ["reason": "\(error)"])
+                for item in due { queue.finish(item, .retry(at: now + 5, reason: "state database unreadable")) }
+                return
+            }
+            var results: [StateStore.AttemptResult] = []
+            for var item in due {
+                let channel = item.channel
+                guard let stored = bodies[item.alertID] else {
+                    queue.finish(item, .dead(reason: "gone"))  // erased meanwhile
+                    continue
+                }
+                let alert = stored.alert
+                if let refusal = refusal(item, now: now) {
+                    queue.finish(item, refusal)
+                    results.append(.init(item: item, outcome: refusal, status: nil))
+                    deadLettered(item, alert, refusal, status: nil)
+                    continue
+                }
+                if channel == AlertChannel.journal {
+                    item.attempts += 1
+                    local.deliver(alert, subject: journalName(alert.subject))
+                    queue.finish(item, .delivered)
+                    results.append(.init(item: item, outcome: .delivered, status: nil))
+                    counters.delivered += 1
+                } else if journalOnly {
+                    queue.finish(item, .retry(at: .infinity, reason: "stopping"))  // stays owed in the database
+                } else if let name = AlertChannel.webhookName(channel), let target = targets[name] {
+                    let subject = target.settings.subject == "token" ? pseudonyms.token(for: alert.subject) : alert.subject
+                    let body = WebhookPayload.encode(alert, subject: subject, emittedAt: stored.emittedAt,
+                                                     daemonVersion: CanaryCoreVersion.string)
+                    let sender = self.sender
+                    running.append(Task {
+                        let attempt = await sender.post(body, id: alert.id, to: target, timestamp: Int(Date().timeIntervalSince1970))
+                        self.attempted(item, alert, attempt, policy: target.settings.policy)
+                    })
+                }
+            }
+            record(results)
+        }
+    }
+
+    /// Why a due delivery must not be attempted: consent withdrawn, webhook gone, or too old.
+    private func refusal(_ item: DeliveryItem, now: Double) -> DeliveryOutcome? {
+        let channel = item.channel
+        guard consent.allows(item.subject, AlertChannel.scope(channel), at: now) else {
+            return .dead(reason: "consent for \(AlertChannel.scope(channel)) withdrawn before delivery; not sent")
+        }
+        guard let name = AlertChannel.webhookName(channel) else { return nil }
+        guard let target = targets[name] else {
+            return .dead(reason: "webhook \(name) is no longer configured")
+        }
+        if target.settings.policy.isStale(queuedAt: item.queuedAt, now: now) {
+            return .dead(reason: "older than max_age (\(Int(target.settings.policy.maxAge)) s) before it could be attempted")
+        }
+        return nil
+    }
+
+    private func attempted(_ item: DeliveryItem, _ alert: Alert, _ attempt: DeliveryAttempt, policy: DeliveryPolicy) {
+        var item = item
+        item.attempts += 1
+        let now = Date().timeIntervalSince1970
+        let outcome = policy.decide(attempt, attempts: item.attempts, queuedAt: item.queuedAt, now: now, jitter: Double.random(in: 0..<1))
+        var status: Int?
+        if case .status(let code, _) = attempt { status = code }
+        queue.finish(item, outcome)
+        record([.init(item: item, outcome: outcome, status: status)])
+        switch outcome {
+        case .delivered:
+            counters.delivered += 1
+        case .retry(let at, let reason):
+            counters.retried += 1
+            if item.attempts == 1 || item.attempts % 10 == 0 {
+                logger.warning("webhook delivery failed; will retry", metadata: [
+                    "webhook": "\(AlertChannel.webhookName(item.channel) ?? item.channel)", "reason": "\(reason)",
+                    "attempts": "\(item.attempts)", "retry_in_s": "\(Int((at - now).rounded(.up)))",
+                ])
+            }
+        case .dead:
+            deadLettered(item, alert, outcome, status: status)
+        }
+        wakeUp.yield()
+    }
+
+    private func journalName(_ subject: String) -> String {
+        journalByToken ? pseudonyms.token(for: subject) : subject
+    }
+
+    private func record(_ results: [StateStore.AttemptResult]) {
+        guard !results.isEmpty else { return }
+        do {
+            try store.record(results, at: Date().timeIntervalSince1970)
+        } catch {
+            // The queue moved on in memory; the database still holds them as owed, so a restart sends them again.
+            logger.error("cannot record delivery results", metadata: ["reason": "\(error)", "results": "\(results.count)"])
+        }
+    }
+
+    /// A journal error naming the webhook and the status, with the alert id to re-drive it by.
+    private func deadLettered(_ item: DeliveryItem, _ alert: Alert, _ outcome: DeliveryOutcome, status: Int?) {
+        guard case .dead(let reason) = outcome else { return }
+        counters.dead += 1
+        let channel = item.channel
+        let name = AlertChannel.webhookName(channel) ?? channel
+        _ = systemd.journalSend([
+            ("MESSAGE", "alert \(alert.id) for \(name) moved to dead letters: \(reason)"),
+            ("PRIORITY", "3"),
+            ("MESSAGE_ID", MessageID.deliveryDead),
+            ("SYSLOG_IDENTIFIER", "canaryd"),
+            ("CANARY_ALERT_ID", alert.id),
+            ("CANARY_CHANNEL", channel),
+            ("CANARY_WEBHOOK", AlertChannel.webhookName(channel) ?? ""),
+            ("CANARY_HTTP_STATUS", status.map(String.init) ?? ""),
+            ("CANARY_SUBJECT", journalName(alert.subject)),
+            ("CANARY_ATTEMPTS", String(item.attempts)),
+        ])
+        logger.error("alert delivery given up", metadata: [
+            "channel": "\(channel)", "status": "\(status.map(String.init) ?? "none")", "alert_id": "\(alert.id)", "reason": "\(reason)",
+        ])
+    }
+}

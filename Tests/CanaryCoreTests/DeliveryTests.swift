@@ -1,0 +1,157 @@
+import Testing
+@testable import CanaryCore
+
+@Suite struct DeliveryPolicyTests {
+    let policy = DeliveryPolicy(initialBackoff: 1, maxBackoff: 60, maxAge: 3600)
+
+    @Test func twoHundredsDeliverAndTheRetryableStatusesRetry() {
+        for code in [200, 201, 202, 204, 299] {
+            #expect(policy.decide(.status(code, retryAfter: nil), attempts: 1, queuedAt: 0, now: 10, jitter: 0.5) == .delivered)
+        }
+        for code in [408, 429, 500, 502, 503, 504, 599] {
+            guard case .retry(_, let reason) = policy.decide(.status(code, retryAfter: nil), attempts: 1, queuedAt: 0, now: 10, jitter: 0.5) else {
+                Issue.record("\(code) should retry")
+                continue
+            }
+            #expect(reason == "HTTP \(code)")
+        }
+        guard case .retry = policy.decide(.failed("connection refused"), attempts: 3, queuedAt: 0, now: 10, jitter: 0) else {
+            Issue.record("network errors retry")
+            return
+        }
+    }
+
+    @Test func otherStatusesArePermanent() {
+        for code in [301, 400, 401, 403, 404, 410, 413, 422] {
+            guard case .dead(let reason) = policy.decide(.status(code, retryAfter: nil), attempts: 1, queuedAt: 0, now: 10, jitter: 0.5) else {
+                Issue.record("\(code) should dead-letter")
+                continue
+            }
+            #expect(reason.hasPrefix("HTTP \(code)"))
+        }
+    }
+
+    @Test func backoffDoublesWithJitterAndStopsAtTheCap() {
+        // Half fixed, half jitter: attempt n waits between c/2 and c, c = min(cap, initial * 2^(n-1)).
+        #expect(policy.backoff(afterAttempts: 1, jitter: 0) == 0.5)
+        #expect(policy.backoff(afterAttempts: 1, jitter: 1) == 1)
+        #expect(policy.backoff(afterAttempts: 4, jitter: 0) == 4)
+        #expect(policy.backoff(afterAttempts: 4, jitter: 0.5) == 6)
+        #expect(policy.backoff(afterAttempts: 7, jitter: 1) == 60, "64 is capped at 60")
+        #expect(policy.backoff(afterAttempts: 500, jitter: 0) == 30)
+        guard case .retry(let at, _) = policy.decide(.status(503, retryAfter: nil), attempts: 2, queuedAt: 0, now: 100, jitter: 1) else {
+            Issue.record("503 retries")
+            return
+        }
+        #expect(at == 102)
+    }
+
+    @Test func retryAfterIsHonouredAboveTheBackoff() {
+        guard case .retry(let at, _) = policy.decide(.status(429, retryAfter: 120), attempts: 1, queuedAt: 0, now: 100, jitter: 0) else {
+            Issue.record("429 retries")
+            return
+        }
+        #expect(at == 220, "Retry-After 120 s, past the 60 s cap")
+    }
+
+    @Test func anAlertOlderThanMaxAgeIsDeadLettered() {
+        guard case .dead(let reason) = policy.decide(.status(500, retryAfter: nil), attempts: 9, queuedAt: 0, now: 3599.8, jitter: 0) else {
+            Issue.record("past max_age")
+            return
+        }
+        #expect(reason.contains("max_age 3600 s"))
+        #expect(reason.contains("HTTP 500"))
+        #expect(policy.isStale(queuedAt: 0, now: 3601))
+        #expect(!policy.isStale(queuedAt: 0, now: 3599))
+    }
+
+    @Test func retryAfterReadsSecondsAndHTTPDates() {
+        #expect(RetryAfter.seconds("120", now: 0) == 120)
+        #expect(RetryAfter.seconds(" 0 ", now: 0) == 0)
+        #expect(RetryAfter.seconds(nil, now: 0) == nil)
+        #expect(RetryAfter.seconds("soon", now: 0) == nil)
+        #expect(RetryAfter.seconds("-5", now: 0) == nil)
+        // RFC 9110's example date: 784111777 is Sun, 06 Nov 1994 08:49:37 GMT.
+        #expect(RetryAfter.seconds("Sun, 06 Nov 1994 08:49:37 GMT", now: 784_111_707) == 70)
+        #expect(RetryAfter.seconds("Sun, 06 Nov 1994 08:49:37 GMT", now: 784_111_800) == 0, "a date in the past means now")
+    }
+}
+
+@Suite struct DeliveryQueueTests {
+    func item(_ seq: Int64, _ subject: String, channel: String = "webhook:clinic", notBefore: Double = 0) -> DeliveryItem {
+        DeliveryItem(sequence: seq, alertID: "a\(seq)", channel: channel, subject: subject, notBefore: notBefore, queuedAt: 0)
+    }
+
+    @Test func oneAttemptPerLaneInEmissionOrder() {
+        var q = DeliveryQueue()
+        q.add([item(3, "ana"), item(1, "ana"), item(2, "ben"), item(4, "ben"), item(5, "ana", channel: "journal")])
+        let first = q.due(now: 0, limit: 10)
+        #expect(first.map(\.sequence) == [1, 2, 5], "the head of each lane, oldest first")
+        #expect(q.due(now: 0, limit: 10).isEmpty, "lanes in flight wait")
+        q.finish(first[0], .delivered)
+        #expect(q.due(now: 0, limit: 10).map(\.sequence) == [3])
+        #expect(q.count == 4)
+    }
+
+    @Test func aRetryKeepsItsLaneBehindIt() {
+        var q = DeliveryQueue()
+        q.add([item(1, "ana"), item(2, "ana")])
+        var head = q.due(now: 0, limit: 1)[0]
+        head.attempts = 1
+        q.finish(head, .retry(at: 50, reason: "HTTP 500"))
+        #expect(q.due(now: 10, limit: 5).isEmpty, "alert 2 does not overtake alert 1")
+        #expect(q.nextDue() == 50)
+        let again = q.due(now: 50, limit: 5)
+        #expect(again.map(\.sequence) == [1])
+        #expect(again[0].attempts == 1)
+        q.finish(again[0], .dead(reason: "HTTP 410"))
+        #expect(q.due(now: 50, limit: 5).map(\.sequence) == [2], "a dead letter frees its lane")
+    }
+
+    @Test func theLimitBoundsAttemptsInFlight() {
+        var q = DeliveryQueue()
+        q.add((1...10).map { item(Int64($0), "s\($0)") })
+        let a = q.due(now: 0, limit: 4)
+        #expect(a.count == 4)
+        #expect(q.due(now: 0, limit: 4).isEmpty)
+        q.finish(a[0], .delivered)
+        #expect(q.due(now: 0, limit: 4).count == 1)
+        #expect(q.inFlightCount == 4)
+    }
+
+    @Test func duplicatesAreIgnoredAndErasureForgets() {
+        var q = DeliveryQueue()
+        q.add([item(1, "ana"), item(1, "ana"), item(2, "ben")])
+        #expect(q.count == 2)
+        #expect(q.remove(subject: "ana") == 1)
+        #expect(q.all.map(\.subject) == ["ben"])
+    }
+
+    @Test func expediteMakesWaitingRetriesDue() {
+        var q = DeliveryQueue()
+        q.add([item(1, "ana", notBefore: 500), item(2, "ben", notBefore: 500)])
+        #expect(q.due(now: 0, limit: 5).isEmpty)
+        #expect(q.expedite(alertID: "a1", channel: nil) == 1)
+        #expect(q.due(now: 0, limit: 5).map(\.sequence) == [1])
+    }
+}
+
+@Suite struct WebhookPayloadTests {
+    @Test func theBodyIsVersionedStableAndNamesTheSubjectAsGiven() {
+        let alert = Alert(kind: .deviation, severity: .warning, subject: "eli", rule: "steps.threshold", features: ["steps"],
+                          value: 2908, baseline: 7763, scale: 1070.5, z: -4.5, direction: .low, period: "2026-03-28",
+                          periodStart: 1_774_652_400, explanation: "steps 2908, usual 7763 ± 1070 (z -4.5), 3 of the last 4 days")
+        let body = WebhookPayload.encode(alert, subject: "ps-0123", emittedAt: 1_774_742_400.125, daemonVersion: "1.2.3")
+        #expect(body.hasPrefix("{\"type\":\"canary.alert\",\"version\":1,\"id\":\"\(alert.id)\",\"kind\":\"deviation\""))
+        #expect(body.contains("\"subject\":\"ps-0123\""))
+        #expect(!body.contains("eli\""), "the raw id stays out when a token is given")
+        #expect(body.hasSuffix(",\"emitted_at\":\"2026-03-29T00:00:00.125Z\",\"canary_version\":\"1.2.3\"}"))
+        #expect(body == WebhookPayload.encode(alert, subject: "ps-0123", emittedAt: 1_774_742_400.125, daemonVersion: "1.2.3"))
+    }
+
+    @Test func rfc3339BeforeAndAfterTheEpoch() {
+        #expect(WebhookPayload.rfc3339(0) == "1970-01-01T00:00:00.000Z")
+        #expect(WebhookPayload.rfc3339(951_782_400) == "2000-02-29T00:00:00.000Z")
+        #expect(WebhookPayload.rfc3339(-0.5) == "1969-12-31T23:59:59.500Z")
+    }
+}
