@@ -61,6 +61,18 @@ else
   say "verify: canaryd.socket canaryd.service: clean"
 fi
 
+# The webhooks drop-in (network access) must be valid too: verify the service with it applied.
+if [ -f "$here/webhooks/network.conf" ]; then
+  cat "$tmp/units/canaryd.service" "$here/webhooks/network.conf" > "$tmp/units/canaryd-webhooks.service"
+  dropin_out=$(cd "$tmp/units" && systemd-analyze verify "$tmp/units/canaryd-webhooks.service" 2>&1 | grep -v 'canaryd.socket')
+  if [ -n "$dropin_out" ]; then
+    fail "systemd-analyze verify with webhooks/network.conf:"
+    printf '%s\n' "$dropin_out" >&2
+  else
+    say "verify: canaryd.service + webhooks/network.conf: clean"
+  fi
+fi
+
 # --- 2. security ----------------------------------------------------------------------------
 sec_out=$(systemd-analyze security --offline=true --no-pager "$here/canaryd.service" 2>&1)
 sec_rc=$?

@@ -1,4 +1,4 @@
-import CanaryCore
+@testable import CanaryCore
 import Foundation
 import Testing
 @testable import CanaryDaemon
@@ -178,5 +178,28 @@ import Testing
         try "timestamp,subject,metric,value\n1767225600,s2,hr,60\n".write(toFile: other, atomically: true, encoding: .utf8)
         #expect(try IngestClient(socketPath: daemon.socketPath).send(path: other).accepted == 1)
         #expect(try daemon.stop() == 0)
+    }
+
+    @Test func aConnectionThatStaysOpenHearsCommittedProgress() throws {
+        let state = "/tmp/canary-it-state-\(UUID().uuidString.prefix(8))"
+        defer { try? FileManager.default.removeItem(atPath: state) }
+        // Days stay open (no settling within the test), so the rows themselves are in the saved state.
+        let daemon = try DaemonHarness(daemonKeys: "progress_interval = \"0.2s\"", stateDirectory: state, settle: "1h")
+        try daemon.waitReady()
+        let client = try RawClient(path: daemon.socketPath)
+        try client.send(SocketIngestTests.header + SocketIngestTests.rows("s1", count: 100) + "1700009000,s1,hr,fast\n")
+        #expect(client.readLine() == "ERR 102 not-a-number: field 'value': not a number: \"fast\"")
+        #expect(client.readLine() == "PROGRESS line=102 accepted=100 rejected=1", "without a half-close, after the commit")
+        try client.send(SocketIngestTests.rows("s1", count: 10, start: 1_700_010_000))
+        #expect(client.readLine() == "PROGRESS line=112 accepted=110 rejected=1")
+        #expect(client.readLine(timeout: 1) == nil, "nothing new, nothing said")
+
+        // Killed without ever sending OK: what PROGRESS acknowledged is in the saved state.
+        daemon.signal(SIGKILL)
+        _ = try daemon.waitExit()
+        var engine = CanaryEngine(configuration: EngineConfiguration())
+        try engine.importState(StateStore(path: daemon.statePath).loadSubjectStates())
+        let kept = engine.subjects["s1"]?.days.values.reduce(0) { $0 + ($1.samples["hr"]?.count ?? 0) } ?? 0
+        #expect(kept == 110)
     }
 }

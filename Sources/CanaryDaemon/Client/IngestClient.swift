@@ -12,6 +12,8 @@ public struct IngestClient {
         public var errors: [String] = []
         /// False when the connection ended without the final `OK` line.
         public var completed = false
+        /// The last `PROGRESS` the daemon sent: lines up to here are committed, even without the final `OK`.
+        public var committedLine = 0
     }
 
     public let socketPath: String
@@ -102,6 +104,11 @@ private final class ReplyCollector: @unchecked Sendable {
                 if kv[0] == "accepted" { outcome.accepted = v }
                 if kv[0] == "rejected" { outcome.rejected = v }
                 if kv[0] == "late" { outcome.late = v }
+            }
+        } else if line.hasPrefix("PROGRESS ") {
+            for part in line.split(separator: " ").dropFirst() {
+                let kv = part.split(separator: "=")
+                if kv.count == 2, kv[0] == "line", let v = Int(kv[1]) { outcome.committedLine = v }
             }
         } else if line.hasPrefix("ERR ") {
             outcome.errors.append(line)

@@ -174,6 +174,12 @@ public struct CanaryConfiguration: Sendable, Equatable {
             if let v = try t.strings("admin_groups") { daemon.adminGroups = v }
             if let v = try t.duration("settle") { daemon.settleSeconds = v }
             if let v = try t.duration("max_close_interval") { daemon.maxCloseIntervalSeconds = max(1, v) }
+            if t.isOff("progress_interval") {
+                _ = t.value("progress_interval")
+                daemon.progressIntervalSeconds = nil
+            } else if let v = try t.duration("progress_interval") {
+                daemon.progressIntervalSeconds = max(0.05, v)
+            }
             try t.finish()
         }
         if var t = try root.subtable("state") {

@@ -25,6 +25,9 @@ public struct DaemonSettings: Sendable, Equatable {
     /// continuous ingest, at least every `maxCloseInterval` seconds.
     public var settleSeconds = 30.0
     public var maxCloseIntervalSeconds = 600.0
+    /// A connection that stays open hears `PROGRESS line=L accepted=N rejected=M` this often (in
+    /// seconds) while it has newly evaluated rows, after they are committed; nil: only the final `OK`.
+    public var progressIntervalSeconds: Double? = 1
 
     /// The control socket (consent management): owner-only, checked by peer credentials.
     public var controlSocketPath = "/run/canary/control.sock"

@@ -18,6 +18,11 @@ public struct IngestSession {
                             maxLineBytes: maxLineBytes, admit: admit)
     }
 
+    /// Where the conversation stands: lines fully handled, rows accepted and rejected so far.
+    public var mark: ProgressMark {
+        ProgressMark(line: splitter.lineNumber, accepted: lines.accepted, rejected: lines.rejected)
+    }
+
     /// Forgets which subjects were admitted when the consent ledger has changed since (`version` differs),
     /// so a revocation or expiry takes effect from the next read on.
     public mutating func refreshAdmission(version: Int) {
@@ -60,6 +65,16 @@ public struct IngestSession {
         if let field = e.field { return "ERR \(e.line) \(e.kind.rawValue): field '\(field)': \(e.reason)" }
         return "ERR \(e.line) \(e.kind.rawValue): \(e.reason)"
     }
+}
+
+/// A point in an ingest conversation, for `PROGRESS line=L accepted=N rejected=M`: every line up to
+/// `line` was handled and the effects of its accepted rows are committed.
+public struct ProgressMark: Sendable, Equatable {
+    public var line = 0
+    public var accepted = 0
+    public var rejected = 0
+
+    public var reply: String { "PROGRESS line=\(line) accepted=\(accepted) rejected=\(rejected)" }
 }
 
 /// What happens to each split line of a session.

@@ -4,7 +4,10 @@ import Logging
 import NIOCore
 
 /// One ingest connection on its event loop: bytes are split and parsed here, records go to the
-/// engine in batches, replies (`ERR ...`, final `OK ...`) go back on the same connection.
+/// engine in batches, replies (`ERR ...`, final `OK ...`) go back on the same connection. A
+/// connection that stays open gets `PROGRESS line=L accepted=N rejected=M` every
+/// `daemon.progress_interval` while it has rows evaluated since the last one, each sent only after
+/// their effects are committed, so a long-lived client knows what it need never resend.
 ///
 /// Backpressure: at most `maxInFlight` batches per connection wait for the engine; while they do,
 /// the handler stops reading, so a fast client is slowed by the kernel's socket buffers instead of
@@ -24,6 +27,12 @@ final class IngestHandler: ChannelDuplexHandler {
     private var finished = false
     private var replies: ByteBuffer?
     private var late = 0
+    /// The session's mark at each batch in flight (oldest first), the mark all evaluated rows reach, and the last acknowledged.
+    private var marks: [ProgressMark] = []
+    private var evaluated = ProgressMark()
+    private var acknowledged = ProgressMark()
+    private var progressCommitting = false
+    private var progressTimer: RepeatedTask?
     static let batchSize = 4096
     static let maxInFlight = 4
 
@@ -49,6 +58,7 @@ final class IngestHandler: ChannelDuplexHandler {
     }
 
     func channelInactive(context ctx: ChannelHandlerContext) {
+        progressTimer?.cancel()
         self.context.connections.closed()
         ctx.fireChannelInactive()
     }
@@ -58,6 +68,7 @@ final class IngestHandler: ChannelDuplexHandler {
         case .success(let cred) where context.policy().allows(uid: cred.uid, gid: cred.gid):
             authorized = true
             readPending = false
+            startProgress(ctx)
             ctx.read()
         case .success(let cred):
             context.refused(pid: cred.pid, uid: cred.uid, gid: cred.gid)
@@ -143,6 +154,7 @@ final class IngestHandler: ChannelDuplexHandler {
         let records = batch
         batch.removeAll(keepingCapacity: true)
         inFlight += 1
+        marks.append(session.mark)
         let loopBound = NIOLoopBound((self, ctx), eventLoop: ctx.eventLoop)
         context.engine.submit(records) { late in
             loopBound.eventLoop.execute {
@@ -161,6 +173,7 @@ final class IngestHandler: ChannelDuplexHandler {
     private func batchDone(_ ctx: ChannelHandlerContext, late: Int) {
         inFlight -= 1
         self.late += late
+        if !marks.isEmpty { evaluated = marks.removeFirst() }
         if readPending && mayRead(ctx) {
             readPending = false
             ctx.read()
@@ -172,6 +185,7 @@ final class IngestHandler: ChannelDuplexHandler {
     private func finishIfDone(_ ctx: ChannelHandlerContext) {
         guard inputClosed, inFlight == 0, !finished else { return }
         finished = true
+        progressTimer?.cancel()
         // OK means durable: the rows' effects are committed before the client hears it.
         if let committer = context.committer {
             let loopBound = NIOLoopBound((self, ctx), eventLoop: ctx.eventLoop)
@@ -195,6 +209,36 @@ final class IngestHandler: ChannelDuplexHandler {
         let buffer = replies.take() ?? ctx.channel.allocator.buffer(capacity: 0)
         let loopBound = NIOLoopBound(ctx, eventLoop: ctx.eventLoop)
         ctx.writeAndFlush(wrapOutboundOut(buffer)).whenComplete { _ in loopBound.value.close(promise: nil) }
+    }
+
+    private func startProgress(_ ctx: ChannelHandlerContext) {
+        guard let interval = context.settings.daemon.progressIntervalSeconds, context.committer != nil else { return }
+        let every = TimeAmount.milliseconds(Int64(interval * 1000))
+        let loopBound = NIOLoopBound((self, ctx), eventLoop: ctx.eventLoop)
+        progressTimer = ctx.eventLoop.scheduleRepeatedTask(initialDelay: every, delay: every) { _ in
+            let (handler, ctx) = loopBound.value
+            handler.progress(ctx)
+        }
+    }
+
+    /// One progress tick: when rows were evaluated since the last acknowledgement, commit, then say so.
+    private func progress(_ ctx: ChannelHandlerContext) {
+        guard !finished, !progressCommitting, let committer = context.committer else { return }
+        // With nothing in flight or waiting, every handled line counts (rejected lines and headers too).
+        let mark = inFlight == 0 && batch.isEmpty ? session.mark : evaluated
+        guard mark.line > acknowledged.line else { return }
+        progressCommitting = true
+        let loopBound = NIOLoopBound((self, ctx), eventLoop: ctx.eventLoop)
+        committer.commit { ok in
+            loopBound.eventLoop.execute {
+                let (handler, ctx) = loopBound.value
+                handler.progressCommitting = false
+                guard ok, !handler.finished else { return }
+                handler.acknowledged = mark
+                handler.reply(mark.reply, ctx)
+                handler.flushReplies(ctx)
+            }
+        }
     }
 
     private func reply(_ line: String, _ ctx: ChannelHandlerContext) {

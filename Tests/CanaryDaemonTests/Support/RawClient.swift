@@ -35,5 +35,26 @@ final class RawClient {
         return String(decoding: out, as: UTF8.self)
     }
 
+    private var buffered: [UInt8] = []
+
+    /// Reads one reply line (without its newline), or nil at end of stream or after `timeout`.
+    func readLine(timeout: Double = 10) -> String? {
+        let deadline = Date().addingTimeInterval(timeout)
+        var chunk = [UInt8](repeating: 0, count: 4096)
+        while true {
+            if let nl = buffered.firstIndex(of: 10) {
+                defer { buffered.removeSubrange(...nl) }
+                return String(decoding: buffered[..<nl], as: UTF8.self)
+            }
+            let left = deadline.timeIntervalSinceNow
+            guard left > 0 else { return nil }
+            var tv = timeval(tv_sec: Int(left), tv_usec: Int(left.truncatingRemainder(dividingBy: 1) * 1_000_000))
+            setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n <= 0 { return nil }
+            buffered.append(contentsOf: chunk[0..<n])
+        }
+    }
+
     deinit { close(fd) }
 }
