@@ -327,6 +327,23 @@ struct EngineTests {
         #expect(observations.first?.timestamp == Fixture.day(13) + 10 * 3600)
     }
 
+    @Test func featureValuesOlderThanTheRetentionAreDeleted() throws {
+        // 40 days of a daily metric: the baseline window (28 days before the newest) keeps 30 values; a 10-day retention the newest 10.
+        let records: [Record] = (0..<40).map { day in
+            .sample(SampleRecord(timestamp: Fixture.day(day) + 12 * 3600, subject: "p1", metric: "w", value: 70 + Double(day % 3)))
+        }
+        let kept = { (c: EngineConfiguration) in
+            Self.run(records, configuration: c).engine.subjects["p1"]?.series["w"]?.history.entries.map(\.period) ?? []
+        }
+        let windowed = kept(EngineConfiguration())
+        #expect(windowed.count == 30)
+        var c = EngineConfiguration()
+        c.retentionDays = 10
+        let retained = kept(c)
+        #expect(retained.count == 10)
+        #expect(retained.last == windowed.last, "the newest values are the ones kept")
+    }
+
     // MARK: Time zones in the engine
 
     @Test func nightAcrossSpringForwardInOslo() throws {

@@ -152,7 +152,7 @@ final class EngineEvaluator: Sendable {
                            window: b.windowDays * 24, minHistory: b.minHistoryDays, periodsPerDay: 24,
                            label: PeriodLabel.hour(hour), start: start, subject: subject,
                            series: &series, suppressed: state.gaps[.samples]?.isOpen ?? false, into: &sink)
-        series.history.trim(before: hour - min(b.windowDays * 24 + 1, configuration.retentionDays * 24))
+        series.history.trim(before: hour - min(b.windowDays * 24 + 1, configuration.retentionDays * 24 - 1))
         state.series[metric] = series
         if var gap = state.gaps[.samples] {
             if case .closed(let since)? = gap.covered(until: start + 3600) {
@@ -232,7 +232,7 @@ final class EngineEvaluator: Sendable {
                                           series: &series, suppressed: suppressed, into: &sink), !suppressed {
                     zs[name] = d.z
                 }
-                series.history.trim(before: day - min(b.windowDays + 1, configuration.retentionDays))
+                series.history.trim(before: day - min(b.windowDays + 1, configuration.retentionDays - 1))
                 state.series[name] = series
             }
         }
