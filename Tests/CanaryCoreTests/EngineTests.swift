@@ -327,6 +327,25 @@ struct EngineTests {
         #expect(observations.first?.timestamp == Fixture.day(13) + 10 * 3600)
     }
 
+    @Test func exportChangesGivesOnlyTheSubjectsChangedSinceTheLastExport() throws {
+        var engine = CanaryEngine(configuration: EngineConfiguration())
+        var sink = CollectingSink(wantsObservations: false)
+        let row = { (s: String, i: Int) in Record.sample(SampleRecord(timestamp: Fixture.day0 + Double(i) * 60, subject: s, metric: "hr", value: 60)) }
+        engine.ingest(row("a", 0), into: &sink)
+        engine.ingest(row("b", 0), into: &sink)
+        #expect(try engine.exportChanges().keys.sorted() == ["a", "b"])
+        #expect(try engine.exportChanges().isEmpty)
+        engine.ingest(row("b", 1), into: &sink)
+        #expect(try engine.exportChanges().keys.sorted() == ["b"])
+        engine.markUnsaved(["b"])  // its save failed
+        #expect(try engine.exportChanges().keys.sorted() == ["b"])
+        // A restored engine starts with nothing to save; the export is the same state.
+        var restored = CanaryEngine(configuration: EngineConfiguration())
+        try restored.importState(engine.exportState())
+        #expect(try restored.exportChanges().isEmpty)
+        #expect(try restored.exportState().keys.sorted() == ["a", "b"])
+    }
+
     @Test func featureValuesOlderThanTheRetentionAreDeleted() throws {
         // 40 days of a daily metric: the baseline window (28 days before the newest) keeps 30 values; a 10-day retention the newest 10.
         let records: [Record] = (0..<40).map { day in

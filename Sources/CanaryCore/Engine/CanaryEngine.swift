@@ -42,6 +42,7 @@ public struct CanaryEngine: Sendable {
     public mutating func advance<S: EngineSink>(to now: Double, into sink: inout S) {
         let evaluator = self.evaluator
         for key in subjects.keys.sorted() {
+            subjects[key]!.unsaved = true
             evaluator.closePeriods(subject: key, state: &subjects[key]!, watermark: now, into: &sink)
             evaluator.checkRawGaps(subject: key, state: &subjects[key]!, now: now, into: &sink)
         }
@@ -52,8 +53,19 @@ public struct CanaryEngine: Sendable {
     public mutating func finish<S: EngineSink>(into sink: inout S) {
         let evaluator = self.evaluator
         for key in subjects.keys.sorted() {
+            subjects[key]!.unsaved = true
             evaluator.finish(subject: key, state: &subjects[key]!, into: &sink)
         }
+    }
+}
+
+/// One subject's state as a snapshot took it (a copy), to be encoded wherever convenient.
+public struct SubjectSnapshot: Sendable {
+    let state: SubjectState
+
+    /// The JSON `importState` takes back.
+    public func encoded(with encoder: JSONEncoder = JSONEncoder()) throws -> Data {
+        try encoder.encode(state)
     }
 }
 
@@ -74,12 +86,35 @@ extension CanaryEngine {
         return out
     }
 
+    /// The subjects changed since the last call (or since `importState`), as copies to encode later,
+    /// off the caller's thread; they count as saved from now on. A caller that then fails to save
+    /// them calls `markUnsaved`.
+    public mutating func takeChanges() -> [String: SubjectSnapshot] {
+        var out: [String: SubjectSnapshot] = [:]
+        for (subject, state) in subjects where state.unsaved {
+            out[subject] = SubjectSnapshot(state: state)
+        }
+        for subject in out.keys { subjects[subject]!.unsaved = false }
+        return out
+    }
+
+    /// `takeChanges`, encoded as `exportState` encodes.
+    public mutating func exportChanges() throws -> [String: Data] {
+        try takeChanges().mapValues { try $0.encoded() }
+    }
+
+    /// Subjects whose exported state could not be saved: the next `exportChanges` includes them again.
+    public mutating func markUnsaved(_ subjects: some Sequence<String>) {
+        for s in subjects where self.subjects[s] != nil { self.subjects[s]!.unsaved = true }
+    }
+
     /// Takes back what `exportState` gave. The subject's time zone follows the current configuration.
     public mutating func importState(_ states: [String: Data]) throws {
         let decoder = JSONDecoder()
         for (subject, data) in states {
             var state = try decoder.decode(SubjectState.self, from: data)
             state.clock = ZoneClock(configuration.zones.zone(for: subject))
+            state.unsaved = false
             subjects[subject] = state
         }
     }

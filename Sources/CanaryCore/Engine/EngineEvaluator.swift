@@ -18,6 +18,7 @@ final class EngineEvaluator: Sendable {
     }
 
     func ingest<S: EngineSink>(_ record: Record, subject: String, state: inout SubjectState, into sink: inout S) {
+        state.unsaved = true
         let t = record.timestamp
         switch record {
         case .sample(let r):

@@ -30,8 +30,14 @@ struct SubjectState: Sendable, Codable {
     var lateRows = 0
     /// Whether any day has been closed yet (until then, earlier rows extend the open range).
     var closedAny = false
+    /// Changed since the state was last exported (not part of the saved state itself).
+    var unsaved = true
 
     init(clock: ZoneClock) {
         self.clock = clock
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case clock, watermark, nextDay, days, hours, nextHour, series, gaps, composites, streams, lateRows, closedAny
     }
 }

@@ -188,6 +188,7 @@ public struct CanaryConfiguration: Sendable, Equatable {
                 daemon.statePath = v
             }
             if let v = try t.duration("snapshot_interval") { daemon.snapshotIntervalSeconds = max(1, v) }
+            if let v = try t.duration("alert_commit_interval") { daemon.alertCommitSeconds = min(v, 60) }
             if let v = try t.duration("retention") {
                 guard v >= 86_400 else { throw ConfigError(key: "state.retention", "expected at least one day, e.g. \"400d\"") }
                 engine.retentionDays = Int(v / 86_400)

@@ -28,7 +28,8 @@ public actor AlertDispatcher {
     private let journalByToken: Bool
     private let wakeUp: AsyncStream<Void>.Continuation
     private let wakes: AsyncStream<Void>
-    private var running: [Task<Void, Never>] = []
+    /// Requests in flight, by lane (one per lane at most).
+    private var running: [DeliveryLane: Task<Void, Never>] = [:]
     private var counters = Counters()
 
     /// - Parameters:
@@ -102,7 +103,7 @@ public actor AlertDispatcher {
     public func stop(deadline: Date) async {
         wakeUp.finish()
         pump(journalOnly: true)
-        for task in running {
+        for task in running.values {
             let remaining = deadline.timeIntervalSinceNow
             if remaining <= 0 { task.cancel(); continue }
             let waiter = Task { try? await Task.sleep(for: .seconds(remaining)); task.cancel() }
@@ -113,7 +114,6 @@ public actor AlertDispatcher {
     }
 
     private func pump(journalOnly: Bool = false) {
-        running.removeAll { $0.isCancelled }
         while true {
             let now = Date().timeIntervalSince1970
             let due = queue.due(now: now, limit: maxConcurrent)
@@ -153,10 +153,10 @@ public actor AlertDispatcher {
                     let body = WebhookPayload.encode(alert, subject: subject, emittedAt: stored.emittedAt,
                                                      daemonVersion: CanaryCoreVersion.string)
                     let sender = self.sender
-                    running.append(Task {
+                    running[item.lane] = Task {
                         let attempt = await sender.post(body, id: alert.id, to: target, timestamp: Int(Date().timeIntervalSince1970))
                         self.attempted(item, alert, attempt, policy: target.settings.policy)
-                    })
+                    }
                 }
             }
             record(results)
@@ -180,6 +180,7 @@ public actor AlertDispatcher {
     }
 
     private func attempted(_ item: DeliveryItem, _ alert: Alert, _ attempt: DeliveryAttempt, policy: DeliveryPolicy) {
+        running[item.lane] = nil
         var item = item
         item.attempts += 1
         let now = Date().timeIntervalSince1970

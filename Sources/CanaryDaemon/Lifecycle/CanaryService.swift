@@ -59,10 +59,11 @@ public final class CanaryService: Service, @unchecked Sendable {
         let dispatcher = self.dispatcher
         consent.forgetDeliveries = { await dispatcher.forget(subject: $0) }
         context = ServerContext(configuration: configuration, engine: engine, consent: consent, systemd: systemd, logger: logger)
-        let committer = StateCommitter(engine: engine, consent: consent, dispatcher: dispatcher, logger: logger)
+        let committer = StateCommitter(engine: engine, consent: consent, dispatcher: dispatcher,
+                                       spacing: .milliseconds(Int64(configuration.daemon.alertCommitSeconds * 1000)), logger: logger)
         context.committer = committer
         // Alerts wait on the engine thread for a commit; ask for one as soon as they are decided.
-        engine.alertsPending = { committer.commit { _ in } }
+        engine.alertsPending = { committer.commitSoon() }
         group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, System.coreCount))
         server = IngestServer(context: context, group: group)
         control = ControlServer(consent: consent, store: store, dispatcher: dispatcher, adminGroups: configuration.daemon.adminGroups, group: group, logger: logger)

@@ -12,7 +12,7 @@ public final class EngineLoop: @unchecked Sendable {
         case assignZone(String, TimeZone)
         case erase(String, done: @Sendable (Bool, Int) -> Void)
         case snapshot(@Sendable (EngineSnapshot?) -> Void)
-        case requeue([PendingAlert])
+        case requeue([PendingAlert], subjects: [String])
         case reconfigure(EngineConfiguration)
         case drain(@Sendable () -> Void)
     }
@@ -97,14 +97,13 @@ public final class EngineLoop: @unchecked Sendable {
         queue.pushUnbounded(.reconfigure(configuration))
     }
 
-    /// Hands back the alerts of a snapshot whose save failed: they go out with the next one.
-    public func requeue(_ alerts: [PendingAlert]) {
-        guard !alerts.isEmpty else { return }
-        queue.pushUnbounded(.requeue(alerts))
+    /// Hands back a snapshot whose save failed: its alerts and subjects go out with the next one.
+    public func requeue(_ snapshot: EngineSnapshot) {
+        queue.pushUnbounded(.requeue(snapshot.alerts, subjects: Array(snapshot.states.keys)))
     }
 
-    /// The engine's state after everything queued so far, with the alerts decided since the last
-    /// snapshot (nil if it cannot be encoded; the alerts then stay for the next one).
+    /// The state of the subjects changed since the last snapshot, after everything queued so far,
+    /// with the alerts decided since then.
     public func snapshot() async -> EngineSnapshot? {
         await withCheckedContinuation { (c: CheckedContinuation<EngineSnapshot?, Never>) in
             queue.pushUnbounded(.snapshot({ c.resume(returning: $0) }))
@@ -150,13 +149,11 @@ public final class EngineLoop: @unchecked Sendable {
             case .assignZone(let subject, let zone)?:
                 engine.assignZone(zone, to: subject)
             case .snapshot(let done)?:
-                if let states = try? engine.exportState() {
-                    done(EngineSnapshot(states: states, sequence: sequence, alerts: sink.takePending()))
-                } else {
-                    done(nil)
-                }
-            case .requeue(let alerts)?:
+                // Copies only: the committer encodes them on its own thread.
+                done(EngineSnapshot(states: engine.takeChanges(), sequence: sequence, alerts: sink.takePending()))
+            case .requeue(let alerts, let subjects)?:
                 sink.pending.insert(contentsOf: alerts, at: 0)
+                engine.markUnsaved(subjects)
             case .erase(let subject, let done)?:
                 sink.pending.removeAll { $0.alert.subject == subject }
                 done(engine.erase(subject: subject), sequence)
@@ -241,8 +238,8 @@ struct OutboxSink: EngineSink {
 
 /// The engine's state at one point of its command sequence.
 public struct EngineSnapshot: Sendable {
-    /// Per subject, as `CanaryEngine.exportState` encodes it.
-    public var states: [String: Data]
+    /// Per subject changed since the previous snapshot (`CanaryEngine.takeChanges`), not yet encoded.
+    public var states: [String: SubjectSnapshot]
     /// The engine's command sequence number when it was taken.
     public var sequence: Int
     /// Alerts decided since the previous snapshot, for the outbox.

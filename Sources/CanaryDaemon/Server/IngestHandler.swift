@@ -33,6 +33,9 @@ final class IngestHandler: ChannelDuplexHandler {
     private var acknowledged = ProgressMark()
     private var progressCommitting = false
     private var progressTimer: RepeatedTask?
+    /// True while the session is parsing (it must not be read then): batches cut mid-parse keep the previous mark.
+    private var parsing = false
+    private var lastMark = ProgressMark()
     static let batchSize = 4096
     static let maxInFlight = 4
 
@@ -106,6 +109,8 @@ final class IngestHandler: ChannelDuplexHandler {
         let buffer = unwrapInboundIn(data)
         session.updateLatestAccepted(context.clock() + context.settings.engine.maxFutureSeconds)
         session.refreshAdmission(version: context.consent.version)
+        parsing = true
+        defer { parsing = false }
         buffer.withUnsafeReadableBytes { raw in
             let bytes = raw.bindMemory(to: UInt8.self)
             session.receive(bytes, record: { batch.append($0); if batch.count >= Self.batchSize { submit(ctx) } },
@@ -135,8 +140,10 @@ final class IngestHandler: ChannelDuplexHandler {
         if let e = event as? ChannelEvent, e == .inputClosed {
             inputClosed = true
             guard authorized, !finished else { return }
+            parsing = true
             session.finishInput(record: { batch.append($0) }, reply: { reply($0, ctx) },
                                 zone: { subject, zone in assign(zone, subject, ctx) })
+            parsing = false
             flushReplies(ctx)
             submit(ctx)
             finishIfDone(ctx)
@@ -154,7 +161,9 @@ final class IngestHandler: ChannelDuplexHandler {
         let records = batch
         batch.removeAll(keepingCapacity: true)
         inFlight += 1
-        marks.append(session.mark)
+        // Conservative: a batch cut while a read is being parsed claims no more than the last known mark.
+        if !parsing { lastMark = session.mark }
+        marks.append(lastMark)
         let loopBound = NIOLoopBound((self, ctx), eventLoop: ctx.eventLoop)
         context.engine.submit(records) { late in
             loopBound.eventLoop.execute {

@@ -57,7 +57,8 @@ public final class ConsentService: @unchecked Sendable {
                 let kept = { (subject: String) in self.erasedAt[subject].map { $0 < snapshot.sequence } ?? true }
                 return (snapshot.states.filter { kept($0.key) }, snapshot.alerts.filter { kept($0.alert.subject) })
             }
-            return try store.saveSubjectStates(keep, alerts: alerts, at: instant)
+            let encoder = JSONEncoder()
+            return try store.saveSubjectStates(try keep.mapValues { try $0.encoded(with: encoder) }, alerts: alerts, at: instant)
         }
     }
 

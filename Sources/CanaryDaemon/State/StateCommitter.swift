@@ -14,12 +14,33 @@ final class StateCommitter: @unchecked Sendable {
     private let consent: ConsentService
     private let logger: Logger
     private let dispatcher: AlertDispatcher?
+    private let spacing: Duration
+    private var lastStart = ContinuousClock.now - .seconds(3600)
+    private var soonPending = false
 
-    init(engine: EngineLoop, consent: ConsentService, dispatcher: AlertDispatcher?, logger: Logger) {
+    /// - Parameter spacing: `commitSoon` commits at most this often (a commit for an acknowledgement is never delayed).
+    init(engine: EngineLoop, consent: ConsentService, dispatcher: AlertDispatcher?, spacing: Duration = .zero, logger: Logger) {
         self.engine = engine
         self.consent = consent
         self.dispatcher = dispatcher
+        self.spacing = spacing
         self.logger = logger
+    }
+
+    /// Alerts are waiting: commit at once when the last commit began at least `spacing` ago, else when
+    /// it has; requests meanwhile share that one. Under heavy ingest this bounds the commit rate.
+    func commitSoon() {
+        let wait: Duration? = lock.withLock {
+            guard !soonPending else { return nil }
+            soonPending = true
+            return lastStart + spacing - ContinuousClock.now
+        }
+        guard let wait else { return }
+        Task {
+            if wait > .zero { try? await Task.sleep(for: wait) }
+            lock.withLock { soonPending = false }
+            commit { _ in }
+        }
     }
 
     /// Saves one snapshot with its alerts; true when committed.
@@ -30,7 +51,7 @@ final class StateCommitter: @unchecked Sendable {
             return true
         } catch {
             logger.error("cannot commit the evaluation state", metadata: ["reason": "\(error)"])
-            engine.requeue(snapshot.alerts)
+            engine.requeue(snapshot)
             return false
         }
     }
@@ -54,6 +75,7 @@ final class StateCommitter: @unchecked Sendable {
                 return b
             }
             if batch.isEmpty { return }
+            lock.withLock { lastStart = ContinuousClock.now }
             var ok = false
             if let snapshot = await engine.snapshot() {
                 ok = await persist(snapshot)

@@ -117,16 +117,15 @@ public final class StateStore: @unchecked Sendable {
         return try body()
     }
 
-    /// Replaces the saved evaluation state with `states` (one row per subject) and adds the alerts
-    /// decided since the last save to the outbox, in one transaction: the state that made a decision
-    /// and the decision are durable together. Returns the deliveries it queued (an alert already
-    /// known by its id is not queued again).
+    /// Writes the saved evaluation state of the subjects in `states` (one row per subject; others keep
+    /// theirs) and adds the alerts decided since the last save to the outbox, in one transaction: the
+    /// state that made a decision and the decision are durable together. Returns the deliveries it
+    /// queued (an alert already known by its id is not queued again).
     @discardableResult
     public func saveSubjectStates(_ states: [String: Data], alerts: [PendingAlert] = [], at instant: Double) throws -> [DeliveryItem] {
         try pool.write { db in
-            try db.execute(sql: "DELETE FROM subject_state")
             for (subject, state) in states {
-                try db.execute(sql: "INSERT INTO subject_state (subject, state, saved_at) VALUES (?, ?, ?)",
+                try db.execute(sql: "INSERT OR REPLACE INTO subject_state (subject, state, saved_at) VALUES (?, ?, ?)",
                                arguments: [subject, state, instant])
             }
             return try enqueue(alerts, db)
