@@ -119,6 +119,27 @@ import Testing
         #expect(q.inFlightCount == 4)
     }
 
+    @Test func onlyLimitedChannelsCountAgainstTheLimit() {
+        var q = DeliveryQueue()
+        q.add([item(1, "a"), item(2, "b"), item(3, "c", channel: "journal"), item(4, "d", channel: "journal")])
+        let due = q.due(now: 0, limit: 1) { $0 != "journal" }
+        #expect(due.map(\.sequence) == [1, 3, 4], "one webhook attempt; the journal is never held back by slow webhooks")
+        #expect(q.limitedInFlightCount == 1)
+    }
+
+    @Test func anAttemptFinishingAfterAnErasureChangesNothing() {
+        var q = DeliveryQueue()
+        q.add([item(1, "ana")])
+        let head = q.due(now: 0, limit: 1)[0]
+        q.remove(subject: "ana")
+        q.add([item(2, "ana")])  // consent granted again, a new alert
+        let finished = q.finish(head, .dead(reason: "HTTP 410"))
+        #expect(!finished, "the forgotten attempt is not in flight any more")
+        #expect(q.due(now: 0, limit: 1).map(\.sequence) == [2], "and it does not free or block the new one")
+        let delivered = q.finish(item(2, "ana"), .delivered)
+        #expect(delivered)
+    }
+
     @Test func duplicatesAreIgnoredAndErasureForgets() {
         var q = DeliveryQueue()
         q.add([item(1, "ana"), item(1, "ana"), item(2, "ben")])

@@ -38,7 +38,16 @@ public struct DeliveryLane: Hashable, Sendable {
 /// reports each outcome back with `finish`.
 public struct DeliveryQueue: Sendable {
     private var lanes: [DeliveryLane: [DeliveryItem]] = [:]
-    private var inFlight: Set<DeliveryLane> = []
+    /// An attempt under way: which delivery, and whether it counts against the limit.
+    private struct Flight {
+        var key: String
+        var limited: Bool
+    }
+
+    /// The lanes with an attempt under way.
+    private var inFlight: [DeliveryLane: Flight] = [:]
+    /// Of those, the ones that count against the limit.
+    private var limitedInFlight = 0
     private var keys: Set<String> = []
 
     public init() {}
@@ -46,6 +55,8 @@ public struct DeliveryQueue: Sendable {
     /// Queued deliveries, including those in flight.
     public var count: Int { keys.count }
     public var inFlightCount: Int { inFlight.count }
+    /// Attempts under way that count against the limit.
+    public var limitedInFlightCount: Int { limitedInFlight }
 
     /// Adds deliveries; one already queued (same alert and channel) is ignored.
     public mutating func add(_ items: [DeliveryItem]) {
@@ -59,30 +70,40 @@ public struct DeliveryQueue: Sendable {
         }
     }
 
-    /// The deliveries to attempt now; their lanes count as in flight until `finish`.
-    public mutating func due(now: Double, limit: Int) -> [DeliveryItem] {
-        var out: [DeliveryItem] = []
-        guard inFlight.count < limit else { return out }
-        for (lane, items) in lanes where !inFlight.contains(lane) {
+    /// The deliveries to attempt now; their lanes count as in flight until `finish`. At most `limit`
+    /// attempts on channels `isLimited` says count run at once; the others (a local journal) are not limited.
+    public mutating func due(now: Double, limit: Int, isLimited: (String) -> Bool = { _ in true }) -> [DeliveryItem] {
+        var candidates: [DeliveryItem] = []
+        for (lane, items) in lanes where inFlight[lane] == nil {
             guard let head = items.first, head.notBefore <= now else { continue }
-            out.append(head)
+            candidates.append(head)
         }
-        out.sort { $0.sequence < $1.sequence }
-        out = Array(out.prefix(limit - inFlight.count))
-        for item in out { inFlight.insert(item.lane) }
+        candidates.sort { $0.sequence < $1.sequence }
+        var out: [DeliveryItem] = []
+        for item in candidates {
+            let limited = isLimited(item.channel)
+            if limited && limitedInFlight >= limit { continue }
+            if limited { limitedInFlight += 1 }
+            inFlight[item.lane] = Flight(key: Self.key(item), limited: limited)
+            out.append(item)
+        }
         return out
     }
 
     /// The earliest instant a lane not in flight becomes due, if any.
     public func nextDue() -> Double? {
-        lanes.lazy.filter { !inFlight.contains($0.key) }.compactMap { $0.value.first?.notBefore }.min()
+        lanes.lazy.filter { self.inFlight[$0.key] == nil }.compactMap { $0.value.first?.notBefore }.min()
     }
 
     /// Records an attempt's outcome: delivered and dead items leave their lane, a retry waits at its head.
-    public mutating func finish(_ item: DeliveryItem, _ outcome: DeliveryOutcome) {
+    /// Returns false, changing nothing, when the item was not in flight (forgotten meanwhile by an erasure).
+    @discardableResult
+    public mutating func finish(_ item: DeliveryItem, _ outcome: DeliveryOutcome) -> Bool {
         let lane = item.lane
-        inFlight.remove(lane)
-        guard var items = lanes[lane], let i = items.firstIndex(where: { $0.alertID == item.alertID }) else { return }
+        guard let flight = inFlight[lane], flight.key == Self.key(item) else { return false }
+        inFlight[lane] = nil
+        if flight.limited { limitedInFlight -= 1 }
+        guard var items = lanes[lane], let i = items.firstIndex(where: { $0.alertID == item.alertID }) else { return true }
         switch outcome {
         case .delivered, .dead:
             items.remove(at: i)
@@ -92,6 +113,7 @@ public struct DeliveryQueue: Sendable {
             items[i].notBefore = at
         }
         lanes[lane] = items.isEmpty ? nil : items
+        return true
     }
 
     /// Makes waiting deliveries due now (an operator's retry); nil matches any alert or channel. Returns how many.
@@ -117,7 +139,7 @@ public struct DeliveryQueue: Sendable {
             for item in lanes[lane]! { keys.remove(Self.key(item)) }
             removed += lanes[lane]!.count
             lanes[lane] = nil
-            inFlight.remove(lane)
+            if let flight = inFlight.removeValue(forKey: lane), flight.limited { limitedInFlight -= 1 }
         }
         return removed
     }

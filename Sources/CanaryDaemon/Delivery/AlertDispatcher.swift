@@ -75,6 +75,10 @@ public actor AlertDispatcher {
     /// Erasure: the subject's deliveries are gone from the database; forget them here too.
     public func forget(subject: String) {
         queue.remove(subject: subject)
+        for (lane, task) in running where lane.subject == subject {
+            task.cancel()
+            running[lane] = nil
+        }
     }
 
     /// A reload: webhooks added, changed or removed. Deliveries to a removed webhook are dead-lettered when due.
@@ -116,7 +120,7 @@ public actor AlertDispatcher {
     private func pump(journalOnly: Bool = false) {
         while true {
             let now = Date().timeIntervalSince1970
-            let due = queue.due(now: now, limit: maxConcurrent)
+            let due = queue.due(now: now, limit: maxConcurrent) { $0 != AlertChannel.journal }
             if due.isEmpty { return }
             let bodies: [String: StateStore.StoredAlert]
             do {
@@ -130,7 +134,10 @@ public actor AlertDispatcher {
             for var item in due {
                 let channel = item.channel
                 guard let stored = bodies[item.alertID] else {
-                    queue.finish(item, .dead(reason: "gone"))  // erased meanwhile
+                    // Erased meanwhile (then the record changes nothing), or a body this version cannot read.
+                    let outcome = DeliveryOutcome.dead(reason: "the stored alert is missing or unreadable")
+                    queue.finish(item, outcome)
+                    results.append(.init(item: item, outcome: outcome, status: nil))
                     continue
                 }
                 let alert = stored.alert
@@ -157,6 +164,10 @@ public actor AlertDispatcher {
                         let attempt = await sender.post(body, id: alert.id, to: target, timestamp: Int(Date().timeIntervalSince1970))
                         self.attempted(item, alert, attempt, policy: target.settings.policy)
                     }
+                } else {
+                    let outcome = DeliveryOutcome.dead(reason: "unknown channel \(channel)")
+                    queue.finish(item, outcome)
+                    results.append(.init(item: item, outcome: outcome, status: nil))
                 }
             }
             record(results)
@@ -180,14 +191,15 @@ public actor AlertDispatcher {
     }
 
     private func attempted(_ item: DeliveryItem, _ alert: Alert, _ attempt: DeliveryAttempt, policy: DeliveryPolicy) {
-        running[item.lane] = nil
         var item = item
         item.attempts += 1
         let now = Date().timeIntervalSince1970
         let outcome = policy.decide(attempt, attempts: item.attempts, queuedAt: item.queuedAt, now: now, jitter: Double.random(in: 0..<1))
         var status: Int?
         if case .status(let code, _) = attempt { status = code }
-        queue.finish(item, outcome)
+        // Forgotten by an erasure while the request ran: nothing of it is kept or said.
+        guard queue.finish(item, outcome) else { return }
+        running[item.lane] = nil
         record([.init(item: item, outcome: outcome, status: status)])
         switch outcome {
         case .delivered:
@@ -238,8 +250,9 @@ public actor AlertDispatcher {
             ("CANARY_SUBJECT", journalName(alert.subject)),
             ("CANARY_ATTEMPTS", String(item.attempts)),
         ])
+        // The alert id stays in the journal entry above: it is derived from the subject id.
         logger.error("alert delivery given up", metadata: [
-            "channel": "\(channel)", "status": "\(status.map(String.init) ?? "none")", "alert_id": "\(alert.id)", "reason": "\(reason)",
+            "channel": "\(channel)", "status": "\(status.map(String.init) ?? "none")", "reason": "\(reason)",
         ])
     }
 }

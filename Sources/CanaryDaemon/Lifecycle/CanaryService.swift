@@ -21,6 +21,7 @@ public final class CanaryService: Service, @unchecked Sendable {
     private let dispatcher: AlertDispatcher
     private let plan: ChannelPlan
     private let store: StateStore
+    private let committer: StateCommitter
 
     public init(configuration: CanaryConfiguration, systemd: any SystemdAPI, logger: Logger) throws {
         notifier = ServiceNotifier(systemd: systemd)
@@ -61,6 +62,7 @@ public final class CanaryService: Service, @unchecked Sendable {
         context = ServerContext(configuration: configuration, engine: engine, consent: consent, systemd: systemd, logger: logger)
         let committer = StateCommitter(engine: engine, consent: consent, dispatcher: dispatcher,
                                        spacing: .milliseconds(Int64(configuration.daemon.alertCommitSeconds * 1000)), logger: logger)
+        self.committer = committer
         context.committer = committer
         // Alerts wait on the engine thread for a commit; ask for one as soon as they are decided.
         engine.alertsPending = { committer.commitSoon() }
@@ -104,7 +106,7 @@ public final class CanaryService: Service, @unchecked Sendable {
                 sinceSnapshot += 1
                 if sinceSnapshot >= snapshotInterval {
                     sinceSnapshot = 0
-                    if let state = await context.engine.snapshot() { _ = await context.committer?.persist(state) }
+                    _ = await committer.commitAndWait()
                 }
                 sinceRetention += 1
                 if sinceRetention >= 3600 {
@@ -128,7 +130,12 @@ public final class CanaryService: Service, @unchecked Sendable {
             logger.warning("connections still open after the drain timeout; closing them", metadata: ["connections": "\(context.connections.count)"])
         }
         try? await group.shutdownGracefully()
-        if let state = await context.engine.shutdown() { _ = await context.committer?.persist(state) }
+        // Everything queued is evaluated, committed (state and alerts together), then the engine stops.
+        await context.engine.drain()
+        if !(await committer.commitAndWait()) {
+            logger.error("the final state could not be saved; the next start continues from the last commit")
+        }
+        context.engine.stop()
         // Journal deliveries due now go out; webhook requests in flight get two seconds; the rest stays owed.
         await dispatcher.stop(deadline: Date().addingTimeInterval(2))
         delivering.cancel()

@@ -12,7 +12,7 @@ public final class EngineLoop: @unchecked Sendable {
         case assignZone(String, TimeZone)
         case erase(String, done: @Sendable (Bool, Int) -> Void)
         case snapshot(@Sendable (EngineSnapshot?) -> Void)
-        case requeue([PendingAlert], subjects: [String])
+        case requeue([PendingAlert], subjects: [String], sequence: Int)
         case reconfigure(EngineConfiguration)
         case drain(@Sendable () -> Void)
     }
@@ -99,7 +99,7 @@ public final class EngineLoop: @unchecked Sendable {
 
     /// Hands back a snapshot whose save failed: its alerts and subjects go out with the next one.
     public func requeue(_ snapshot: EngineSnapshot) {
-        queue.pushUnbounded(.requeue(snapshot.alerts, subjects: Array(snapshot.states.keys)))
+        queue.pushUnbounded(.requeue(snapshot.alerts, subjects: Array(snapshot.states.keys), sequence: snapshot.sequence))
     }
 
     /// The state of the subjects changed since the last snapshot, after everything queued so far,
@@ -110,15 +110,17 @@ public final class EngineLoop: @unchecked Sendable {
         }
     }
 
-    /// Evaluates everything queued so far, returns the final state, then stops the thread.
-    public func shutdown() async -> EngineSnapshot? {
+    /// Returns once everything queued so far is evaluated (stopping: the final commit follows).
+    public func drain() async {
         await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
             queue.pushUnbounded(.drain({ c.resume() }))
         }
-        let state = await snapshot()
+    }
+
+    /// Stops the thread after the commands queued so far.
+    public func stop() {
         queue.close()
         finished.wait()
-        return state
     }
 
     private func run(_ initial: CanaryEngine) {
@@ -132,6 +134,8 @@ public final class EngineLoop: @unchecked Sendable {
         // True from the start: days restored from the saved state close once the settle time has passed.
         var pendingClose = true
         var sequence = 0
+        /// Each erased subject's command sequence number: alerts of a failed snapshot taken before it stay dropped.
+        var erasedAt: [String: Int] = [:]
         if watchdogEvery != nil { notifier.watchdog() }
         while true {
             // Wake at least every second: to close settled days and to show the loop is alive.
@@ -151,11 +155,13 @@ public final class EngineLoop: @unchecked Sendable {
             case .snapshot(let done)?:
                 // Copies only: the committer encodes them on its own thread.
                 done(EngineSnapshot(states: engine.takeChanges(), sequence: sequence, alerts: sink.takePending()))
-            case .requeue(let alerts, let subjects)?:
-                sink.pending.insert(contentsOf: alerts, at: 0)
+            case .requeue(let alerts, let subjects, let taken)?:
+                let kept = alerts.filter { erasedAt[$0.alert.subject].map { $0 < taken } ?? true }
+                sink.pending.insert(contentsOf: kept, at: 0)
                 engine.markUnsaved(subjects)
             case .erase(let subject, let done)?:
                 sink.pending.removeAll { $0.alert.subject == subject }
+                erasedAt[subject] = sequence
                 done(engine.erase(subject: subject), sequence)
                 update(rows: 0, alerts: (0, 0), subjects: engine.subjectCount)
             case .reconfigure(let c)?:

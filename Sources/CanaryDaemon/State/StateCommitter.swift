@@ -43,8 +43,14 @@ final class StateCommitter: @unchecked Sendable {
         }
     }
 
-    /// Saves one snapshot with its alerts; true when committed.
-    func persist(_ snapshot: EngineSnapshot) async -> Bool {
+    /// `commit`, awaited: true once committed.
+    func commitAndWait() async -> Bool {
+        await withCheckedContinuation { (c: CheckedContinuation<Bool, Never>) in commit { c.resume(returning: $0) } }
+    }
+
+    /// Saves one snapshot with its alerts; true when committed. Only `run` calls it: snapshots hold
+    /// what changed since the previous one, so they are saved one at a time, in order.
+    private func persist(_ snapshot: EngineSnapshot) async -> Bool {
         do {
             let items = try consent.save(snapshot, at: Date().timeIntervalSince1970)
             await dispatcher?.add(items)

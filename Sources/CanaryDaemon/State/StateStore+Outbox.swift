@@ -71,7 +71,8 @@ extension StateStore {
             for chunk in stride(from: 0, to: ids.count, by: 500).map({ Array(ids[$0..<min($0 + 500, ids.count)]) }) {
                 let marks = Array(repeating: "?", count: chunk.count).joined(separator: ",")
                 for row in try Row.fetchAll(db, sql: "SELECT body, emitted_at FROM alert WHERE id IN (\(marks))", arguments: StatementArguments(chunk)) {
-                    let a = try decoder.decode(Alert.self, from: Data((row["body"] as String).utf8))
+                    // One body this version cannot read is left out (its delivery is dead-lettered), not a failure of all.
+                    guard let a = try? decoder.decode(Alert.self, from: Data((row["body"] as String).utf8)) else { continue }
                     out[a.id] = StoredAlert(alert: a, emittedAt: row["emitted_at"])
                 }
             }
@@ -122,11 +123,11 @@ extension StateStore {
     public func retryDead(alertID: String?, channel: String?, at now: Double) throws -> [DeliveryItem] {
         try pool.write { db in
             var filter = "1"
-            var args: StatementArguments = []
+            var args: StatementArguments = [now]
             if let alertID { filter += " AND d.alert_id = ?"; args += [alertID] }
             if let channel { filter += " AND d.channel = ?"; args += [channel] }
             let rows = try Row.fetchAll(db, sql: """
-                SELECT a.seq, a.id, a.subject, d.channel, 0 AS attempts, 0 AS not_before, \(now) AS queued_at
+                SELECT a.seq, a.id, a.subject, d.channel, 0 AS attempts, 0 AS not_before, ? AS queued_at
                 FROM dead_letter d JOIN alert a ON a.id = d.alert_id WHERE \(filter) ORDER BY a.seq
                 """, arguments: args)
             for row in rows {
@@ -144,7 +145,7 @@ extension StateStore {
         try pool.read { db in
             var parts: [String] = []
             if state == nil || state == .pending {
-                parts.append("SELECT o.alert_id, o.channel, 'pending' AS state, o.attempts, o.last_status AS status, o.last_error AS detail, o.not_before AS at FROM outbox o")
+                parts.append("SELECT o.alert_id AS alert_id, o.channel AS channel, 'pending' AS state, o.attempts AS attempts, o.last_status AS status, o.last_error AS detail, o.not_before AS at FROM outbox o")
             }
             if state == nil || state == .delivered {
                 parts.append("SELECT alert_id, channel, 'delivered' AS state, attempts, status, NULL AS detail, delivered_at AS at FROM delivered")
