@@ -214,4 +214,33 @@ import Testing
         #expect(try Self.deliveries(daemon).allSatisfy { $0.channel == "journal" })
         #expect(try daemon.stop() == 0)
     }
+
+    @Test func aWebhookAddedByAReloadTakesTheNextAlertsAndAMissingSecretIsRefused() throws {
+        let directory = TestSupport.temporaryFile("wh")
+        let receiver = try WebhookReceiver(directory: (directory as NSString).deletingLastPathComponent)
+        try receiver.start()
+        let base = "[metrics.default]\nmode = \"raw\"\n\n[gaps]\nsamples = \"off\"\n\n[composite]\n"
+        let daemon = try DaemonHarness(extraConfig: base, consent: ["s1", "s2"], scopes: Self.scopes)
+        try daemon.waitReady()
+        let original = try String(contentsOfFile: daemon.configPath, encoding: .utf8)
+        #expect(try IngestClient(socketPath: daemon.socketPath).send(path: try Self.spikes(["s1"], in: daemon.directory)).accepted == 80)
+        _ = try daemon.waitForAlerts(atLeast: 3)
+
+        // systemctl reload with a webhook added: alerts from then on go to it too.
+        let webhook = Self.config(receiver).components(separatedBy: "[webhooks.clinic]")[1]
+        try (original + "\n[webhooks.clinic]" + webhook).write(toFile: daemon.configPath, atomically: true, encoding: .utf8)
+        daemon.signal(SIGHUP)
+        try daemon.notify.wait(for: "READY after reload") { $0.contains("READY=1") && $0.contains("configuration reloaded") }
+        #expect(try IngestClient(socketPath: daemon.socketPath).send(path: try Self.spikes(["s2"], in: daemon.directory)).accepted == 80)
+        let got = try receiver.waitForAccepted(3)
+        #expect(Set(got.map(\.subject)) == [try daemon.token("s2")], "only the alerts decided after the reload")
+
+        // A webhook whose secret cannot be read: the reload is refused with the key, the old configuration stays.
+        try (original + "\n[webhooks.clinic]" + webhook.replacingOccurrences(of: receiver.secretFile, with: "/nonexistent/secret"))
+            .write(toFile: daemon.configPath, atomically: true, encoding: .utf8)
+        daemon.signal(SIGHUP)
+        let refused = try daemon.notify.wait(for: "a refused reload") { $0.contains("reload refused") }
+        #expect(refused.contains("webhooks.clinic.secret_file"))
+        #expect(try daemon.stop() == 0)
+    }
 }

@@ -160,9 +160,10 @@ public actor AlertDispatcher {
                     let body = WebhookPayload.encode(alert, subject: subject, emittedAt: stored.emittedAt,
                                                      daemonVersion: CanaryCoreVersion.string)
                     let sender = self.sender
+                    let attempting = item
                     running[item.lane] = Task {
                         let attempt = await sender.post(body, id: alert.id, to: target, timestamp: Int(Date().timeIntervalSince1970))
-                        self.attempted(item, alert, attempt, policy: target.settings.policy)
+                        self.attempted(attempting, alert, attempt, policy: target.settings.policy)
                     }
                 } else {
                     let outcome = DeliveryOutcome.dead(reason: "unknown channel \(channel)")
