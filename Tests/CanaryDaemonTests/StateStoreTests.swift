@@ -41,4 +41,38 @@ import Testing
             "\(error)".contains("written by a newer version of Canary")
         }
     }
+
+    static func alert(_ subject: String, _ period: String) -> Alert {
+        Alert(kind: .deviation, severity: .warning, subject: subject, rule: "hr.threshold", features: ["hr"], value: 200,
+              baseline: 60, scale: 5, z: 28, direction: .high, period: period, periodStart: 0, explanation: "hr 200")
+    }
+
+    @Test func theOutboxQueuesOncePerIdAndRetentionKeepsWhatIsOwed() throws {
+        let store = try StateStore(path: TestSupport.temporaryFile("outbox.sqlite"))
+        let old = Self.alert("s1", "2025-01-01"), recent = Self.alert("s1", "2026-11-01"), owed = Self.alert("s2", "2025-01-02")
+        let items = try store.saveSubjectStates([:], alerts: [
+            PendingAlert(alert: old, channels: ["journal", "webhook:clinic"], emittedAt: 100),
+            PendingAlert(alert: recent, channels: ["journal"], emittedAt: 10_000),
+            PendingAlert(alert: owed, channels: ["webhook:clinic"], emittedAt: 200),
+        ], at: 10_000)
+        #expect(items.map(\.alertID) == [old.id, old.id, recent.id, owed.id])
+        #expect(items.map(\.sequence) == items.map(\.sequence).sorted(), "emission order")
+        // Decided again (after a crash, say): not queued a second time.
+        #expect(try store.saveSubjectStates([:], alerts: [PendingAlert(alert: old, channels: ["journal"], emittedAt: 300)], at: 10_001).isEmpty)
+
+        try store.record(items.filter { $0.alertID != owed.id }.map { .init(item: $0, outcome: .delivered, status: 200) }, at: 10_002)
+        #expect(try store.pendingDeliveries().map(\.alertID) == [owed.id])
+        #expect(try store.deliveries(state: .delivered).count == 3)
+
+        // Retention: settled alerts emitted before the cutoff go, with their history; one still owed stays.
+        #expect(try store.trimAlerts(emittedBefore: 5_000) == 1)
+        #expect(Set(try store.deliveries(state: nil).map(\.alertID)) == [recent.id, owed.id])
+
+        // A dead letter comes back with a fresh age when re-driven.
+        try store.record([.init(item: try store.pendingDeliveries()[0], outcome: .dead(reason: "HTTP 410"), status: 410)], at: 10_003)
+        #expect(try store.deliveries(state: .dead).first?.status == 410)
+        let again = try store.retryDead(alertID: owed.id, channel: nil, at: 20_000)
+        #expect(again.count == 1 && again[0].queuedAt == 20_000 && again[0].attempts == 0)
+        #expect(try store.deliveries(state: .dead).isEmpty && store.pendingDeliveries().count == 1)
+    }
 }

@@ -1,5 +1,6 @@
 import CanaryCore
 import Foundation
+import GRDB
 import Testing
 @testable import CanaryDaemon
 
@@ -198,6 +199,15 @@ import Testing
         let dead = try Self.deliveries(daemon, state: "dead")
         #expect(dead.count == 3 && dead.allSatisfy { $0.subject == "s1" && ($0.detail ?? "").contains("withdrawn") })
         #expect(try Self.deliveries(daemon).allSatisfy { $0.subject != "ana" }, "nothing of ana is kept")
+        // Checked in the database file itself.
+        let db = try DatabaseQueue(path: daemon.statePath)
+        let anaRows = try db.read { db in
+            try Int.fetchOne(db, sql: """
+                SELECT (SELECT COUNT(*) FROM alert WHERE subject = 'ana') + (SELECT COUNT(*) FROM subject_state WHERE subject = 'ana')
+                     + (SELECT COUNT(*) FROM consent WHERE subject = 'ana')
+                """) ?? -1
+        }
+        #expect(anaRows == 0)
         #expect(try daemon.stop() == 0)
     }
 
