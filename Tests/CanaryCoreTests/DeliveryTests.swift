@@ -153,6 +153,11 @@ import Testing
         q.add([item(1, "ana", notBefore: 500), item(2, "ben", notBefore: 500)])
         #expect(q.due(now: 0, limit: 5).isEmpty)
         #expect(q.expedite(alertID: "a1", channel: nil) == 1)
+        let head = q.due(now: 0, limit: 5)
+        #expect(head.map(\.sequence) == [1])
+        // Hurried again while its attempt runs: the retry that attempt asks for is due at once.
+        q.expedite(alertID: "a1", channel: nil)
+        q.finish(head[0], .retry(at: 900, reason: "HTTP 503"))
         #expect(q.due(now: 0, limit: 5).map(\.sequence) == [1])
     }
 }

@@ -49,6 +49,8 @@ public struct DeliveryQueue: Sendable {
     /// Of those, the ones that count against the limit.
     private var limitedInFlight = 0
     private var keys: Set<String> = []
+    /// Deliveries an operator hurried while their attempt was under way: a retry of theirs is due at once.
+    private var hurried: Set<String> = []
 
     public init() {}
 
@@ -108,9 +110,10 @@ public struct DeliveryQueue: Sendable {
         case .delivered, .dead:
             items.remove(at: i)
             keys.remove(Self.key(item))
+            hurried.remove(Self.key(item))
         case .retry(let at, _):
             items[i].attempts = item.attempts
-            items[i].notBefore = at
+            items[i].notBefore = hurried.remove(Self.key(item)) != nil ? 0 : at
         }
         lanes[lane] = items.isEmpty ? nil : items
         return true
@@ -124,6 +127,7 @@ public struct DeliveryQueue: Sendable {
             var changed = items
             for i in changed.indices where alertID == nil || changed[i].alertID == alertID {
                 changed[i].notBefore = 0
+                if inFlight[lane]?.key == Self.key(changed[i]) { hurried.insert(Self.key(changed[i])) }
                 count += 1
             }
             lanes[lane] = changed
@@ -136,7 +140,10 @@ public struct DeliveryQueue: Sendable {
     public mutating func remove(subject: String) -> Int {
         var removed = 0
         for lane in lanes.keys where lane.subject == subject {
-            for item in lanes[lane]! { keys.remove(Self.key(item)) }
+            for item in lanes[lane]! {
+                keys.remove(Self.key(item))
+                hurried.remove(Self.key(item))
+            }
             removed += lanes[lane]!.count
             lanes[lane] = nil
             if let flight = inFlight.removeValue(forKey: lane), flight.limited { limitedInFlight -= 1 }
