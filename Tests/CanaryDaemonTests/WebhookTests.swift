@@ -253,4 +253,22 @@ import Testing
         #expect(refused.contains("webhooks.clinic.secret_file"))
         #expect(try daemon.stop() == 0)
     }
+
+    @Test func httpsIsVerifiedByDefault() throws {
+        let directory = TestSupport.temporaryFile("wh")
+        let receiver = try WebhookReceiver(directory: (directory as NSString).deletingLastPathComponent)
+        try receiver.useSelfSignedTLS()
+        try receiver.start()
+        let daemon = try DaemonHarness(extraConfig: Self.config(receiver), consent: ["s1"], scopes: Self.scopes)
+        try daemon.waitReady()
+        #expect(try IngestClient(socketPath: daemon.socketPath).send(path: try Self.spikes(["s1"], in: daemon.directory)).accepted == 80)
+        _ = try daemon.waitForAlerts(atLeast: 3)
+        sleep(2)
+        // The receiver's certificate is self-signed: nothing is sent to it, the alerts stay owed, and the reason says why.
+        #expect(receiver.requests.isEmpty)
+        let owed = try Self.deliveries(daemon, state: "pending").filter { $0.attempts > 0 }
+        #expect(owed.count == 1)
+        #expect(owed.first.map { ($0.detail ?? "").lowercased().contains("certificate") } == true, "\(owed.first?.detail ?? "")")
+        #expect(try daemon.stop() == 0)
+    }
 }

@@ -3,7 +3,9 @@
 request's Standard Webhooks signature with the shared secret, answers as a plan file says,
 and appends one JSON line per request to a log.
 
-    webhook_receiver.py PORT SECRET_FILE LOG PLAN
+    webhook_receiver.py PORT SECRET_FILE LOG PLAN [CERT KEY]
+
+With CERT and KEY it serves HTTPS.
 
 PLAN is re-read on every request: {"sequence": [[status, retry_after_or_null], ...], "default": 200,
 "delay": seconds}. The sequence is consumed one entry per request, then `default` applies.
@@ -64,5 +66,10 @@ class Handler(BaseHTTPRequestHandler):
 
 
 server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+if len(sys.argv) > 6:
+    import ssl
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(sys.argv[5], sys.argv[6])
+    server.socket = context.wrap_socket(server.socket, server_side=True)
 print("listening", flush=True)
 server.serve_forever()

@@ -8,6 +8,8 @@ final class WebhookReceiver: @unchecked Sendable {
     let logPath: String
     let planPath: String
     private var process: Process?
+    /// A self-signed certificate and its key, when the receiver serves HTTPS.
+    private(set) var tls: (cert: String, key: String)?
 
     /// One logged request.
     struct Request {
@@ -34,7 +36,22 @@ final class WebhookReceiver: @unchecked Sendable {
         try plan(default: 200)
     }
 
-    var url: String { "http://127.0.0.1:\(port)/canary" }
+    var url: String { "\(tls == nil ? "http" : "https")://127.0.0.1:\(port)/canary" }
+
+    /// Serve HTTPS with a freshly made self-signed certificate (which no verifying client trusts).
+    func useSelfSignedTLS() throws {
+        let dir = (secretFile as NSString).deletingLastPathComponent
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
+        p.arguments = ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=127.0.0.1", "-days", "1",
+                       "-keyout", dir + "/key.pem", "-out", dir + "/cert.pem"]
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        p.waitUntilExit()
+        guard p.terminationStatus == 0 else { throw TestFailure("openssl could not make a certificate") }
+        tls = (dir + "/cert.pem", dir + "/key.pem")
+    }
 
     /// The answers: `sequence` one per request in arrival order, then `default`.
     func plan(sequence: [(Int, String?)] = [], default status: Int = 200, delay: Double = 0) throws {
@@ -48,6 +65,7 @@ final class WebhookReceiver: @unchecked Sendable {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
         p.arguments = [TestSupport.fixture("webhook_receiver.py"), String(port), secretFile, logPath, planPath]
+            + (tls.map { [$0.cert, $0.key] } ?? [])
         let out = Pipe()
         p.standardOutput = out
         try p.run()
