@@ -271,4 +271,20 @@ import Testing
         #expect(owed.first.map { ($0.detail ?? "").lowercased().contains("certificate") } == true, "\(owed.first?.detail ?? "")")
         #expect(try daemon.stop() == 0)
     }
+
+    @Test func alertsOlderThanMaxAgeAreDeadLettered() throws {
+        let directory = TestSupport.temporaryFile("wh")
+        let receiver = try WebhookReceiver(directory: (directory as NSString).deletingLastPathComponent)
+        // Nobody listens; the webhook gives up on an alert one second after it was emitted.
+        let daemon = try DaemonHarness(extraConfig: Self.config(receiver, extra: "max_age = \"1s\""), consent: ["s1"], scopes: Self.scopes)
+        try daemon.waitReady()
+        #expect(try IngestClient(socketPath: daemon.socketPath).send(path: try Self.spikes(["s1"], in: daemon.directory)).accepted == 80)
+        _ = try daemon.waitForAlerts(atLeast: 3)
+        sleep(3)
+        let dead = try Self.deliveries(daemon, state: "dead")
+        #expect(dead.count == 3, "\(dead.map { $0.detail ?? "" })")
+        #expect(dead.allSatisfy { ($0.detail ?? "").contains("max_age") })
+        #expect(try Self.deliveries(daemon, state: "pending").isEmpty)
+        #expect(try daemon.stop() == 0)
+    }
 }
