@@ -53,6 +53,8 @@ struct Canaryd: AsyncParsableCommand {
             if result.rejected > 0 { throw ExitCode(1) }
             return
         }
+        // A reader of standard error or of a socket that goes away is a write error to handle, not a reason to die.
+        signal(SIGPIPE, SIG_IGN)
         DaemonMain.bootstrapLogging()
         do {
             try await DaemonMain.run(configuration: configuration, configPath: path)

@@ -60,7 +60,7 @@ public struct IngestClient {
     }
 
     static func writeAll(_ fd: Int32, _ bytes: ArraySlice<UInt8>) throws {
-        guard bytes.withUnsafeBytes({ POSIXIO.writeAll(fd, $0) }) else {
+        guard bytes.withUnsafeBytes({ POSIXIO.sendAll(fd, $0) }) else {
             throw DaemonError("the daemon closed the connection: \(String(cString: strerror(errno)))")
         }
     }

@@ -23,6 +23,26 @@ public enum POSIXIO {
         Array(bytes).withUnsafeBytes { writeAll(fd, $0) }
     }
 
+    /// `writeAll` for a socket, with MSG_NOSIGNAL: a peer that has gone away is an EPIPE error to
+    /// handle, never a SIGPIPE that kills the process (the clients are a library, used in-process too).
+    public static func sendAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) -> Bool {
+        var offset = 0
+        while offset < bytes.count {
+            let n = send(fd, bytes.baseAddress! + offset, bytes.count - offset, Int32(MSG_NOSIGNAL))
+            if n < 0 {
+                if errno == EINTR { continue }
+                return false
+            }
+            offset += n
+        }
+        return true
+    }
+
+    @discardableResult
+    public static func sendAll(_ fd: Int32, _ bytes: some Collection<UInt8>) -> Bool {
+        Array(bytes).withUnsafeBytes { sendAll(fd, $0) }
+    }
+
     /// `sockaddr_un` for `path`; nil when the path does not fit.
     public static func unixAddress(_ path: String) -> sockaddr_un? {
         var addr = sockaddr_un()

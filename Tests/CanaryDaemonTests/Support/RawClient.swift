@@ -14,7 +14,7 @@ final class RawClient {
     }
 
     func send(_ bytes: [UInt8]) throws {
-        guard POSIXIO.writeAll(fd, bytes) else { throw TestFailure("write failed: errno \(errno)") }
+        guard POSIXIO.sendAll(fd, bytes) else { throw TestFailure("write failed: errno \(errno)") }
     }
 
     func send(_ text: String) throws { try send(Array(text.utf8)) }
