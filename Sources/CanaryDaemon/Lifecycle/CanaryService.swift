@@ -158,7 +158,8 @@ public final class CanaryService: Service, @unchecked Sendable {
     }
 
     /// Applies a new, already validated configuration; refused (nothing changes) when a webhook secret cannot be read.
-    func apply(_ configuration: CanaryConfiguration) throws(ConfigError) {
+    /// The dispatcher learns the webhooks before alerts may be emitted for them.
+    func apply(_ configuration: CanaryConfiguration) async throws(ConfigError) {
         var targets: [WebhookTarget] = []
         for w in configuration.daemon.webhooks {
             do {
@@ -167,10 +168,9 @@ public final class CanaryService: Service, @unchecked Sendable {
                 throw ConfigError(key: "webhooks.\(w.name).secret_file", "\(error)")
             }
         }
+        await dispatcher.reconfigure(targets)
         context.update(configuration)
         plan.update(configuration.daemon.webhooks)
-        let dispatcher = self.dispatcher
-        Task { await dispatcher.reconfigure(targets) }
     }
 
     func statusLineWithDeliveries() async -> String {

@@ -21,12 +21,12 @@ public struct ReloadService: Service {
     public func run() async throws {
         let signals = await UnixSignalsSequence(trapping: .sighup)
         for await _ in signals.cancelOnGracefulShutdown() {
-            reload()
+            await reload()
         }
     }
 
     /// One reload, as `systemd.service(5)` describes for Type=notify-reload: RELOADING=1, then READY=1.
-    func reload() {
+    func reload() async {
         notifier.reloading()
         guard let path else {
             notifier.ready(status: "reload: no configuration file; " + service.statusLine())
@@ -34,7 +34,7 @@ public struct ReloadService: Service {
         }
         do {
             let configuration = try CanaryConfiguration.load(path: path)
-            try service.apply(configuration)
+            try await service.apply(configuration)
             logger.notice("configuration reloaded", metadata: ["path": "\(path)"])
             notifier.ready(status: "configuration reloaded; " + service.statusLine())
         } catch {

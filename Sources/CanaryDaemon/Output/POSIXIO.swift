@@ -6,16 +6,7 @@ public enum POSIXIO {
     /// Writes all of `bytes`, retrying on EINTR and short writes. Returns false on any other error.
     @discardableResult
     public static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) -> Bool {
-        var offset = 0
-        while offset < bytes.count {
-            let n = write(fd, bytes.baseAddress! + offset, bytes.count - offset)
-            if n < 0 {
-                if errno == EINTR { continue }
-                return false
-            }
-            offset += n
-        }
-        return true
+        all(bytes) { write(fd, $0, $1) }
     }
 
     @discardableResult
@@ -25,10 +16,21 @@ public enum POSIXIO {
 
     /// `writeAll` for a socket, with MSG_NOSIGNAL: a peer that has gone away is an EPIPE error to
     /// handle, never a SIGPIPE that kills the process (the clients are a library, used in-process too).
+    @discardableResult
     public static func sendAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) -> Bool {
+        all(bytes) { send(fd, $0, $1, Int32(MSG_NOSIGNAL)) }
+    }
+
+    @discardableResult
+    public static func sendAll(_ fd: Int32, _ bytes: some Collection<UInt8>) -> Bool {
+        Array(bytes).withUnsafeBytes { sendAll(fd, $0) }
+    }
+
+    /// Calls `transfer(pointer, count)` until every byte is taken, retrying on EINTR.
+    private static func all(_ bytes: UnsafeRawBufferPointer, _ transfer: (UnsafeRawPointer, Int) -> Int) -> Bool {
         var offset = 0
         while offset < bytes.count {
-            let n = send(fd, bytes.baseAddress! + offset, bytes.count - offset, Int32(MSG_NOSIGNAL))
+            let n = transfer(bytes.baseAddress! + offset, bytes.count - offset)
             if n < 0 {
                 if errno == EINTR { continue }
                 return false
@@ -36,11 +38,6 @@ public enum POSIXIO {
             offset += n
         }
         return true
-    }
-
-    @discardableResult
-    public static func sendAll(_ fd: Int32, _ bytes: some Collection<UInt8>) -> Bool {
-        Array(bytes).withUnsafeBytes { sendAll(fd, $0) }
     }
 
     /// `sockaddr_un` for `path`; nil when the path does not fit.

@@ -13,13 +13,13 @@ final class StateCommitter: @unchecked Sendable {
     private let engine: EngineLoop
     private let consent: ConsentService
     private let logger: Logger
-    private let dispatcher: AlertDispatcher?
+    private let dispatcher: AlertDispatcher
     private let spacing: Duration
     private var lastStart = ContinuousClock.now - .seconds(3600)
     private var soonPending = false
 
     /// - Parameter spacing: `commitSoon` commits at most this often (a commit for an acknowledgement is never delayed).
-    init(engine: EngineLoop, consent: ConsentService, dispatcher: AlertDispatcher?, spacing: Duration = .zero, logger: Logger) {
+    init(engine: EngineLoop, consent: ConsentService, dispatcher: AlertDispatcher, spacing: Duration = .zero, logger: Logger) {
         self.engine = engine
         self.consent = consent
         self.dispatcher = dispatcher
@@ -53,7 +53,7 @@ final class StateCommitter: @unchecked Sendable {
     private func persist(_ snapshot: EngineSnapshot) async -> Bool {
         do {
             let items = try consent.save(snapshot, at: Date().timeIntervalSince1970)
-            await dispatcher?.add(items)
+            await dispatcher.add(items)
             return true
         } catch {
             logger.error("cannot commit the evaluation state", metadata: ["reason": "\(error)"])
