@@ -46,12 +46,79 @@ import Testing
         #expect(at == 102)
     }
 
-    @Test func retryAfterIsHonouredAboveTheBackoff() {
-        guard case .retry(let at, _) = policy.decide(.status(429, retryAfter: 120), attempts: 1, queuedAt: 0, now: 100, jitter: 0) else {
+    @Test func retryAfterIsHonouredUpToTheBackoffCap() {
+        guard case .retry(let at, _) = policy.decide(.status(429, retryAfter: 40), attempts: 1, queuedAt: 0, now: 100, jitter: 0) else {
             Issue.record("429 retries")
             return
         }
-        #expect(at == 220, "Retry-After 120 s, past the 60 s cap")
+        #expect(at == 140, "Retry-After 40 s, above the 0.5 s backoff, below the 60 s cap")
+        guard case .retry(let capped, _) = policy.decide(.status(429, retryAfter: 120), attempts: 1, queuedAt: 0, now: 100, jitter: 0) else {
+            Issue.record("429 retries")
+            return
+        }
+        #expect(capped == 160, "Retry-After 120 s is clamped to backoff_max 60 s")
+    }
+
+    /// Whatever a receiver's `Retry-After` says, the next attempt is a finite time between now and now + backoff_max.
+    @Test(arguments: [
+        "Sun, 06 Nov 1994 9999999999999999:00:00 GMT",   // the crash of issue 9: an overflowing hour
+        "Sun, 06 Nov 9999999999999999 08:49:37 GMT",     // an overflowing year
+        "Sun, 99999999999999999999 Nov 1994 08:49:37 GMT",
+        "Sun, 06 Nov -9223372036854775808 08:49:37 GMT",
+        "Sun, 06 Nov 1994 -9223372036854775808:-1:-1 GMT",
+        "Sun, 06 Nov 1994 99:99:99 GMT", "Sun, 32 Nov 1994 08:49:37 GMT", "Sun, 00 Nov 1994 08:49:37 GMT",
+        "Sun, 06 Nov 1994 08:49:37 UTC", "Sun, 06 Xyz 1994 08:49:37 GMT", "Sun,  6 Nov 1994 08:49:37 GMT",
+        "Fri, 31 Dec 9999 23:59:59 GMT",                 // far future: clamped
+        "Thu, 01 Jan 1970 00:00:00 GMT", "Mon, 01 Jan 0000 00:00:00 GMT",  // the past: now
+        "99999999999999999999999999999999", "9223372036854775807", "9223372036854775808", "18446744073709551616",
+        "-1", "-9223372036854775808", "+5", "1e9", "1.5", "0x10", "inf", "nan", "NaN", "Infinity", "-0",
+        "", " ", "\t", "\u{0}", "12\u{0}", "١٢٠", "１２０", "120 s", "1 2", "soon", "\r\n120",
+        "  \t 3 \t ", "overlong digits", "overlong spaces", "overlong dates",
+    ])
+    func hostileRetryAfterValuesAreBoundedAndNeverTrap(_ argument: String) {
+        // Overlong values are made here, so the test's name stays readable.
+        let header = switch argument {
+        case "overlong digits": String(repeating: "9", count: 100_000)
+        case "overlong spaces": String(repeating: " ", count: 100_000) + "5"
+        case "overlong dates": String(repeating: "Sun, 06 Nov 1994 08:49:37 GMT", count: 1000)
+        default: argument
+        }
+        let now = 1_767_225_600.0
+        let seconds = RetryAfter.seconds(header, now: now)
+        if let seconds {
+            #expect(seconds.isFinite && seconds >= 0 && seconds <= 1e9, "\(seconds)")
+        }
+        for code in [429, 503] {
+            guard case .retry(let at, _) = policy.decide(.status(code, retryAfter: seconds), attempts: 1, queuedAt: now, now: now, jitter: 0.5) else {
+                Issue.record("\(code) with Retry-After \(header.prefix(60)) should retry")
+                continue
+            }
+            #expect(at.isFinite && at >= now && at <= now + policy.maxBackoff, "\(header.prefix(60)): next attempt at now + \(at - now) s")
+        }
+    }
+
+    @Test func retryAfterClampsFarFutureDatesAndReadsPastDatesAsNow() {
+        let now = 1_767_225_600.0  // 2026-01-01
+        #expect(RetryAfter.seconds("Fri, 31 Dec 9999 23:59:59 GMT", now: now) == 1e9, "saturated at RetryAfter.maxSeconds")
+        #expect(RetryAfter.seconds("Thu, 01 Jan 1970 00:00:00 GMT", now: now) == 0)
+        #expect(RetryAfter.seconds("Thu, 01 Jan 2026 00:00:30 GMT", now: now) == 30)
+        #expect(RetryAfter.seconds("99999999999999999999999", now: now) == 1e9)
+        #expect(RetryAfter.seconds("Sun, 06 Nov 1994 9999999999999999:00:00 GMT", now: now) == nil, "unreadable: the normal backoff applies")
+        guard case .retry(let at, _) = policy.decide(.status(503, retryAfter: RetryAfter.seconds("Fri, 31 Dec 9999 23:59:59 GMT", now: now)),
+                                                     attempts: 1, queuedAt: now, now: now, jitter: 0) else {
+            Issue.record("503 retries")
+            return
+        }
+        #expect(at == now + 60, "clamped to backoff_max")
+    }
+
+    @Test(arguments: [Double.nan, .infinity, -.infinity, -5, 0, .greatestFiniteMagnitude, -.greatestFiniteMagnitude])
+    func aNonFiniteOrNegativeRetryAfterFallsBackToTheBackoff(_ value: Double) {
+        guard case .retry(let at, _) = policy.decide(.status(503, retryAfter: value), attempts: 1, queuedAt: 0, now: 100, jitter: 0) else {
+            Issue.record("503 retries")
+            return
+        }
+        #expect(at.isFinite && at >= 100 && at <= 160, "\(value): \(at)")
     }
 
     @Test func anAlertOlderThanMaxAgeIsDeadLettered() {

@@ -21,7 +21,7 @@ import Testing
         return path
     }
 
-    static func config(_ receiver: WebhookReceiver, extra: String = "") -> String {
+    static func config(_ receiver: WebhookReceiver, backoffMax: String = "0.5s", extra: String = "") -> String {
         """
         [metrics.default]
         mode = "raw"
@@ -36,7 +36,7 @@ import Testing
         secret_file = "\(receiver.secretFile)"
         timeout = "2s"
         backoff_initial = "0.2s"
-        backoff_max = "0.5s"
+        backoff_max = "\(backoffMax)"
         headers = { X-Clinic = "ward-7" }
         \(extra)
         """
@@ -102,14 +102,42 @@ import Testing
         #expect(!operational.isEmpty && operational.allSatisfy { !$0.contains("s1") && !$0.contains("chen") }, "no raw subject id in the daemon's own log")
     }
 
+    /// Issue 9: a receiver answering with an absurd `Retry-After` (an HTTP-date whose hour overflows any integer,
+    /// a 20-digit delay, a date in the year 9999) must neither crash canaryd nor postpone the delivery past
+    /// `backoff_max`: the daemon keeps running and the alert is delivered once the receiver takes it.
+    @Test func aHostileRetryAfterNeitherCrashesCanarydNorPostponesDeliveryPastBackoffMax() throws {
+        let directory = TestSupport.temporaryFile("wh")
+        let receiver = try WebhookReceiver(directory: (directory as NSString).deletingLastPathComponent)
+        let hostile = ["Sun, 06 Nov 1994 9999999999999999:00:00 GMT", "99999999999999999999", "Fri, 31 Dec 9999 23:59:59 GMT",
+                       "Sun, 06 Nov 9999999999999999 08:49:37 GMT"]
+        try receiver.plan(sequence: hostile.map { (503, $0) }, default: 200)
+        try receiver.start()
+        let daemon = try DaemonHarness(extraConfig: Self.config(receiver), consent: ["s1"], scopes: Self.scopes)
+        try daemon.waitReady()
+        #expect(try IngestClient(socketPath: daemon.socketPath).send(path: try Self.spikes(["s1"], in: daemon.directory)).accepted == 80)
+        let accepted = try receiver.waitForAccepted(3)
+        #expect(daemon.process.isRunning, "canaryd survived every Retry-After")
+        let r = receiver.requests
+        #expect(r.prefix(4).map(\.status) == [503, 503, 503, 503] && r.count == 7)
+        #expect(Set(r.prefix(5).map(\.id)).count == 1, "the first alert was retried until it was taken")
+        for i in 1..<5 {
+            #expect(r[i].received - r[i - 1].received < 1.5, "Retry-After clamped to backoff_max 0.5 s (waited \(r[i].received - r[i - 1].received) s)")
+        }
+        #expect(Set(accepted.map(\.id)).count == 3, "every alert delivered once")
+        let delivered = try Self.deliveries(daemon, state: "delivered").filter { $0.channel == "webhook:clinic" }
+        #expect(delivered.count == 3)
+        #expect(try daemon.stop() == 0)
+    }
+
     @Test func retriesHonourRetryAfterAndPermanentFailuresAreDeadLettered() throws {
         let directory = TestSupport.temporaryFile("wh")
         let receiver = try WebhookReceiver(directory: (directory as NSString).deletingLastPathComponent)
         // One subject, one lane: its three alerts go one after another. The first is refused with 500 and then
-        // taken; the second is told to come back in 2 s (longer than any backoff here) and then taken; the third gets 410.
+        // taken; the second is told to come back in 2 s (longer than the backoff, within backoff_max) and then taken;
+        // the third gets 410.
         try receiver.plan(sequence: [(500, nil), (200, nil), (429, "2"), (200, nil), (410, nil)], default: 200)
         try receiver.start()
-        let daemon = try DaemonHarness(extraConfig: Self.config(receiver), consent: ["s1"], scopes: Self.scopes)
+        let daemon = try DaemonHarness(extraConfig: Self.config(receiver, backoffMax: "3s"), consent: ["s1"], scopes: Self.scopes)
         try daemon.waitReady()
         #expect(try IngestClient(socketPath: daemon.socketPath).send(path: try Self.spikes(["s1"], in: daemon.directory)).accepted == 80)
         try receiver.waitForRequests(5)

@@ -23,7 +23,8 @@ public enum DeliveryOutcome: Sendable, Equatable {
 public struct DeliveryPolicy: Sendable, Equatable {
     /// The first retry waits up to this long, in seconds; each further one doubles it.
     public var initialBackoff: Double = 1
-    /// No wait between attempts is longer than this, in seconds (a `Retry-After` may ask for longer, up to `maxAge`).
+    /// No wait between attempts is longer than this, in seconds, whatever a `Retry-After` asks for: a receiver
+    /// may ask for a shorter or longer wait than the backoff, but never for one past this cap.
     public var maxBackoff: Double = 300
     /// An alert still undelivered this long after it was emitted is dead-lettered, in seconds.
     public var maxAge: Double = 24 * 3600
@@ -61,7 +62,8 @@ public struct DeliveryPolicy: Sendable, Equatable {
             return .delivered
         case .status(let code, let retryAfter) where Self.isRetryable(code):
             reason = "HTTP \(code)"
-            if let retryAfter, retryAfter > 0 { wait = retryAfter }
+            // The header is the peer's word: read as a bounded number, and never past the cap.
+            if let retryAfter, retryAfter.isFinite, retryAfter > 0 { wait = min(retryAfter, maxBackoff) }
         case .status(let code, _):
             return .dead(reason: "HTTP \(code): the receiver refused the alert permanently")
         case .failed(let text):
@@ -78,28 +80,5 @@ public struct DeliveryPolicy: Sendable, Equatable {
         var v = 1.0
         for _ in 0..<Int(e) { v *= 2 }
         return v
-    }
-}
-
-/// `Retry-After` (RFC 9110 §10.2.3): delay-seconds or an HTTP-date.
-public enum RetryAfter {
-    /// Seconds from `now`, or nil when the header is absent or unreadable.
-    public static func seconds(_ header: String?, now: Double) -> Double? {
-        guard let text = header?.trimmingCharacters(in: .whitespaces), !text.isEmpty else { return nil }
-        if let n = Int(text), n >= 0 { return Double(n) }
-        guard let date = httpDate(text) else { return nil }
-        return max(0, date - now)
-    }
-
-    /// IMF-fixdate, e.g. `Sun, 06 Nov 1994 08:49:37 GMT`.
-    static func httpDate(_ text: String) -> Double? {
-        let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
-        let parts = text.split(separator: " ")
-        guard parts.count == 6, parts[5] == "GMT", let day = Int(parts[1]), let year = Int(parts[3]),
-              let month = months.firstIndex(of: String(parts[2])) else { return nil }
-        let hms = parts[4].split(separator: ":").compactMap { Int($0) }
-        guard hms.count == 3 else { return nil }
-        return Double(TimestampParser.daysFromCivil(year: year, month: month + 1, day: day)) * 86_400
-            + Double(hms[0] * 3600 + hms[1] * 60 + hms[2])
     }
 }

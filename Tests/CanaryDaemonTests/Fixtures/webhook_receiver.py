@@ -8,7 +8,8 @@ and appends one JSON line per request to a log.
 With CERT and KEY it serves HTTPS.
 
 PLAN is re-read on every request: {"sequence": [[status, retry_after_or_null], ...], "default": 200,
-"delay": seconds}. The sequence is consumed one entry per request, then `default` applies.
+"delay": seconds}. The sequence is consumed one entry per request, then `default` applies. A
+retry_after string is sent as the `Retry-After` header verbatim, with any status (hostile values included).
 """
 import base64, hashlib, hmac, json, os, sys, threading, time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
