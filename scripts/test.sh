@@ -13,3 +13,5 @@ if [ "$(id -u)" = 0 ]; then
 fi
 bash systemd/check-units.sh
 swift test --skip-build "$@"
+# A few seconds of each fuzz target (Fuzz/, FUZZING.md): builds the sanitized targets and fails on any crash.
+bash scripts/fuzz.sh 3

@@ -40,44 +40,10 @@ public struct ControlRequest: Codable, Sendable, Equatable {
         self.state = state
         self.limit = limit
     }
-}
 
-/// The answer to a control request.
-public struct ControlResponse: Codable, Sendable, Equatable {
-    /// One grant as the control socket shows it.
-    public struct Grant: Codable, Sendable, Equatable {
-        public var subject: String
-        public var scope: String
-        public var reference: String
-        public var recordedBy: String
-        public var grantedAt: Double
-        public var expiresAt: Double?
-        public var active: Bool
-    }
-
-    public var ok: Bool
-    public var error: String?
-    public var grants: [Grant]?
-    public var revocation: ConsentService.Revocation?
-    public var audit: [AuditRecord]?
-    /// For `resolve`: the subject the token stands for.
-    public var subject: String?
-    /// For the alert commands: deliveries, newest first.
-    public var deliveries: [StateStore.DeliveryRecord]?
-    /// For `alerts-show`: the alert itself.
-    public var alertBody: Alert?
-    /// For `alerts-retry`: dead letters queued again, and waiting deliveries made due now.
-    public var requeued: Int?
-    public var expedited: Int?
-
-    static func failure(_ message: String) -> ControlResponse {
-        ControlResponse(ok: false, error: message)
-    }
-}
-
-extension ControlResponse.Grant {
-    init(_ g: ConsentGrant, now: Double) {
-        self.init(subject: g.subject, scope: g.scope.description, reference: g.reference, recordedBy: g.recordedBy,
-                  grantedAt: g.grantedAt, expiresAt: g.expiresAt, active: g.isActive(at: now))
+    /// Reads one request line as the control socket receives it; nil when it is not a request. Never traps,
+    /// whatever the peer sent (the fuzz target `fuzz-control` feeds it arbitrary bytes).
+    public static func decode(line: String) -> ControlRequest? {
+        try? JSONDecoder().decode(ControlRequest.self, from: Data(line.utf8))
     }
 }

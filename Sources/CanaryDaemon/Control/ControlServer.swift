@@ -54,7 +54,7 @@ final class ControlServer: @unchecked Sendable {
 
     /// Carries out one request (off the event loop: it writes the database).
     func handle(_ line: String) async -> ControlResponse {
-        guard let request = try? JSONDecoder().decode(ControlRequest.self, from: Data(line.utf8)) else {
+        guard let request = ControlRequest.decode(line: line) else {
             return .failure("not a control request: one JSON object per line, e.g. {\"cmd\":\"list\"}")
         }
         let now = Date().timeIntervalSince1970

@@ -181,14 +181,6 @@ public final class ConsentService: @unchecked Sendable {
     }
 }
 
-/// A grant written in the configuration (`[[consent.grant]]`), applied at start to subjects with no ledger entry.
-public struct ConsentSeed: Sendable, Equatable {
-    public var subject: String
-    public var scopes: [ConsentScope]
-    public var reference: String
-    public var expiresAt: Double?
-}
-
 /// RFC 3339 UTC for audit text.
 enum PeriodFormat {
     static func instant(_ t: Double) -> String {

@@ -1,0 +1,1 @@
+../../../Sources/CanaryDaemon/Control/ControlRequest.swift

@@ -1,0 +1,1 @@
+../../../Sources/CanaryDaemon/Ingest/IngestSession.swift
