@@ -9,21 +9,23 @@ import Testing
         _ = try CanaryConfiguration.load(path: TestSupport.root(path))
     }
 
-    /// Found by `fuzz-config`: a table header starting with anything but a key aborted TOMLKit's parser (an
-    /// assertion in toml++), so `check-config` died of SIGABRT and a reload took canaryd down. Refused with the line.
-    @Test(arguments: ["[#daemon]", "[.engine]", "[=]", "[\n]", "[", "[\r\n", "[[é]]", "[ !x]", "[\u{8F}]", "\u{FEFF}[#x]",
+    /// Found by `fuzz-config`: a table header starting with anything but a key, or a `}` where an array expects a
+    /// value, aborted TOMLKit's parser (assertions in toml++), so `check-config` died of SIGABRT and a reload took
+    /// canaryd down. Refused with the line.
+    @Test(arguments: ["s=[}", "s = [1, }", "s = [\n # c\n }", "x = [[}]]", "x = { a = [ } }","[#daemon]", "[.engine]", "[=]", "[\n]", "[", "[\r\n", "[[é]]", "[ !x]", "[\u{8F}]", "\u{FEFF}[#x]",
                       "[engine]\ntimezone = \"UTC\"\n\n[#daemon]\n", "x = [\n1,\n]\n[-ok]\n[ #no ]\n"])
-    func aMalformedTableHeaderIsRefusedWithItsLineInsteadOfAborting(_ text: String) {
+    func tomlThatAbortedTheParserIsRefusedWithItsLine(_ text: String) {
         let error = #expect(throws: ConfigError.self) { try CanaryConfiguration.parse(text) }
         #expect(error?.description.contains("TOML syntax error at line") == true, "\(String(describing: error))")
     }
 
-    /// The header check reads strings, comments, arrays and inline tables as TOML does: no valid document is refused.
+    /// The preflight reads strings, comments, arrays and inline tables as TOML does: no valid document is refused.
     @Test(arguments: ["x = [\n  [ [1] ],\n  [],\n  [ +1 ],\n  [{ a = 1 }],\n]\n", "s = \"\"\"\n[#not a header]\n\"\"\"\n",
                       "t = '''\n[=]\n'''\n", "# [#comment]\n", "[\"quoted\"]\n[ 'lit' ]\n[[arr]]\n[[ arr ]]\n",
-                      "a = \"[#x]\" # ] [\n[engine]\n", "a = { b = [ \"]\" ] }\n[ engine ]\n", "\u{FEFF}[engine]\n"])
-    func validDocumentsPassTheHeaderCheck(_ text: String) {
-        #expect(TOMLHeaderCheck.firstMalformedHeader(text) == nil)
+                      "a = \"[#x]\" # ] [\n[engine]\n", "a = { b = [ \"]\" ] }\n[ engine ]\n", "\u{FEFF}[engine]\n",
+                      "a = [ { b = 1 }, { c = [] } ]\nd = [\n  # }\n  1, # }\n]\ne = [ \"}\", '}' ]\n"])
+    func validDocumentsPassThePreflight(_ text: String) {
+        #expect(TOMLPreflight.firstAbortingConstruct(text) == nil)
         do {
             _ = try CanaryConfiguration.parse(text)
         } catch {

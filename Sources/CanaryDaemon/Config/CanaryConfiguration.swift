@@ -28,8 +28,9 @@ public struct CanaryConfiguration: Sendable, Equatable {
 
     /// Parses TOML text; every key is optional and falls back to the documented default.
     public static func parse(_ text: String) throws(ConfigError) -> CanaryConfiguration {
-        if let line = TOMLHeaderCheck.firstMalformedHeader(text) {
-            throw ConfigError(key: "", "TOML syntax error at line \(line): a table header starts with a key (a letter, digit, '_', '-' or a quote)")
+        // TOMLKit's parser aborts the process on a few malformed inputs instead of failing: refuse those first.
+        if let found = TOMLPreflight.firstAbortingConstruct(text) {
+            throw ConfigError(key: "", "TOML syntax error at line \(found.line): \(found.reason)")
         }
         let table: TOMLTable
         do {

@@ -1,21 +1,26 @@
-/// Finds the one kind of TOML text known to abort TOMLKit's parser instead of failing: a table header
-/// whose first character is neither a bare-key character nor a quote (`[#daemon]`, `[.engine]`, `[=]`,
-/// a `[` ending its line). toml++ 3 asserts in `parse_key` on it, so `check-config` died with SIGABRT
-/// and a `systemctl reload` took canaryd down (found by the fuzz target `fuzz-config`).
+/// Finds the TOML text known to abort TOMLKit's parser instead of failing (toml++ 3.4 asserts, so
+/// `check-config` died with SIGABRT and a `systemctl reload` took canaryd down; found by the fuzz
+/// target `fuzz-config`):
+/// - a table header whose first character is neither a bare-key character nor a quote (`[#daemon]`,
+///   `[.engine]`, `[=]`, a `[` ending its line): an assertion in `parse_key`;
+/// - a `}` where an array expects a value (`x = [}`, `x = [1, }`): an assertion in `parse_value`.
 ///
-/// It follows comments, strings (basic, literal, multi-line), arrays and inline tables, so only a `[`
-/// that starts a line outside any value counts as a header, and a valid document is never refused.
-enum TOMLHeaderCheck {
-    /// The 1-based line of the first such header, or nil.
-    static func firstMalformedHeader(_ text: String) -> Int? {
+/// It follows comments, strings (basic, literal, multi-line), arrays and inline tables as TOML does,
+/// so a valid document is never refused.
+enum TOMLPreflight {
+    /// The first such construct: its 1-based line and what is wrong there; nil when there is none.
+    static func firstAbortingConstruct(_ text: String) -> (line: Int, reason: String)? {
         var b = Array(text.utf8)[...]
         if b.starts(with: [0xEF, 0xBB, 0xBF]) { b = b.dropFirst(3) }  // a UTF-8 byte order mark
         var i = b.startIndex
         var line = 1
-        var depth = 0  // open arrays and inline tables
+        var open: [UInt8] = []  // the arrays and inline tables open here, innermost last
         var lineStart = true  // nothing but whitespace since the last newline
+        var arrayValueNext = false  // after an array's `[` or `,`: a value or `]` comes next
         while i < b.endIndex {
             let c = b[i]
+            if arrayValueNext && c == closeBrace { return (line, "'}' where an array expects a value or ']'") }
+            if c != newline && c != space && c != tab && c != carriageReturn && c != hash { arrayValueNext = false }
             switch c {
             case newline:
                 line += 1
@@ -30,17 +35,23 @@ enum TOMLHeaderCheck {
                 continue
             case doubleQuote, singleQuote:
                 i = skipString(b, from: i, line: &line)
-            case openBracket where depth == 0 && lineStart:
+            case openBracket where open.isEmpty && lineStart:
                 var j = i + 1
                 if j < b.endIndex && b[j] == openBracket { j += 1 }
                 while j < b.endIndex && (b[j] == space || b[j] == tab) { j += 1 }
-                guard j < b.endIndex, isBareKey(b[j]) || b[j] == doubleQuote || b[j] == singleQuote else { return line }
+                guard j < b.endIndex, isBareKey(b[j]) || b[j] == doubleQuote || b[j] == singleQuote else {
+                    return (line, "a table header starts with a key (a letter, digit, '_', '-' or a quote)")
+                }
                 i = j
             case openBracket, openBrace:
-                depth += 1
+                open.append(c)
+                arrayValueNext = c == openBracket
                 i += 1
             case closeBracket, closeBrace:
-                depth = max(0, depth - 1)
+                _ = open.popLast()
+                i += 1
+            case comma:
+                arrayValueNext = open.last == openBracket
                 i += 1
             default:
                 i += 1
@@ -83,6 +94,6 @@ enum TOMLHeaderCheck {
     }
 
     private static let newline: UInt8 = 0x0A, carriageReturn: UInt8 = 0x0D, space: UInt8 = 0x20, tab: UInt8 = 0x09
-    private static let hash: UInt8 = 0x23, doubleQuote: UInt8 = 0x22, singleQuote: UInt8 = 0x27, backslash: UInt8 = 0x5C
+    private static let comma: UInt8 = 0x2C, hash: UInt8 = 0x23, doubleQuote: UInt8 = 0x22, singleQuote: UInt8 = 0x27, backslash: UInt8 = 0x5C
     private static let openBracket: UInt8 = 0x5B, closeBracket: UInt8 = 0x5D, openBrace: UInt8 = 0x7B, closeBrace: UInt8 = 0x7D
 }

@@ -1,1 +1,0 @@
-../../../Sources/CanaryDaemon/Config/TOMLHeaderCheck.swift

@@ -1,0 +1,1 @@
+../../../Sources/CanaryDaemon/Config/TOMLPreflight.swift
