@@ -254,7 +254,7 @@ def main():
     parser.add_argument("--seed", type=int, default=9)
     parser.add_argument("--work", default=None)
     args = parser.parse_args()
-    SUBJECTS[:] = [f"cl-{i:03d}" for i in range(max(8, args.n // 2))]
+    SUBJECTS[:] = [f"cl-{i:03d}" for i in range(max(8, args.n))]
     binary = os.path.join(args.bin, "canaryd")
     work = args.work or f"/tmp/canary-crash-loop-{os.getpid()}"
     shutil.rmtree(work, ignore_errors=True)
@@ -301,10 +301,12 @@ def main():
         done = []
 
         def sender():
+            # Paced like a live feed (a chunk every 5 ms at most), so ingest goes on through most kills.
             for path in to_send:
                 if not send(os.path.join(loop_dir, "ingest.sock"), path):
                     return
                 done.append(path)
+                time.sleep(0.005)
 
         thread = threading.Thread(target=sender, daemon=True)
         thread.start()
