@@ -12,6 +12,6 @@ if [ "$(id -u)" = 0 ]; then
   journalctl --update-catalog
 fi
 bash systemd/check-units.sh
-swift test --skip-build "$@"
 # A few seconds of each fuzz target (Fuzz/, FUZZING.md): builds the sanitized targets and fails on any crash.
 bash scripts/fuzz.sh 3
+swift test --skip-build "$@"
