@@ -24,6 +24,10 @@ public struct EngineConfiguration: Sendable, Equatable {
     public var composites: [CompositeSettings] = [CompositeSettings.defaultWellbeing]
     /// Feature values older than this many days are deleted, even when a baseline window would reach further.
     public var retentionDays = 400
+    /// At most this many subjects are held; rows naming another one are refused (`too-many-subjects`).
+    public var maxSubjects = 250_000
+    /// At most this many `samples` metric names per subject; rows naming another one are refused (`too-many-metrics`).
+    public var maxMetricsPerSubject = 256
 
     public init(zones: ZoneBook = ZoneBook()) {
         self.zones = zones

@@ -10,6 +10,11 @@ public struct CanaryEngine: Sendable {
     public var configuration: EngineConfiguration { evaluator.configuration }
     private var evaluator: EngineEvaluator
     var subjects: [String: SubjectState] = [:]
+    /// Zones set by `#canary subject=ID tz=Zone` directives, over the configuration's; one entry per
+    /// subject, so an assignment costs O(1) whatever the number of subjects.
+    private var assignedZones: [String: TimeZone] = [:]
+    /// Valid records refused because a bound (`maxSubjects`, `maxMetricsPerSubject`) was reached.
+    public private(set) var refusedRows = 0
 
     public init(configuration: EngineConfiguration) {
         evaluator = EngineEvaluator(configuration: configuration)
@@ -25,16 +30,41 @@ public struct CanaryEngine: Sendable {
     public mutating func reconfigure(_ configuration: EngineConfiguration) {
         evaluator = EngineEvaluator(configuration: configuration)
         for key in subjects.keys {
-            subjects[key]!.clock = ZoneClock(configuration.zones.zone(for: key))
+            subjects[key]!.clock = ZoneClock(zone(for: key))
         }
     }
 
+    /// The zone a subject's days are on: a directive's, else the configuration's.
+    public func zone(for subject: String) -> TimeZone {
+        assignedZones[subject] ?? configuration.zones.zone(for: subject)
+    }
+
     /// Feeds one validated record; decisions it triggers (a raw observation's alert, days it closes) go to `sink`.
-    public mutating func ingest<S: EngineSink>(_ record: Record, into sink: inout S) {
+    /// Returns why the record was refused when it would take the engine past one of its bounds (a new
+    /// subject beyond `maxSubjects`, a new metric beyond `maxMetricsPerSubject`); nothing of it is kept then.
+    @discardableResult
+    public mutating func ingest<S: EngineSink>(_ record: Record, into sink: inout S) -> IngestRefusal? {
         let evaluator = self.evaluator
         let subject = record.subject
-        evaluator.ingest(record, subject: subject,
-                         state: &subjects[subject, default: evaluator.newSubject(subject)], into: &sink)
+        var index = subjects.index(forKey: subject)
+        if index == nil {
+            guard subjects.count < configuration.maxSubjects else {
+                refusedRows += 1
+                return .tooManySubjects(limit: configuration.maxSubjects)
+            }
+            subjects[subject] = SubjectState(clock: ZoneClock(zone(for: subject)))
+            index = subjects.index(forKey: subject)
+        }
+        if case .sample(let r) = record, !subjects.values[index!].metricNames.contains(r.metric) {
+            guard subjects.values[index!].metricNames.count < configuration.maxMetricsPerSubject else {
+                refusedRows += 1
+                return .tooManyMetrics(limit: configuration.maxMetricsPerSubject)
+            }
+            subjects.values[index!].metricNames.insert(r.metric)
+        }
+        // In place: a copy of the state per row would copy its buffers.
+        evaluator.ingest(record, subject: subject, state: &subjects.values[index!], into: &sink)
+        return nil
     }
 
     /// Closes every period that ends before `now` (minus the close delay) and checks gaps; the daemon calls
@@ -113,7 +143,8 @@ extension CanaryEngine {
         let decoder = JSONDecoder()
         for (subject, data) in states {
             var state = try decoder.decode(SubjectState.self, from: data)
-            state.clock = ZoneClock(configuration.zones.zone(for: subject))
+            state.clock = ZoneClock(zone(for: subject))
+            state.metricNames = state.knownMetricNames()
             state.unsaved = false
             subjects[subject] = state
         }
@@ -122,14 +153,18 @@ extension CanaryEngine {
     /// Forgets everything held for a subject (erasure): open days, histories, rule states. True when there was any.
     @discardableResult
     public mutating func erase(subject: String) -> Bool {
-        subjects.removeValue(forKey: subject) != nil
+        assignedZones.removeValue(forKey: subject)
+        return subjects.removeValue(forKey: subject) != nil
     }
 
-    /// A `#canary subject=ID tz=Zone` directive: that subject's days are on `zone` from now on.
+    /// A `#canary subject=ID tz=Zone` directive: that subject's days are on `zone` from now on. Touches
+    /// that one subject only (its zone entry and its clock), never the others.
     public mutating func assignZone(_ zone: TimeZone, to subject: String) {
-        guard configuration.zones.zone(for: subject) != zone else { return }
-        var zones = configuration.zones
-        zones.subjects[subject] = zone
-        reconfigure(with: zones)
+        guard self.zone(for: subject) != zone else { return }
+        assignedZones[subject] = zone
+        if let i = subjects.index(forKey: subject) { subjects.values[i].clock = ZoneClock(zone) }
     }
+
+    /// Subjects with a zone set by a directive (tests check it stays one entry per subject).
+    var assignedZoneCount: Int { assignedZones.count }
 }

@@ -7,10 +7,6 @@ final class EngineEvaluator: Sendable {
         self.configuration = configuration
     }
 
-    func newSubject(_ id: String) -> SubjectState {
-        SubjectState(clock: ZoneClock(configuration.zones.zone(for: id)))
-    }
-
     func finish<S: EngineSink>(subject: String, state: inout SubjectState, into sink: inout S) {
         guard state.watermark.isFinite else { return }
         let endOfLastDay = state.clock.startOfDay(state.clock.day(of: state.watermark) + 1)

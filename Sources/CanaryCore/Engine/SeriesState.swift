@@ -32,6 +32,9 @@ struct SubjectState: Sendable, Codable {
     var closedAny = false
     /// Changed since the state was last exported (not part of the saved state itself).
     var unsaved = true
+    /// The `samples` metric names the subject has sent, for `maxMetricsPerSubject` (rebuilt from the
+    /// state on import, not saved).
+    var metricNames: Set<String> = []
 
     init(clock: ZoneClock) {
         self.clock = clock
@@ -39,5 +42,15 @@ struct SubjectState: Sendable, Codable {
 
     enum CodingKeys: String, CodingKey {
         case clock, watermark, nextDay, days, hours, nextHour, series, gaps, composites, streams, lateRows, closedAny
+    }
+}
+
+extension SubjectState {
+    /// The metric names the state holds anywhere: hourly and daily buckets and evaluated series.
+    func knownMetricNames() -> Set<String> {
+        var names = Set(hours.keys).union(nextHour.keys)
+        for bucket in days.values { names.formUnion(bucket.samples.keys) }
+        for name in series.keys where Feature.builtIn(named: name) == nil { names.insert(name) }
+        return names
     }
 }

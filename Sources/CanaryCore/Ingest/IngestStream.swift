@@ -21,8 +21,9 @@ public struct IngestStream: Sendable {
     private var subject: String?
     private var zones: ZoneBook
     private var latestAccepted: Double
-    /// The last `tz=` directive: the subject it named (if any) and the zone.
-    public private(set) var assignedZone: (subject: String?, zone: TimeZone)?
+    /// A `tz=` directive that named a subject, not yet applied: the caller checks that it may hold
+    /// anything for the subject (consent, limits), then calls `assignZone`, or drops it.
+    public private(set) var zoneDirective: (subject: String, zone: TimeZone)?
 
     /// - Parameters:
     ///   - format: the format when the caller names it; otherwise it is recognised from the header.
@@ -103,14 +104,31 @@ public struct IngestStream: Sendable {
                     return RowError(line: number, field: "tz", kind: .badIdentifier,
                                     reason: "unknown time zone \"\(kv[1].prefix(40))\"; use an IANA name such as Europe/Oslo")
                 }
-                if let subject { zones.subjects[subject] = zone } else { zones.defaultZone = zone }
-                assignedZone = (subject, zone)
+                if let subject {
+                    zoneDirective = (subject, zone)
+                } else {
+                    zones.defaultZone = zone
+                    parser?.zones.defaultZone = zone
+                }
             default:
                 return RowError(line: number, field: kv[0], kind: .badIdentifier,
                                 reason: "unknown directive key; expected format, subject or tz")
             }
         }
         return nil
+    }
+
+    /// The `tz=` directive of the line just fed, taken once (nil when it named no subject).
+    public mutating func takeZoneDirective() -> (subject: String, zone: TimeZone)? {
+        defer { zoneDirective = nil }
+        return zoneDirective
+    }
+
+    /// Puts a subject's local timestamps on `zone` for the rest of this stream (after `takeZoneDirective`
+    /// and the caller's checks). One entry per subject, whatever else the stream names.
+    public mutating func assignZone(_ zone: TimeZone, to subject: String) {
+        zones.subjects[subject] = zone
+        parser?.zones.subjects[subject] = zone
     }
 
     /// Moves the future-timestamp limit (a long-lived connection's "now" moves on).

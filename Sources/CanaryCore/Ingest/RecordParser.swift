@@ -10,7 +10,10 @@ public struct RecordParser: Sendable {
     public var zones: ZoneBook
     /// Rows stamped later than this instant are refused (the caller passes "now" plus its allowance).
     public var latestAccepted: Double
-    private var clocks: [String: ZoneClock] = [:]
+    /// One clock per time zone in use, never per subject: a feeder naming new subjects grows nothing here.
+    private var clocks: [TimeZone: ZoneClock] = [:]
+    /// Clocks held (tests check it does not grow with subjects).
+    var clockCount: Int { clocks.count }
     private var fieldStarts: [Int] = []
     private var fieldEnds: [Int] = []
     private var names = IdentifierCache()
@@ -237,9 +240,8 @@ public struct RecordParser: Sendable {
         case .instant(let v)?:
             t = v
         case .local(let wall)?:
-            var c = clocks[subject] ?? ZoneClock(zones.zone(for: subject))
-            t = c.instant(fromLocal: wall)
-            clocks[subject] = c
+            let zone = zones.zone(for: subject)
+            t = clocks[zone, default: ZoneClock(zone)].instant(fromLocal: wall)
         case nil:
             throw RowError(line: line, field: name, kind: .badTimestamp,
                            reason: "not RFC 3339, epoch seconds or a local date-time: \(RowError.excerpt(f))")

@@ -19,6 +19,10 @@ public struct RowError: Error, Sendable, Equatable, CustomStringConvertible {
         case badIdentifier = "bad-identifier"
         case badJSON = "bad-json"
         case noConsent = "no-consent"
+        /// A bound on subjects (per connection, or in all) was reached.
+        case tooManySubjects = "too-many-subjects"
+        /// A subject's bound on metric names was reached.
+        case tooManyMetrics = "too-many-metrics"
     }
 
     /// 1-based line number in the input, header included.

@@ -43,6 +43,8 @@ public struct CanaryConfiguration: Sendable, Equatable {
             if let tz = try t.string("timezone") { engine.zones.defaultZone = try zone(tz, key: t.key("timezone")) }
             if let v = try t.duration("close_delay") { engine.closeDelaySeconds = v }
             if let v = try t.duration("max_future") { engine.maxFutureSeconds = v }
+            if let v = try t.int("max_subjects", min: 1) { engine.maxSubjects = v }
+            if let v = try t.int("max_metrics_per_subject", min: 1) { engine.maxMetricsPerSubject = v }
             try t.finish()
         }
         if var t = try root.subtable("baseline") {
@@ -158,6 +160,17 @@ public struct CanaryConfiguration: Sendable, Equatable {
             if let v = try t.strings("allow_users") { daemon.allowUsers = v }
             if let v = try t.strings("allow_groups") { daemon.allowGroups = v }
             if let v = try t.int("max_line_bytes", min: 256) { daemon.maxLineBytes = v }
+            if let v = try t.int("max_connections", min: 1) { daemon.maxConnections = v }
+            if let v = try t.int("max_subjects_per_connection", min: 1) { daemon.maxSubjectsPerConnection = v }
+            if t.isOff("idle_timeout") {
+                _ = t.value("idle_timeout")
+                daemon.idleTimeoutSeconds = nil
+            } else if let v = try t.duration("idle_timeout") {
+                guard v >= 1, v <= 7 * 86_400 else {
+                    throw ConfigError(key: "daemon.idle_timeout", "expected a duration from 1s to 7d, or \"off\"")
+                }
+                daemon.idleTimeoutSeconds = v
+            }
             if let v = try t.choice("journal", JournalMode.self, allowed: ["auto", "on", "off"]) { daemon.journal = v.rawValue }
             if let v = try t.string("alert_log") { daemon.alertLog = v.isEmpty ? nil : v }
             if let v = try t.duration("status_interval") { daemon.statusIntervalSeconds = max(1, v) }

@@ -12,6 +12,13 @@ public struct DaemonSettings: Sendable, Equatable {
     public var allowGroups: [String] = ["canary"]
     /// Lines longer than this are refused and skipped to the next newline.
     public var maxLineBytes = 64 * 1024
+    /// Ingest connections open at once; one more hears `ERR 0 too-many-connections` and is closed.
+    public var maxConnections = 1024
+    /// Distinct subjects one ingest connection may send; rows of another get `ERR <line> too-many-subjects`.
+    public var maxSubjectsPerConnection = 200_000
+    /// An ingest connection that sends nothing for this long, in seconds, hears `ERR 0 idle-timeout` and
+    /// is closed (time spent waiting for the engine does not count); nil: never.
+    public var idleTimeoutSeconds: Double? = 900
     /// Alerts to journald: "auto" (when its socket is present), "on", or "off".
     public var journal = "auto"
     /// Alerts are also appended here as JSON Lines (and here only, plus standard error, when journald is off or unreachable).

@@ -50,7 +50,6 @@ public struct FileIngest {
         var splitter = LineSplitter(maxLineBytes: maxLineBytes)
         var counts = Counts()
         var total = 0
-        var zoneSeen: TimeZone?
         var accepted = 0  // one stream has one format: counted once at the end, not per row in a dictionary
         let chunkSize = 1 << 20
         let buffer = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: chunkSize)
@@ -72,9 +71,10 @@ public struct FileIngest {
                     onError(e)
                 case .control:
                     // `#canary subject=ID tz=Zone`: that subject's days are on that zone, as in the daemon.
-                    if let assigned = stream.assignedZone, let subject = assigned.subject, assigned.zone != zoneSeen {
-                        zoneSeen = assigned.zone
-                        onZone(subject, assigned.zone)
+                    // replay reads files the operator already holds: every directive applies.
+                    if let d = stream.takeZoneDirective() {
+                        stream.assignZone(d.zone, to: d.subject)
+                        onZone(d.subject, d.zone)
                     }
                 case .refused(let h):
                     counts.rejectedUnknown += 1

@@ -17,7 +17,16 @@ public struct StandardInputIngest {
         var engine = CanaryEngine(configuration: configuration.engine)
         var sink = LineSink(writer: alerts)
         var session = IngestSession(zones: configuration.engine.zones,
-                                    latestAccepted: Date().timeIntervalSince1970 + configuration.engine.maxFutureSeconds)
+                                    latestAccepted: Date().timeIntervalSince1970 + configuration.engine.maxFutureSeconds,
+                                    maxLineBytes: configuration.daemon.maxLineBytes,
+                                    maxSubjects: configuration.daemon.maxSubjectsPerConnection)
+        var refused = 0
+        func ingest(_ record: Record, _ line: Int) {
+            if let why = engine.ingest(record, into: &sink) {
+                refused += 1
+                replies.write(IngestSession.err(why.rowError(line: line)) + "\n")
+            }
+        }
         let buffer = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: 1 << 16)
         defer { buffer.deallocate() }
         while true {
@@ -25,12 +34,13 @@ public struct StandardInputIngest {
             if n < 0 && errno == EINTR { continue }
             if n <= 0 { break }
             session.receive(UnsafeBufferPointer(rebasing: buffer[0..<n]),
-                            record: { engine.ingest($0, into: &sink) },
+                            record: ingest,
                             reply: { replies.write($0 + "\n") },
                             zone: { engine.assignZone($1, to: $0) })
         }
-        session.finish(record: { engine.ingest($0, into: &sink) }, reply: { replies.write($0 + "\n") },
-                       zone: { engine.assignZone($1, to: $0) })
+        session.finishInput(record: ingest, reply: { replies.write($0 + "\n") }, zone: { engine.assignZone($1, to: $0) })
+        session.engineRefused(refused)
+        replies.write(session.okLine() + "\n")
         // Close what the wall clock says is over; days still running stay open, as in the service.
         engine.advance(to: Date().timeIntervalSince1970, into: &sink)
         return (session.accepted, session.rejected)

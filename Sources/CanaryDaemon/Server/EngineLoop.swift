@@ -8,7 +8,7 @@ import Logging
 /// wedged pipeline stops the pings.
 public final class EngineLoop: @unchecked Sendable {
     enum Command: Sendable {
-        case batch([Record], done: @Sendable (_ late: Int) -> Void)
+        case batch([Record], done: @Sendable (BatchOutcome) -> Void)
         case assignZone(String, TimeZone)
         case erase(String, done: @Sendable (Bool, Int) -> Void)
         case snapshot(@Sendable (EngineSnapshot?) -> Void)
@@ -73,8 +73,8 @@ public final class EngineLoop: @unchecked Sendable {
     }
 
     /// Queues a batch; `done` runs on the engine thread once its rows are evaluated, with the number of
-    /// rows that came too late (their day was already evaluated).
-    public func submit(_ records: [Record], done: @escaping @Sendable (_ late: Int) -> Void) {
+    /// rows that came too late (their day was already evaluated) and those the engine refused.
+    public func submit(_ records: [Record], done: @escaping @Sendable (BatchOutcome) -> Void) {
         queue.pushUnbounded(.batch(records, done: done))
     }
 
@@ -145,11 +145,14 @@ public final class EngineLoop: @unchecked Sendable {
             switch command {
             case .batch(let records, let done)?:
                 let lateBefore = engine.lateRows
-                for r in records { engine.ingest(r, into: &sink) }
-                update(rows: records.count, alerts: sink.takeCount(), subjects: engine.subjectCount)
+                var refused: [BatchOutcome.Refused] = []
+                for (i, r) in records.enumerated() {
+                    if let why = engine.ingest(r, into: &sink) { refused.append(.init(index: i, refusal: why)) }
+                }
+                update(rows: records.count - refused.count, alerts: sink.takeCount(), subjects: engine.subjectCount)
                 lastBatch = ContinuousClock.now
                 pendingClose = true
-                done(engine.lateRows - lateBefore)
+                done(BatchOutcome(late: engine.lateRows - lateBefore, refused: refused))
             case .assignZone(let subject, let zone)?:
                 engine.assignZone(zone, to: subject)
             case .snapshot(let done)?:
