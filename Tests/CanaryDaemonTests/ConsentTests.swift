@@ -47,7 +47,7 @@ import Testing
         r = try control.send(ControlRequest(cmd: .show, subject: "eli"))
         #expect(r.grants?.map(\.scope) == ["monitor"])
         #expect(r.audit?.map(\.action) == ["grant"])
-        #expect(r.audit?.first?.actor == "dr-a")
+        #expect(r.audit?.first?.actor == "dr-a (uid \(getuid()))")
 
         // Erasure: everything held goes, and the report says what.
         r = try control.send(ControlRequest(cmd: .revoke, subject: "eli", by: "dr-a", erase: true))
@@ -142,7 +142,7 @@ import Testing
         #expect(try daemon.stop() == 0)
         let entries = try JournaldTests.entries(["MESSAGE_ID=\(MessageID.consentAudit)", "CANARY_SUBJECT=\(try daemon.token(subject))"])
         #expect(entries.compactMap { $0["CANARY_CONSENT"] as? String } == ["grant alert:journal,monitor", "revoke alert:journal,monitor"])
-        #expect(entries.allSatisfy { ($0["CANARY_ACTOR"] as? String) == "dr-b" })
+        #expect(entries.allSatisfy { ($0["CANARY_ACTOR"] as? String) == "dr-b (uid \(getuid()))" })
     }
 
     private func sleep3() { sleep(3) }

@@ -8,8 +8,9 @@ public struct DaemonSettings: Sendable, Equatable {
     public var socketMode: UInt16 = 0o660
     /// Peers (by SO_PEERCRED) allowed to send, as user names or numeric uids. canaryd's own user always may.
     public var allowUsers: [String] = ["root"]
-    /// Peers whose primary group is one of these (names or gids) may send.
-    public var allowGroups: [String] = ["canary"]
+    /// Peers whose primary or supplementary group is one of these (names or gids) may send. The
+    /// feeders' group `canary-feed` is not `canary`, which reads the configuration.
+    public var allowGroups: [String] = ["canary-feed"]
     /// Lines longer than this are refused and skipped to the next newline.
     public var maxLineBytes = 64 * 1024
     /// Ingest connections open at once; one more hears `ERR 0 too-many-connections` and is closed.

@@ -16,7 +16,6 @@ public final class CanaryService: Service, @unchecked Sendable {
     private let router: AlertRouter
     private let control: ControlServer
     private let controlPath: String
-    private let controlMode: mode_t
     private let snapshotInterval: Double
     private let dispatcher: AlertDispatcher
     private let plan: ChannelPlan
@@ -70,7 +69,6 @@ public final class CanaryService: Service, @unchecked Sendable {
         server = IngestServer(context: context, group: group)
         control = ControlServer(consent: consent, store: store, dispatcher: dispatcher, adminGroups: configuration.daemon.adminGroups, group: group, logger: logger)
         controlPath = configuration.daemon.controlSocketPath
-        controlMode = configuration.daemon.adminGroups.isEmpty ? 0o600 : 0o660
         for name in AccessPolicy(users: configuration.daemon.allowUsers, groups: configuration.daemon.allowGroups).unknownNames {
             logger.warning("daemon allow-list names an unknown user or group", metadata: ["name": "\(name)"])
         }
@@ -82,7 +80,7 @@ public final class CanaryService: Service, @unchecked Sendable {
         context.engine.start()
         let delivering = Task { [dispatcher] in await dispatcher.run() }
         try await server.start(activatedFDs: context.systemd.listenFDs())
-        try await control.start(path: controlPath, mode: controlMode)
+        try await control.start(path: controlPath)
         let backlog = await dispatcher.backlog
         logger.info("listening", metadata: [
             "socket": "\(server.boundPath ?? "socket-activated")",
@@ -171,6 +169,7 @@ public final class CanaryService: Service, @unchecked Sendable {
         await dispatcher.reconfigure(targets)
         context.update(configuration)
         plan.update(configuration.daemon.webhooks)
+        control.update(adminGroups: configuration.daemon.adminGroups)
     }
 
     func statusLineWithDeliveries() async -> String {
