@@ -44,7 +44,7 @@ public struct WebhookSettings: Sendable, Equatable {
         }
         var w = WebhookSettings(name: name, url: url, secretFile: secret)
         if let v = try t.bool("allow_insecure") { w.allowInsecure = v }
-        if scheme == "http" && !w.allowInsecure && !Self.isLoopback(host) {
+        if scheme == "http" && !w.allowInsecure && !Self.isLoopback(url: text) {
             throw ConfigError(key: t.key("url"), "plain http:// only to a loopback host; use https://, or set allow_insecure = true")
         }
         if let v = try t.duration("timeout") {
@@ -83,8 +83,26 @@ public struct WebhookSettings: Sendable, Equatable {
         return w
     }
 
-    static func isLoopback(_ host: String) -> Bool {
-        let h = host.trimmingCharacters(in: CharacterSet(charactersIn: "[]")).lowercased()
-        return h == "localhost" || h == "::1" || h.hasPrefix("127.")
+    /// Whether the URL's host is this machine: `localhost`, an IPv4 literal in 127.0.0.0/8, or `::1`.
+    /// The host is parsed (user info, port and path cannot pass for it) and literals are read as
+    /// addresses, so `http://127.attacker.example/` is not loopback.
+    static func isLoopback(url: String) -> Bool {
+        guard let components = URLComponents(string: url), let host = components.host, !host.isEmpty else { return false }
+        return isLoopback(host: host)
+    }
+
+    static func isLoopback(host: String) -> Bool {
+        var h = host.lowercased()
+        if h.hasPrefix("[") && h.hasSuffix("]") { h = String(h.dropFirst().dropLast()) }
+        if h == "localhost" { return true }
+        var v4 = in_addr()
+        if inet_pton(AF_INET, h, &v4) == 1 {
+            return UInt32(bigEndian: v4.s_addr) >> 24 == 127
+        }
+        var v6 = in6_addr()
+        if inet_pton(AF_INET6, h, &v6) == 1 {
+            return withUnsafeBytes(of: &v6) { bytes in bytes.prefix(15).allSatisfy { $0 == 0 } && bytes[15] == 1 }
+        }
+        return false
     }
 }
