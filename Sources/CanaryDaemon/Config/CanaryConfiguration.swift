@@ -140,9 +140,13 @@ public struct CanaryConfiguration: Sendable, Equatable {
         }
         if var t = try root.subtable("subjects") {
             for id in t.table.keys.sorted() {
-                guard var s = try t.subtable(id) else { continue }
-                if let tz = try s.string("timezone") { engine.zones.subjects[id] = try zone(tz, key: s.key("timezone")) }
-                try s.finish(known: ["timezone"])
+                do throws(ConfigError) {
+                    guard var s = try t.subtable(id) else { continue }
+                    if let tz = try s.string("timezone") { engine.zones.subjects[id] = try zone(tz, key: s.key("timezone")) }
+                    try s.finish(known: ["timezone"])
+                } catch {
+                    throw error.naming(subject: id)
+                }
             }
         }
         var daemon = DaemonSettings()
