@@ -72,8 +72,10 @@ public actor AlertDispatcher {
         return (items.count, expedited)
     }
 
-    /// Erasure: the subject's deliveries are gone from the database; forget them here too.
+    /// Erasure: the subject's deliveries are gone from the database; forget them here too, and remove
+    /// the subject's lines from the alert log.
     public func forget(subject: String) {
+        local.forget(names: [journalName(subject), subject])
         queue.remove(subject: subject)
         for (lane, task) in running where lane.subject == subject {
             task.cancel()
@@ -178,6 +180,9 @@ public actor AlertDispatcher {
     /// Why a due delivery must not be attempted: consent withdrawn, webhook gone, or too old.
     private func refusal(_ item: DeliveryItem, now: Double) -> DeliveryOutcome? {
         let channel = item.channel
+        guard consent.allows(item.subject, .monitor, at: now) else {
+            return .dead(reason: "consent for monitor withdrawn before delivery; not sent")
+        }
         guard consent.allows(item.subject, AlertChannel.scope(channel), at: now) else {
             return .dead(reason: "consent for \(AlertChannel.scope(channel)) withdrawn before delivery; not sent")
         }

@@ -4,11 +4,14 @@ import Logging
 
 /// The `journal` channel: journald when it is on and reachable, the alert log when one is
 /// configured, and standard error whenever journald did not take it. No alert is dropped silently.
+/// The alert log and standard error name the subject as the journal does (its token by default).
 /// Consent is the dispatcher's question; this only writes.
 public final class AlertRouter: @unchecked Sendable {
     private let systemd: any SystemdAPI
     private let useJournal: Bool
-    private let logFD: Int32
+    private let alertLog: String?
+    private var logFD: Int32
+    private let lock = NSLock()
     private let logger: Logger
     private var journalFailures = 0
 
@@ -21,14 +24,51 @@ public final class AlertRouter: @unchecked Sendable {
         case "off": useJournal = false
         default: useJournal = systemd.journalSocketPresent()
         }
+        self.alertLog = alertLog
         if let alertLog {
-            let fd = open(alertLog, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o600)
-            guard fd >= 0 else {
-                throw ReplayError("cannot open the alert log \(alertLog): \(String(cString: strerror(errno)))")
-            }
-            logFD = fd
+            logFD = try Self.openLog(alertLog)
         } else {
             logFD = -1
+        }
+    }
+
+    private static func openLog(_ path: String) throws -> Int32 {
+        let fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o600)
+        guard fd >= 0 else {
+            throw ReplayError("cannot open the alert log \(path): \(String(cString: strerror(errno)))")
+        }
+        return fd
+    }
+
+    /// Erasure: removes every line about a subject (named any of these ways) from the alert log. The
+    /// log is rewritten beside itself (owner-only), flushed and moved into place.
+    public func forget(names: [String]) {
+        guard let alertLog else { return }
+        let markers = names.map { Array(("\"subject\":" + AlertJSON.quote($0) + ",").utf8) }
+        lock.withLock {
+            guard let data = FileManager.default.contents(atPath: alertLog) else { return }
+            let lines = data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: true)
+            let kept = lines.filter { line in !markers.contains { line.firstRange(of: $0) != nil } }
+            guard kept.count != lines.count else { return }
+            let temporary = alertLog + ".erasing"
+            let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+            guard fd >= 0 else {
+                logger.error("cannot rewrite the alert log for an erasure", metadata: ["errno": "\(errno)"])
+                return
+            }
+            var out = [UInt8]()
+            out.reserveCapacity(data.count)
+            for line in kept { out += line; out.append(UInt8(ascii: "\n")) }
+            let written = out.withUnsafeBytes { POSIXIO.writeAll(fd, $0) }
+            fsync(fd)
+            close(fd)
+            guard written, rename(temporary, alertLog) == 0 else {
+                unlink(temporary)
+                logger.error("cannot rewrite the alert log for an erasure", metadata: ["errno": "\(errno)"])
+                return
+            }
+            if logFD >= 0 { close(logFD) }
+            logFD = (try? Self.openLog(alertLog)) ?? -1
         }
     }
 
@@ -56,9 +96,11 @@ public final class AlertRouter: @unchecked Sendable {
                 }
             }
         }
-        let line = AlertJSON.encode(alert) + "\n"
-        if logFD >= 0 {
-            write(logFD, line)
+        let line = AlertJSON.encode(alert, subject: subject) + "\n"
+        lock.withLock {
+            if logFD >= 0 {
+                write(logFD, line)
+            }
         }
         if !delivered {
             write(2, line)
