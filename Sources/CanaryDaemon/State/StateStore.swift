@@ -215,13 +215,16 @@ public final class StateStore: @unchecked Sendable {
 
     /// Names subjects by token in audit rows written before the trail was keyed (older databases).
     public func keyAuditTrail(_ token: (String) -> String) throws {
-        try pool.write { db in
+        let converted = try pool.write { db in
             let rows = try Row.fetchAll(db, sql: "SELECT id, subject FROM audit WHERE keyed = 0")
             for row in rows {
                 try db.execute(sql: "UPDATE audit SET subject = ?, keyed = 1 WHERE id = ?",
                                arguments: [token(row["subject"]), row["id"] as Int64])
             }
+            return rows.count
         }
+        // The ids the rows held must not stay behind in the write-ahead log.
+        if converted > 0 { try truncateLog() }
     }
 
     /// Erasure: every row held for the subject goes (consent, evaluation state, alerts and their
