@@ -153,7 +153,9 @@ import Testing
         // No byte of the id, nor of the consent reference, in anything canaryd wrote; nor in its own output.
         #expect(Self.filesContaining(subject, under: daemon.directory) == [])
         #expect(Self.filesContaining(reference, under: daemon.directory) == [])
+        // With journald off every alert also went to standard error: named by token there too.
         #expect(!daemon.log.contains(subject))
+        #expect(daemon.log.contains(try daemon.token("s2")))
 
         // The database answers the same: nothing of the subject, the erasure on record by token, s2 kept.
         let store = try StateStore(path: daemon.statePath)
@@ -162,6 +164,24 @@ import Testing
         #expect(try store.loadSubjectStates()["s2"] != nil)
         #expect(try store.deliveries(state: nil, subject: subject, limit: 10_000).isEmpty)
         #expect(try store.auditTrail(token: token).map(\.action) == ["grant", "erase"])
+    }
+
+    @Test func alertIDsAreKeyedSoAJournalEntryRevealsNoSubject() throws {
+        let daemon = try DaemonHarness(extraConfig: DaemonLifecycleTests.noGaps)
+        try daemon.waitReady()
+        #expect(try IngestClient(socketPath: daemon.socketPath).send(path: TestSupport.root("config/sample/sleep.csv")).accepted == 189)
+        let alerts = try daemon.waitForAlerts(atLeast: 3)
+        #expect(try daemon.stop() == 0)
+        let identity = AlertIdentity(pseudonymKey: try Data(contentsOf: URL(fileURLWithPath: daemon.stateDirectory + "/pseudonym.key")))
+        let candidates = DaemonHarness.defaultConsent
+        for a in alerts {
+            let id = try #require(a["id"] as? String), rule = try #require(a["rule"] as? String)
+            let period = try #require(a["period"] as? String), kind = try #require(AlertKind(rawValue: a["kind"] as? String ?? ""))
+            // Whoever holds the journal entry and a list of candidate ids cannot find the subject ...
+            #expect(!candidates.contains { Alert.makeID(subject: $0, rule: rule, period: period, kind: kind) == id })
+            // ... while the installation's key gives the same id for the same decision, every time.
+            #expect(identity.id(subject: "eli", rule: rule, period: period, kind: kind) == id)
+        }
     }
 
     @Test func withoutMonitorNothingIsEvaluatedStoredOrAlerted() throws {
