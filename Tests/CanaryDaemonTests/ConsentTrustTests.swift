@@ -204,6 +204,26 @@ import Testing
         #expect(try store.loadSubjectStates()["eli"] == nil, "the evaluation state is dropped from the database too")
     }
 
+    @Test func anErasureRemovesTheSubjectsLinesFromTheAlertLogAndLaterAlertsStillArrive() throws {
+        let log = TestSupport.temporaryFile("alerts.jsonl")
+        let router = try AlertRouter(systemd: RecordingSystemd(), journal: "off", alertLog: log,
+                                     logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }))
+        let a = SystemdSeamTests.alert
+        for (i, name) in ["ps-aaaa", "ps-bbbb", "ps-aaaa", "ps-aaaab"].enumerated() {
+            var alert = a
+            alert.period = "2026-03-0\(i + 1)"
+            router.deliver(alert, subject: name)
+        }
+        router.forget(names: ["ps-aaaa", "raw-id"])
+        router.deliver(a, subject: "ps-cccc")
+        let lines = try String(contentsOfFile: log, encoding: .utf8).split(separator: "\n")
+        let names = lines.compactMap { (try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])?["subject"] as? String }
+        #expect(names == ["ps-bbbb", "ps-aaaab", "ps-cccc"], "only the erased subject's lines go; the log goes on")
+        let mode = try FileManager.default.attributesOfItem(atPath: log)[.posixPermissions] as? Int
+        #expect(mode == 0o600)
+        #expect(!FileManager.default.fileExists(atPath: log + ".erasing"))
+    }
+
     @Test func expiryRacingARenewalNeverUndoesTheRenewal() throws {
         let store = try StateStore(path: TestSupport.temporaryFile("race.sqlite"))
         let consent = try ConsentService(store: store, systemd: RecordingSystemd(), logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }),

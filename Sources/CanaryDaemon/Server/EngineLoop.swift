@@ -199,6 +199,8 @@ public final class EngineLoop: @unchecked Sendable {
                 engine.assignZone(zone, to: subject)
             case .snapshot(let done)?:
                 // Copies only: the committer encodes them on its own thread.
+                // Every earlier snapshot is saved or handed back by now: no requeue can predate these erasures.
+                erasedAt.removeAll()
                 let removed = removedAgain + engine.takeRemovals()
                 removedAgain = []
                 done(EngineSnapshot(states: engine.takeChanges(), removed: removed, sequence: sequence, alerts: sink.takePending()))

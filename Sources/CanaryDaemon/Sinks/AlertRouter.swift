@@ -41,28 +41,51 @@ public final class AlertRouter: @unchecked Sendable {
     }
 
     /// Erasure: removes every line about a subject (named any of these ways) from the alert log. The
-    /// log is rewritten beside itself (owner-only), flushed and moved into place.
+    /// log is copied beside itself (owner-only) without those lines, a chunk at a time, flushed and
+    /// moved into place.
     public func forget(names: [String]) {
         guard let alertLog else { return }
         let markers = names.map { Array(("\"subject\":" + AlertJSON.quote($0) + ",").utf8) }
         lock.withLock {
-            guard let data = FileManager.default.contents(atPath: alertLog) else { return }
-            let lines = data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: true)
-            let kept = lines.filter { line in !markers.contains { line.firstRange(of: $0) != nil } }
-            guard kept.count != lines.count else { return }
+            let input = open(alertLog, O_RDONLY | O_CLOEXEC)
+            guard input >= 0 else { return }
+            defer { close(input) }
             let temporary = alertLog + ".erasing"
-            let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
-            guard fd >= 0 else {
+            let output = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+            guard output >= 0 else {
                 logger.error("cannot rewrite the alert log for an erasure", metadata: ["errno": "\(errno)"])
                 return
             }
-            var out = [UInt8]()
-            out.reserveCapacity(data.count)
-            for line in kept { out += line; out.append(UInt8(ascii: "\n")) }
-            let written = out.withUnsafeBytes { POSIXIO.writeAll(fd, $0) }
-            fsync(fd)
-            close(fd)
-            guard written, rename(temporary, alertLog) == 0 else {
+            var ok = true
+            var removed = 0
+            var pending: [UInt8] = []
+            var chunk = [UInt8](repeating: 0, count: 1 << 20)
+            func emit(_ line: ArraySlice<UInt8>) {
+                if markers.contains(where: { line.firstRange(of: $0) != nil }) { removed += 1; return }
+                ok = ok && POSIXIO.writeAll(output, line) && POSIXIO.writeAll(output, [UInt8(ascii: "\n")])
+            }
+            while ok {
+                let n = chunk.withUnsafeMutableBytes { read(input, $0.baseAddress, $0.count) }
+                if n < 0 && errno == EINTR { continue }
+                if n < 0 { ok = false; break }
+                if n == 0 { break }
+                pending += chunk[0..<n]
+                var start = pending.startIndex
+                while let nl = pending[start...].firstIndex(of: UInt8(ascii: "\n")) {
+                    emit(pending[start..<nl])
+                    start = nl + 1
+                }
+                pending.removeSubrange(..<start)
+            }
+            if !pending.isEmpty { emit(pending[...]) }
+            ok = ok && fsync(output) == 0
+            close(output)
+            guard ok, removed > 0 else {
+                unlink(temporary)
+                if !ok { logger.error("cannot rewrite the alert log for an erasure", metadata: ["errno": "\(errno)"]) }
+                return
+            }
+            guard rename(temporary, alertLog) == 0 else {
                 unlink(temporary)
                 logger.error("cannot rewrite the alert log for an erasure", metadata: ["errno": "\(errno)"])
                 return

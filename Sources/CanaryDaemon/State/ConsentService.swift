@@ -75,12 +75,16 @@ public final class ConsentService: @unchecked Sendable {
     public func save(_ snapshot: EngineSnapshot, at instant: Double) throws -> [DeliveryItem] {
         try store.exclusively {
             let (keep, alerts) = lock.withLock {
+                guard !erasedAt.isEmpty else { return (snapshot.states, snapshot.alerts) }
                 let kept = { (subject: String) in self.erasedAt[self.token(subject)].map { $0 < snapshot.sequence } ?? true }
                 return (snapshot.states.filter { kept($0.key) }, snapshot.alerts.filter { kept($0.alert.subject) })
             }
             let encoder = JSONEncoder()
-            return try store.saveSubjectStates(try keep.mapValues { try $0.encoded(with: encoder) }, removed: snapshot.removed,
-                                               alerts: alerts, at: instant)
+            let items = try store.saveSubjectStates(try keep.mapValues { try $0.encoded(with: encoder) }, removed: snapshot.removed,
+                                                    alerts: alerts, at: instant)
+            // Snapshots are saved in order: none taken before these erasures can come any more.
+            lock.withLock { erasedAt = erasedAt.filter { $0.value >= snapshot.sequence } }
+            return items
         }
     }
 
