@@ -70,7 +70,8 @@ import Testing
         let store = try StateStore(path: daemon.statePath)
         #expect(try store.loadConsent().grants(of: "eli").isEmpty)
         #expect(try store.loadSubjectStates()["eli"] == nil, "no saved evaluation state survives the erasure")
-        #expect(try store.auditTrail(subject: "eli").map(\.action) == ["grant", "erase"])
+        #expect(try store.auditTrail(token: daemon.token("eli")).map(\.action) == ["grant", "erase"])
+        #expect(try store.auditTrail().allSatisfy { $0.subject.hasPrefix("ps-") && $0.reference.isEmpty }, "by token, references gone with the erasure")
         // Owner-only files.
         let attributes = try FileManager.default.attributesOfItem(atPath: daemon.statePath)
         #expect((attributes[.posixPermissions] as? Int) == 0o600)
@@ -89,7 +90,7 @@ import Testing
             .filter { $0.hasPrefix("eli,") || $0.hasPrefix("ana,") }.count
         #expect(try IngestClient(socketPath: daemon.socketPath).send(path: sleep).accepted == consented)
         let alerts = try daemon.waitForAlerts(atLeast: 1)
-        #expect(alerts.allSatisfy { ($0["subject"] as? String) == "eli" })
+        #expect(alerts.allSatisfy { ($0["subject"] as? String) == (try? daemon.token("eli")) })
 
         // Revoked: later alerts about eli are not emitted anywhere.
         _ = try control.send(ControlRequest(cmd: .revoke, subject: "eli", scopes: ["alert:journal"], by: "eli"))
@@ -143,6 +144,9 @@ import Testing
         let entries = try JournaldTests.entries(["MESSAGE_ID=\(MessageID.consentAudit)", "CANARY_SUBJECT=\(try daemon.token(subject))"])
         #expect(entries.compactMap { $0["CANARY_CONSENT"] as? String } == ["grant alert:journal,monitor", "revoke alert:journal,monitor"])
         #expect(entries.allSatisfy { ($0["CANARY_ACTOR"] as? String) == "dr-b (uid \(getuid()))" })
+        // No consent reference (a form id can name the person) and no subject id in the audit entries.
+        #expect(entries.allSatisfy { $0["CANARY_REFERENCE"] == nil && !"\($0["MESSAGE"] ?? "")".contains("form-9") })
+        #expect(entries.allSatisfy { !"\($0["MESSAGE"] ?? "")".contains(subject) })
     }
 
     private func sleep3() { sleep(3) }

@@ -15,6 +15,8 @@ public struct CanaryEngine: Sendable {
     private var assignedZones: [String: TimeZone] = [:]
     /// Valid records refused because a bound (`maxSubjects`, `maxMetricsPerSubject`) was reached.
     public private(set) var refusedRows = 0
+    /// Subjects dropped since the last `takeRemovals`.
+    private var removed: Set<String> = []
 
     public init(configuration: EngineConfiguration) {
         evaluator = EngineEvaluator(configuration: configuration)
@@ -155,6 +157,25 @@ extension CanaryEngine {
     public mutating func erase(subject: String) -> Bool {
         assignedZones.removeValue(forKey: subject)
         return subjects.removeValue(forKey: subject) != nil
+    }
+
+    /// The subjects the engine holds state for.
+    public var subjectIDs: [String] { Array(subjects.keys) }
+
+    /// Forgets a subject that may no longer be evaluated (its monitor consent ended) and remembers it
+    /// for `takeRemovals`, so its saved state is deleted too. True when there was any.
+    @discardableResult
+    public mutating func drop(subject: String) -> Bool {
+        assignedZones.removeValue(forKey: subject)
+        guard subjects.removeValue(forKey: subject) != nil else { return false }
+        removed.insert(subject)
+        return true
+    }
+
+    /// The subjects dropped since the last call; they count as removed from the saved state from now on.
+    public mutating func takeRemovals() -> [String] {
+        defer { removed.removeAll() }
+        return removed.sorted()
     }
 
     /// A `#canary subject=ID tz=Zone` directive: that subject's days are on `zone` from now on. Touches

@@ -117,7 +117,7 @@ final class ControlServer: @unchecked Sendable {
             case .show:
                 guard let subject = request.subject else { return .failure("show needs a subject") }
                 return ControlResponse(ok: true, grants: consent.grants(of: subject).map { .init($0, now: now) },
-                                       audit: try store.auditTrail(subject: subject))
+                                       audit: try consent.auditTrail(of: subject), subject: consent.token(subject))
             case .grant:
                 guard let subject = request.subject, !subject.isEmpty else { return .failure("grant needs a subject") }
                 let scopes = try Self.scopes(request.scopes)

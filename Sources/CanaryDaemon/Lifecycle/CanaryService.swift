@@ -28,10 +28,12 @@ public final class CanaryService: Service, @unchecked Sendable {
         router = try AlertRouter(systemd: systemd, journal: configuration.daemon.journal,
                                  alertLog: configuration.daemon.alertLog, logger: logger)
         store = try StateStore(path: configuration.daemon.statePath)
-        let consent = try ConsentService(store: store, systemd: systemd, logger: logger)
+        // Tokens name subjects in the audit trail, the journal (by default) and webhook bodies that ask
+        // for them; the same installation key, domain-separated, keys the alert ids.
+        let key = try Pseudonymizer.loadKey(path: configuration.daemon.pseudonymKeyPath)
+        let pseudonyms = Pseudonymizer(key: key)
+        let consent = try ConsentService(store: store, systemd: systemd, logger: logger, pseudonyms: pseudonyms)
         let webhooks = configuration.daemon.webhooks
-        // Tokens name subjects in the journal (by default) and in webhook bodies that ask for them.
-        let pseudonyms = Pseudonymizer(key: try Pseudonymizer.loadKey(path: configuration.daemon.pseudonymKeyPath))
         let journalByToken = configuration.daemon.journalSubject == "token"
         if journalByToken { consent.journalName = { pseudonyms.token(for: $0) } }
         let targets = try webhooks.map { try WebhookTarget.load($0) }
@@ -50,7 +52,11 @@ public final class CanaryService: Service, @unchecked Sendable {
             engine = try EngineLoop(configuration: configuration.engine,
                                     channels: { plan.channels(for: $0, at: Date().timeIntervalSince1970) }, notifier: notifier,
                                     settleSeconds: configuration.daemon.settleSeconds,
-                                    maxCloseInterval: configuration.daemon.maxCloseIntervalSeconds, state: saved)
+                                    maxCloseInterval: configuration.daemon.maxCloseIntervalSeconds, state: saved,
+                                    admission: MonitorAdmission(version: { consent.version },
+                                                                allows: { consent.allows($0, .monitor, at: $1) },
+                                                                token: { pseudonyms.token(for: $0) }),
+                                    identity: AlertIdentity(pseudonymKey: key))
         } catch {
             throw DaemonError("cannot read the saved evaluation state in \(configuration.daemon.statePath): \(error)")
         }

@@ -23,9 +23,11 @@ final class DaemonHarness: @unchecked Sendable {
     private let outputLock = NSLock()
     private var outputText = ""
 
-    /// The directory holding the built executables (beside the test bundle).
+    /// The directory holding the built executables (beside the test bundle), or `CANARY_TEST_BINARIES`
+    /// to run the tests against another build (e.g. the commit before a fix, to see a test fail).
     static let binaries: URL = {
-        URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        if let dir = ProcessInfo.processInfo.environment["CANARY_TEST_BINARIES"] { return URL(fileURLWithPath: dir) }
+        return URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
     }()
 
     static func binary(_ name: String) -> String {
