@@ -126,8 +126,9 @@ import Testing
         let daemon = try DaemonHarness()
         try daemon.waitReady()
         chmod(daemon.controlPath, 0o666)  // let the other user reach it: the peer check must still refuse
+        // canaryd may refuse (and close) before the request is written: the refusal is still there to read.
         let reply = try TestSupport.runAsNobody(python:
-            "import socket; s=socket.socket(socket.AF_UNIX); s.connect('\(daemon.controlPath)'); s.sendall(b'{\"cmd\":\"list\"}\\n'); print(s.recv(4096).decode(), end='')")
+            "import socket\ns=socket.socket(socket.AF_UNIX); s.connect('\(daemon.controlPath)')\ntry: s.sendall(b'{\"cmd\":\"list\"}\\n')\nexcept BrokenPipeError: pass\nprint(s.recv(4096).decode(), end='')")
         #expect(reply.contains("\"ok\":false") && reply.contains("unauthorized"), "\(reply)")
         #expect(try daemon.stop() == 0)
     }
