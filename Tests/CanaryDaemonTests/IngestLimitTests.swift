@@ -82,6 +82,20 @@ import Testing
         #expect(saved.contains("America\\/New_York") || saved.contains("America/New_York"), "\(saved.prefix(200))")
     }
 
+    @Test func aWithdrawalEmptiesTheSessionOfTheSubject() {
+        final class Ledger: @unchecked Sendable { var monitored: Set<String> = ["a", "b"] }
+        let ledger = Ledger()
+        var session = IngestSession(zones: ZoneBook(), latestAccepted: .infinity, admit: { ledger.monitored.contains($0) })
+        session.refreshAdmission(version: 1)
+        let text = "#canary subject=a tz=Europe/Oslo\n" + Self.header + "1767225600,a,hr,1\n1767225600,b,hr,1\n"
+        Array(text.utf8).withUnsafeBufferPointer { session.receive($0, record: { _, _ in }, reply: { _ in }) }
+        #expect(session.heldSubjects == ["a", "b"])
+        // a withdraws: the next ledger version makes the session forget a at once, not at a's next row.
+        ledger.monitored = ["b"]
+        session.refreshAdmission(version: 2)
+        #expect(session.heldSubjects == ["b"])
+    }
+
     @Test func theSessionAsksConsentBeforeHoldingAnythingAndBoundsSubjects() {
         var asked: [String] = []
         var session = IngestSession(zones: ZoneBook(), latestAccepted: .infinity, maxSubjects: 2,

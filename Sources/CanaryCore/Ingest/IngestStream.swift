@@ -131,6 +131,13 @@ public struct IngestStream: Sendable {
         parser?.zones.subjects[subject] = zone
     }
 
+    /// Drops what a directive set for a subject (its consent ended): local timestamps of its rows, were
+    /// any still admitted, would be read in the configured zone again.
+    public mutating func forgetZone(of subject: String) {
+        zones.subjects[subject] = nil
+        parser?.zones.subjects[subject] = nil
+    }
+
     /// Moves the future-timestamp limit (a long-lived connection's "now" moves on).
     public mutating func updateLatestAccepted(_ instant: Double) {
         latestAccepted = instant

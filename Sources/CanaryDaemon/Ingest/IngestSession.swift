@@ -23,6 +23,9 @@ public struct IngestSession {
                             maxLineBytes: maxLineBytes, maxSubjects: maxSubjects, admit: admit)
     }
 
+    /// Subjects the session holds anything of (admitted, or with a directive's zone); tests check it shrinks on withdrawal.
+    var heldSubjects: Set<String> { Set(lines.admitted.keys).union(lines.stream.effectiveZones.subjects.keys) }
+
     /// Whether a row was refused for `maxSubjects` (the caller journals it once).
     public var subjectLimitReached: Bool { lines.subjectLimitReached }
 
@@ -38,10 +41,20 @@ public struct IngestSession {
         ProgressMark(line: splitter.lineNumber, accepted: lines.accepted, rejected: lines.rejected)
     }
 
-    /// Forgets which subjects were admitted when the consent ledger has changed since (`version` differs),
-    /// so a revocation or expiry takes effect from the next read on.
+    /// When the consent ledger has changed since (`version` differs): a revocation or expiry takes effect
+    /// from the next read on, and the session forgets at once what it held of subjects without monitor
+    /// consent (their admission and any zone a directive set), so nothing of them stays in its memory.
     public mutating func refreshAdmission(version: Int) {
+        guard version != lines.admissionVersion else { return }
         lines.admissionVersion = version
+        for subject in Array(lines.admitted.keys) {
+            if lines.admit(subject) {
+                lines.admitted[subject] = version
+            } else {
+                lines.admitted[subject] = nil
+                lines.stream.forgetZone(of: subject)
+            }
+        }
     }
 
     /// Moves the future-timestamp limit; a long-lived connection calls this as time goes on.
