@@ -23,6 +23,8 @@ public struct Replay {
         public var alertsByKind: [AlertKind: Int] = [:]
         public var observations = 0
         public var lateRows = 0
+        /// Valid rows the engine refused for a bound (`engine.max_subjects`, `engine.max_metrics_per_subject`).
+        public var refusedRows = 0
         public var seconds = 0.0
 
         public var rowsPerSecond: Double { seconds > 0 ? Double(counts.totalAccepted + counts.totalRejected) / seconds : 0 }
@@ -118,6 +120,7 @@ public struct Replay {
         summary.alertsByKind = sink.alertsByKind
         summary.observations = sink.observations
         summary.lateRows = engine.lateRows
+        summary.refusedRows = engine.refusedRows
         summary.seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
         return summary
     }
