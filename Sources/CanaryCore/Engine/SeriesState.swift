@@ -32,6 +32,8 @@ struct SubjectState: Sendable, Codable {
     var closedAny = false
     /// Changed since the state was last exported (not part of the saved state itself).
     var unsaved = true
+    /// Days closed (evaluated) in this process, for tests of the cost of closing (not saved).
+    var daysClosed = 0
 
     init(clock: ZoneClock) {
         self.clock = clock
