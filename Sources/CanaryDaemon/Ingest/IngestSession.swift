@@ -11,10 +11,14 @@ public struct IngestSession {
     private var lines: LineHandler
 
     /// - Parameter admit: whether a subject's rows may be taken (consent); refused rows get `ERR <line> no-consent`.
-    public init(zones: ZoneBook, latestAccepted: Double, maxLineBytes: Int = 64 * 1024,
+    /// - Parameter earliestAccepted: rows stamped before this are refused as `too-old` (now - `engine.max_past`).
+    /// - Parameter limits: plausible value ranges; values outside are refused as `out-of-range`.
+    public init(zones: ZoneBook, latestAccepted: Double, earliestAccepted: Double = -.infinity, limits: ValueLimits = ValueLimits(),
+                maxLineBytes: Int = 64 * 1024,
                 format: InputFormat? = nil, subject: String? = nil, admit: @escaping (String) -> Bool = { _ in true }) {
         splitter = LineSplitter(maxLineBytes: maxLineBytes)
-        lines = LineHandler(stream: IngestStream(format: format, subject: subject, zones: zones, latestAccepted: latestAccepted),
+        lines = LineHandler(stream: IngestStream(format: format, subject: subject, zones: zones, latestAccepted: latestAccepted,
+                                                 earliestAccepted: earliestAccepted, limits: limits),
                             maxLineBytes: maxLineBytes, admit: admit)
     }
 
@@ -35,6 +39,11 @@ public struct IngestSession {
     /// Moves the future-timestamp limit; a long-lived connection calls this as time goes on.
     public mutating func updateLatestAccepted(_ instant: Double) {
         lines.stream.updateLatestAccepted(instant)
+    }
+
+    /// Moves the too-old limit; a long-lived connection calls this as time goes on.
+    public mutating func updateEarliestAccepted(_ instant: Double) {
+        lines.stream.updateEarliestAccepted(instant)
     }
 
     /// Feeds received bytes. Records go to `record`, protocol replies to `reply` (without newline), and a

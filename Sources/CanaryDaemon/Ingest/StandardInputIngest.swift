@@ -16,8 +16,11 @@ public struct StandardInputIngest {
         let replies = BufferedWriter(fd: 2, capacity: 0)
         var engine = CanaryEngine(configuration: configuration.engine)
         var sink = LineSink(writer: alerts)
+        let now = Date().timeIntervalSince1970
         var session = IngestSession(zones: configuration.engine.zones,
-                                    latestAccepted: Date().timeIntervalSince1970 + configuration.engine.maxFutureSeconds)
+                                    latestAccepted: now + configuration.engine.maxFutureSeconds,
+                                    earliestAccepted: now - configuration.engine.maxPastSeconds,
+                                    limits: configuration.engine.valueLimits)
         let buffer = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: 1 << 16)
         defer { buffer.deallocate() }
         while true {

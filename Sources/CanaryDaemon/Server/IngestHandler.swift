@@ -46,6 +46,8 @@ final class IngestHandler: ChannelDuplexHandler {
         let clock = context.clock
         session = IngestSession(zones: settings.engine.zones,
                                 latestAccepted: context.clock() + settings.engine.maxFutureSeconds,
+                                earliestAccepted: context.clock() - settings.engine.maxPastSeconds,
+                                limits: settings.engine.valueLimits,
                                 maxLineBytes: settings.daemon.maxLineBytes,
                                 admit: { consent.allows($0, .monitor, at: clock()) })
     }
@@ -107,7 +109,9 @@ final class IngestHandler: ChannelDuplexHandler {
     func channelRead(context ctx: ChannelHandlerContext, data: NIOAny) {
         guard authorized, !finished else { return }
         let buffer = unwrapInboundIn(data)
-        session.updateLatestAccepted(context.clock() + context.settings.engine.maxFutureSeconds)
+        let now = context.clock()
+        session.updateLatestAccepted(now + context.settings.engine.maxFutureSeconds)
+        session.updateEarliestAccepted(now - context.settings.engine.maxPastSeconds)
         session.refreshAdmission(version: context.consent.version)
         parsing = true
         defer { parsing = false }
