@@ -97,7 +97,7 @@ public struct RecordParser: Sendable {
         let range = limits.range(forMetric: metric)
         guard range.contains(value) else {
             throw RowError(line: line, field: "value", kind: .outOfRange,
-                           reason: "outside the plausible range \(ValueLimits.describe(range)) of metric '\(metric)' ([metrics] min and max)")
+                           reason: "outside the plausible range \(ValueLimits.describe(range)) of metric '\(metric)' (configurable: [metrics.\(metric)] min, max)")
         }
         return SampleRecord(timestamp: ts, subject: subject, metric: metric, value: value)
     }
@@ -211,8 +211,7 @@ public struct RecordParser: Sendable {
     }
 
     private mutating func noteAccepted(_ r: Record) {
-        let t: Double
-        if case .sleep(let s) = r { t = s.end } else { t = r.timestamp }
+        let t = r.timestamp  // a sleep session's end
         if r.subject == currentSubject {
             currentLatest = max(currentLatest, t)
         } else {
