@@ -33,11 +33,13 @@ final class SubjectStateEncoder: @unchecked Sendable {
                 failed.append((subject, error))
             }
         }
+        // Remembered by token, never by id: nothing of an erased subject stays in memory.
+        let saved = lock.withLock { failing.isEmpty } ? [] : out.keys.map(name)
         let newlyFailing: [(String, any Error)] = lock.withLock {
-            failing.subtract(out.keys)
-            return failed.filter { failing.insert($0.0).inserted }
+            failing.subtract(saved)
+            return failed.map { (name($0.0), $0.1) }.filter { failing.insert($0.0).inserted }
         }
-        for (subject, error) in newlyFailing { report(name(subject), error) }
+        for (token, error) in newlyFailing { report(token, error) }
         return out
     }
 
