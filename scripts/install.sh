@@ -137,7 +137,7 @@ put "$BUILDDIR/canaryctl" "$DESTDIR$BINDIR/canaryctl" 0755
 if command -v ldd >/dev/null 2>&1; then
   for b in canaryd canaryctl; do
     libs=$(ldd "$DESTDIR$BINDIR/$b" 2>/dev/null || true)
-    if printf '%s\n' "$libs" | grep -q 'not found'; then
+    if printf '%s\n' "$libs" | grep -c 'not found' >/dev/null; then
       warn "$b: shared libraries not found:"; printf '%s\n' "$libs" | grep 'not found' >&2
     fi
     if printf '%s\n' "$libs" | grep -Eq '=> /(home|root)/'; then

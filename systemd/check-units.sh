@@ -107,10 +107,10 @@ else
   [ -z "$bad_headers" ] || fail "canary.catalog: malformed entry headers: $bad_headers"
   listed=$(journalctl --root="$tmp/catroot" --list-catalog 2>&1)
   for id in $ids; do
-    printf '%s\n' "$listed" | grep -q "^$id canary: " || fail "catalog entry $id not listed by journalctl --list-catalog"
+    printf '%s\n' "$listed" | grep -c "^$id canary: " >/dev/null || fail "catalog entry $id not listed by journalctl --list-catalog"
     entry=$(journalctl --root="$tmp/catroot" --dump-catalog "$id" 2>&1)
     for field in 'Subject: ' 'Defined-By: canary' 'Support: '; do
-      printf '%s\n' "$entry" | grep -q "^$field" || fail "catalog entry $id lacks '$field'"
+      printf '%s\n' "$entry" | grep -c "^$field" >/dev/null || fail "catalog entry $id lacks '$field'"
     done
   done
   say "catalog: $n_ids entries compiled and listed"

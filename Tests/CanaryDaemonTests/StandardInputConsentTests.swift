@@ -10,6 +10,8 @@ import Testing
         let dir = (TestSupport.temporaryFile("x") as NSString).deletingLastPathComponent
         let config = dir + "/canary.toml"
         try """
+            [engine]
+            max_past = "36500d"
             [state]
             path = "\(dir)/state/state.sqlite"
             [privacy]

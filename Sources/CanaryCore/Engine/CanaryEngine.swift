@@ -25,6 +25,9 @@ public struct CanaryEngine: Sendable {
     /// Subjects the engine currently holds state for.
     public var subjectCount: Int { subjects.count }
 
+    /// Days closed (evaluated) since this engine was made, summed over subjects; the cost of closing.
+    var daysClosed: Int { subjects.values.reduce(0) { $0 + $1.daysClosed } }
+
     /// Rows that arrived after their period had closed, summed over subjects.
     public var lateRows: Int { subjects.values.reduce(0) { $0 + $1.lateRows } }
 

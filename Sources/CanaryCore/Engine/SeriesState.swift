@@ -35,6 +35,8 @@ struct SubjectState: Sendable, Codable {
     /// The `samples` metric names the subject has sent, for `maxMetricsPerSubject` (rebuilt from the
     /// state on import, not saved).
     var metricNames: Set<String> = []
+    /// Days closed (evaluated) in this process, for tests of the cost of closing (not saved).
+    var daysClosed = 0
 
     init(clock: ZoneClock) {
         self.clock = clock

@@ -21,6 +21,9 @@ public struct IngestStream: Sendable {
     private var subject: String?
     private var zones: ZoneBook
     private var latestAccepted: Double
+    private var earliestAccepted: Double
+    private let maxPastBehindLatest: Double
+    private let limits: ValueLimits
     /// A `tz=` directive that named a subject, not yet applied: the caller checks that it may hold
     /// anything for the subject (consent, limits), then calls `assignZone`, or drops it.
     public private(set) var zoneDirective: (subject: String, zone: TimeZone)?
@@ -29,11 +32,25 @@ public struct IngestStream: Sendable {
     ///   - format: the format when the caller names it; otherwise it is recognised from the header.
     ///   - subject: the subject for inputs without a subject column.
     ///   - latestAccepted: rows stamped after this instant are refused (now + allowance).
-    public init(format: InputFormat? = nil, subject: String? = nil, zones: ZoneBook, latestAccepted: Double = .infinity) {
+    ///   - earliestAccepted: rows stamped before this instant are refused as `too-old` (now - `engine.max_past`).
+    ///   - maxPastBehindLatest: without a clock (replay), rows this much older than their subject's latest row are refused.
+    ///   - limits: plausible value ranges; values outside are refused as `out-of-range`.
+    public init(format: InputFormat? = nil, subject: String? = nil, zones: ZoneBook, latestAccepted: Double = .infinity,
+                earliestAccepted: Double = -.infinity, maxPastBehindLatest: Double = .infinity, limits: ValueLimits = ValueLimits()) {
         self.explicitFormat = format
         self.subject = subject
         self.zones = zones
         self.latestAccepted = latestAccepted
+        self.earliestAccepted = earliestAccepted
+        self.maxPastBehindLatest = maxPastBehindLatest
+        self.limits = limits
+    }
+
+    private func makeParser(_ layout: InputLayout) -> RecordParser {
+        var p = RecordParser(layout: layout, zones: zones, latestAccepted: latestAccepted, limits: limits)
+        p.earliestAccepted = earliestAccepted
+        p.maxPastBehindLatest = maxPastBehindLatest
+        return p
     }
 
     /// Accepted formats for `#canary format=...`.
@@ -63,12 +80,12 @@ public struct IngestStream: Sendable {
         if trimmed.hasPrefix("#") { return .control }
         // JSON Lines typing needs no header.
         if trimmed.hasPrefix("{") && (explicitFormat == nil || explicitFormat == .typing) {
-            parser = RecordParser(layout: .typingJSON(defaultSubject: subject), zones: zones, latestAccepted: latestAccepted)
+            parser = makeParser(.typingJSON(defaultSubject: subject))
             return feed(line, number: number)
         }
         do {
             let layout = try InputLayout.detect(header: trimmed, format: explicitFormat, defaultSubject: subject)
-            parser = RecordParser(layout: layout, zones: zones, latestAccepted: latestAccepted)
+            parser = makeParser(layout)
             return .control
         } catch {
             headerError = HeaderError("line \(number): \(error.reason)")
@@ -142,6 +159,12 @@ public struct IngestStream: Sendable {
     public mutating func updateLatestAccepted(_ instant: Double) {
         latestAccepted = instant
         parser?.latestAccepted = instant
+    }
+
+    /// Moves the too-old limit (a long-lived connection's "now" moves on).
+    public mutating func updateEarliestAccepted(_ instant: Double) {
+        earliestAccepted = instant
+        parser?.earliestAccepted = instant
     }
 
     /// The time zones in force after directives (a `tz=` directive sets the subject's zone).

@@ -12,6 +12,7 @@ public struct RowError: Error, Sendable, Equatable, CustomStringConvertible {
         case badTimestamp = "bad-timestamp"
         case endBeforeStart = "end-before-start"
         case tooFarInFuture = "future-timestamp"
+        case tooOld = "too-old"
         case unknownKeyClass = "unknown-key-class"
         case keyContent = "key-content"
         case lineTooLong = "line-too-long"

@@ -47,8 +47,7 @@ public struct WebhookSettings: Sendable, Equatable {
         if scheme == "http" && !w.allowInsecure && !Self.isLoopback(url: text) {
             throw ConfigError(key: t.key("url"), "plain http:// only to a loopback host; use https://, or set allow_insecure = true")
         }
-        if let v = try t.duration("timeout") {
-            guard v > 0 else { throw ConfigError(key: t.key("timeout"), "expected a duration above zero") }
+        if let v = try t.duration("timeout", in: 0...3600, excludingLower: true) {
             w.timeoutSeconds = v
         }
         if var h = try t.subtable("headers") {
@@ -73,10 +72,9 @@ public struct WebhookSettings: Sendable, Equatable {
         }
         if let v = try t.choice("min_severity", Severity.self, allowed: ["info", "notice", "warning", "critical"]) { w.minSeverity = v }
         if let v = try t.choice("subject", CanaryConfiguration.SubjectLabel.self, allowed: ["token", "raw"]) { w.subject = v.rawValue }
-        if let v = try t.duration("backoff_initial") { w.policy.initialBackoff = max(0.01, v) }
-        if let v = try t.duration("backoff_max") { w.policy.maxBackoff = max(w.policy.initialBackoff, v) }
-        if let v = try t.duration("max_age") {
-            guard v > 0 else { throw ConfigError(key: t.key("max_age"), "expected a duration above zero") }
+        if let v = try t.duration("backoff_initial", in: 0...86_400) { w.policy.initialBackoff = max(0.01, v) }
+        if let v = try t.duration("backoff_max", in: 0...7 * 86_400) { w.policy.maxBackoff = max(w.policy.initialBackoff, v) }
+        if let v = try t.duration("max_age", in: 0...366 * 86_400, excludingLower: true) {
             w.policy.maxAge = v
         }
         try t.finish(known: keys)

@@ -36,7 +36,10 @@ public struct FileIngest {
     }
 
     /// Reads the whole file. `progress` gets bytes read so far.
-    public func read(zones: ZoneBook, latestAccepted: Double,
+    /// `maxPastBehindLatest`: rows this much older than their subject's latest row in the file are refused
+    /// (`too-old`); `limits`: values outside these ranges are refused (`out-of-range`).
+    public func read(zones: ZoneBook, latestAccepted: Double, maxPastBehindLatest: Double = .infinity,
+                     limits: ValueLimits = ValueLimits(),
                      onRecord: (Record) -> Void,
                      onError: (RowError) -> Void,
                      onZone: (String, TimeZone) -> Void = { _, _ in },
@@ -46,7 +49,8 @@ public struct FileIngest {
             throw ReplayError("cannot open \(path): \(String(cString: strerror(errno)))")
         }
         defer { close(fd) }
-        var stream = IngestStream(format: format, subject: subject, zones: zones, latestAccepted: latestAccepted)
+        var stream = IngestStream(format: format, subject: subject, zones: zones, latestAccepted: latestAccepted,
+                                  maxPastBehindLatest: maxPastBehindLatest, limits: limits)
         var splitter = LineSplitter(maxLineBytes: maxLineBytes)
         var counts = Counts()
         var total = 0

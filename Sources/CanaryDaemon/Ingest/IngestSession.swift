@@ -13,13 +13,17 @@ public struct IngestSession {
     /// - Parameters:
     ///   - admit: whether a subject's rows may be taken (consent); refused rows get `ERR <line> no-consent`.
     ///     It is asked before anything is held for the subject, and again after the ledger changes.
+    ///   - earliestAccepted: rows stamped before this are refused as `too-old` (now - `engine.max_past`).
+    ///   - limits: plausible value ranges; values outside are refused as `out-of-range`.
     ///   - maxSubjects: distinct subjects one session may send (`daemon.max_subjects_per_connection`);
     ///     rows of another one get `ERR <line> too-many-subjects`.
-    public init(zones: ZoneBook, latestAccepted: Double, maxLineBytes: Int = 64 * 1024,
+    public init(zones: ZoneBook, latestAccepted: Double, earliestAccepted: Double = -.infinity, limits: ValueLimits = ValueLimits(),
+                maxLineBytes: Int = 64 * 1024,
                 format: InputFormat? = nil, subject: String? = nil, maxSubjects: Int = .max,
                 admit: @escaping (String) -> Bool = { _ in true }) {
         splitter = LineSplitter(maxLineBytes: maxLineBytes)
-        lines = LineHandler(stream: IngestStream(format: format, subject: subject, zones: zones, latestAccepted: latestAccepted),
+        lines = LineHandler(stream: IngestStream(format: format, subject: subject, zones: zones, latestAccepted: latestAccepted,
+                                                 earliestAccepted: earliestAccepted, limits: limits),
                             maxLineBytes: maxLineBytes, maxSubjects: maxSubjects, admit: admit)
     }
 
@@ -60,6 +64,11 @@ public struct IngestSession {
     /// Moves the future-timestamp limit; a long-lived connection calls this as time goes on.
     public mutating func updateLatestAccepted(_ instant: Double) {
         lines.stream.updateLatestAccepted(instant)
+    }
+
+    /// Moves the too-old limit; a long-lived connection calls this as time goes on.
+    public mutating func updateEarliestAccepted(_ instant: Double) {
+        lines.stream.updateEarliestAccepted(instant)
     }
 
     /// Feeds received bytes. Records go to `record` with their line number, protocol replies to `reply` (without newline), and a

@@ -38,8 +38,11 @@ public struct StandardInputIngest {
         var engine = CanaryEngine(configuration: configuration.engine)
         var sink = LineSink(writer: alerts)
         let consent = self.consent
+        let now = Date().timeIntervalSince1970
         var session = IngestSession(zones: configuration.engine.zones,
-                                    latestAccepted: Date().timeIntervalSince1970 + configuration.engine.maxFutureSeconds,
+                                    latestAccepted: now + configuration.engine.maxFutureSeconds,
+                                    earliestAccepted: now - configuration.engine.maxPastSeconds,
+                                    limits: configuration.engine.valueLimits,
                                     maxLineBytes: configuration.daemon.maxLineBytes,
                                     maxSubjects: configuration.daemon.maxSubjectsPerConnection,
                                     admit: { consent.allows($0, .monitor, at: Date().timeIntervalSince1970) })

@@ -57,6 +57,8 @@ final class IngestHandler: ChannelDuplexHandler {
         let clock = context.clock
         session = IngestSession(zones: settings.engine.zones,
                                 latestAccepted: context.clock() + settings.engine.maxFutureSeconds,
+                                earliestAccepted: context.clock() - settings.engine.maxPastSeconds,
+                                limits: settings.engine.valueLimits,
                                 maxLineBytes: settings.daemon.maxLineBytes,
                                 maxSubjects: settings.daemon.maxSubjectsPerConnection,
                                 admit: { consent.allows($0, .monitor, at: clock()) })
@@ -162,7 +164,9 @@ final class IngestHandler: ChannelDuplexHandler {
         guard authorized, !finished else { return }
         lastActivity = .now()
         let buffer = unwrapInboundIn(data)
-        session.updateLatestAccepted(context.clock() + context.settings.engine.maxFutureSeconds)
+        let now = context.clock()
+        session.updateLatestAccepted(now + context.settings.engine.maxFutureSeconds)
+        session.updateEarliestAccepted(now - context.settings.engine.maxPastSeconds)
         session.refreshAdmission(version: context.consent.version)
         parsing = true
         defer { parsing = false }

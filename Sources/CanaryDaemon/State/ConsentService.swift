@@ -24,6 +24,7 @@ public final class ConsentService: @unchecked Sendable {
     private let systemd: any SystemdAPI
     private let logger: Logger
     private let pseudonyms: Pseudonymizer
+    private let stateEncoder: SubjectStateEncoder
     /// Drops an erased subject's evaluation state; set by the service once the engine runs.
     var eraseEngineState: @Sendable (String) async -> (deleted: Bool, sequence: Int) = { _ in (false, 0) }
     /// Drops an erased subject's queued deliveries from the dispatcher's memory and its lines from the alert log; set by the service.
@@ -37,6 +38,7 @@ public final class ConsentService: @unchecked Sendable {
         self.systemd = systemd
         self.logger = logger
         self.pseudonyms = pseudonyms
+        stateEncoder = SubjectStateEncoder(systemd: systemd, logger: logger)
         try store.keyAuditTrail { pseudonyms.token(for: $0) }
         ledger = try store.loadConsent()
     }
@@ -80,8 +82,9 @@ public final class ConsentService: @unchecked Sendable {
                 return (snapshot.states.filter { kept($0.key) }, snapshot.alerts.filter { kept($0.alert.subject) })
             }
             let encoder = JSONEncoder()
-            let items = try store.saveSubjectStates(try keep.mapValues { try $0.encoded(with: encoder) }, removed: snapshot.removed,
-                                                    alerts: alerts, at: instant)
+            // Per subject: one whose state cannot be encoded is reported (by token) and left out, never the whole commit.
+            let states = stateEncoder.encode(keep, with: encoder, name: { pseudonyms.token(for: $0) })
+            let items = try store.saveSubjectStates(states, removed: snapshot.removed, alerts: alerts, at: instant)
             // Snapshots are saved in order: none taken before these erasures can come any more.
             lock.withLock { erasedAt = erasedAt.filter { $0.value >= snapshot.sequence } }
             return items
