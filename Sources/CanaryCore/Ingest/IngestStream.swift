@@ -155,6 +155,11 @@ public struct IngestStream: Sendable {
         parser?.zones.subjects[subject] = nil
     }
 
+    /// Drops the names the parser remembered (interned subject ids among them).
+    public mutating func forgetIdentifiers() {
+        parser?.forgetIdentifiers()
+    }
+
     /// Moves the future-timestamp limit (a long-lived connection's "now" moves on).
     public mutating func updateLatestAccepted(_ instant: Double) {
         latestAccepted = instant

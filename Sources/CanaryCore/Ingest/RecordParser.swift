@@ -30,6 +30,15 @@ public struct RecordParser: Sendable {
     private var fieldEnds: [Int] = []
     private var names = IdentifierCache()
 
+    /// Forgets every identifier it remembered (the interned names, each subject's latest row), e.g. once
+    /// a subject's consent ended: nothing of that subject stays in this parser's memory.
+    public mutating func forgetIdentifiers() {
+        names = IdentifierCache()
+        latest.removeAll()
+        currentSubject = nil
+        currentLatest = -.infinity
+    }
+
     public init(layout: InputLayout, zones: ZoneBook = ZoneBook(), latestAccepted: Double = .infinity,
                 limits: ValueLimits = ValueLimits()) {
         self.layout = layout

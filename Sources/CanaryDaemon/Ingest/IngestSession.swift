@@ -51,14 +51,18 @@ public struct IngestSession {
     public mutating func refreshAdmission(version: Int) {
         guard version != lines.admissionVersion else { return }
         lines.admissionVersion = version
+        var dropped = false
         for subject in Array(lines.admitted.keys) {
             if lines.admit(subject) {
                 lines.admitted[subject] = version
             } else {
                 lines.admitted[subject] = nil
                 lines.stream.forgetZone(of: subject)
+                dropped = true
             }
         }
+        // The parser's interned names may hold the id too.
+        if dropped { lines.stream.forgetIdentifiers() }
     }
 
     /// Moves the future-timestamp limit; a long-lived connection calls this as time goes on.
