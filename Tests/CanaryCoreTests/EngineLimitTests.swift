@@ -72,6 +72,28 @@ struct EngineLimitTests {
         #expect(engine.zone(for: "a") == Fixture.utc && engine.assignedZoneCount == 1)
     }
 
+    @Test func aZoneSetByADirectiveSurvivesARestart() throws {
+        var c = EngineConfiguration()
+        c.zones = ZoneBook(defaultZone: Fixture.utc)
+        var engine = CanaryEngine(configuration: c)
+        var sink = CollectingSink(wantsObservations: false)
+        engine.assignZone(Fixture.oslo, to: "before")   // directive, then the subject's first row
+        engine.ingest(Self.sample("before"), into: &sink)
+        engine.ingest(Self.sample("after"), into: &sink)
+        engine.assignZone(Fixture.newYork, to: "after")  // the subject's rows, then a directive
+        let saved = try engine.exportChanges()
+
+        // A new process with the same configuration and the saved state.
+        var restarted = CanaryEngine(configuration: c)
+        try restarted.importState(saved)
+        #expect(restarted.zone(for: "before") == Fixture.oslo)
+        #expect(restarted.zone(for: "after") == Fixture.newYork)
+        #expect(restarted.subjects["after"]!.clock.timeZone == Fixture.newYork)
+        // Still so after a reload.
+        restarted.reconfigure(c)
+        #expect(restarted.subjects["before"]!.clock.timeZone == Fixture.oslo)
+    }
+
     @Test func zoneDirectivesForManySubjectsCostLinearTime() {
         // Before: each directive copied the whole zone map and rebuilt every subject's clock (quadratic:
         // 10,000 directives over 10,000 subjects took minutes). Now each touches one subject.

@@ -57,7 +57,9 @@ public struct CanaryEngine: Sendable {
                 refusedRows += 1
                 return .tooManySubjects(limit: configuration.maxSubjects)
             }
-            subjects[subject] = SubjectState(clock: ZoneClock(zone(for: subject)))
+            var state = SubjectState(clock: ZoneClock(zone(for: subject)))
+            state.assignedZone = assignedZones[subject]?.identifier
+            subjects[subject] = state
             index = subjects.index(forKey: subject)
         }
         if case .sample(let r) = record, !subjects.values[index!].metricNames.contains(r.metric) {
@@ -143,11 +145,14 @@ extension CanaryEngine {
         for s in subjects where self.subjects[s] != nil { self.subjects[s]!.unsaved = true }
     }
 
-    /// Takes back what `exportState` gave. The subject's time zone follows the current configuration.
+    /// Takes back what `exportState` gave. The subject's time zone is the one a directive set, else the
+    /// current configuration's.
     public mutating func importState(_ states: [String: Data]) throws {
         let decoder = JSONDecoder()
         for (subject, data) in states {
             var state = try decoder.decode(SubjectState.self, from: data)
+            // A zone a directive set before the restart still holds.
+            if let id = state.assignedZone, let zone = TimeZone(identifier: id) { assignedZones[subject] = zone }
             state.clock = ZoneClock(zone(for: subject))
             state.metricNames = state.knownMetricNames()
             state.unsaved = false
@@ -186,7 +191,11 @@ extension CanaryEngine {
     public mutating func assignZone(_ zone: TimeZone, to subject: String) {
         guard self.zone(for: subject) != zone else { return }
         assignedZones[subject] = zone
-        if let i = subjects.index(forKey: subject) { subjects.values[i].clock = ZoneClock(zone) }
+        if let i = subjects.index(forKey: subject) {
+            subjects.values[i].clock = ZoneClock(zone)
+            subjects.values[i].assignedZone = zone.identifier
+            subjects.values[i].unsaved = true
+        }
     }
 
     /// Subjects with a zone set by a directive (tests check it stays one entry per subject).

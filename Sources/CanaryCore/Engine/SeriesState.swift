@@ -37,13 +37,16 @@ struct SubjectState: Sendable, Codable {
     var metricNames: Set<String> = []
     /// Days closed (evaluated) in this process, for tests of the cost of closing (not saved).
     var daysClosed = 0
+    /// The zone a `#canary subject=ID tz=Zone` directive set (an IANA identifier), kept with the state
+    /// so a restart keeps the subject's days on it.
+    var assignedZone: String?
 
     init(clock: ZoneClock) {
         self.clock = clock
     }
 
     enum CodingKeys: String, CodingKey {
-        case clock, watermark, nextDay, days, hours, nextHour, series, gaps, composites, streams, lateRows, closedAny
+        case clock, watermark, nextDay, days, hours, nextHour, series, gaps, composites, streams, lateRows, closedAny, assignedZone
     }
 }
 
