@@ -28,8 +28,11 @@ public struct CanaryEngine: Sendable {
     /// Days closed (evaluated) since this engine was made, summed over subjects; the cost of closing.
     var daysClosed: Int { subjects.values.reduce(0) { $0 + $1.daysClosed } }
 
-    /// Rows that arrived after their period had closed, summed over subjects.
-    public var lateRows: Int { subjects.values.reduce(0) { $0 + $1.lateRows } }
+    /// Rows that arrived after their period had closed, in this engine's life.
+    public private(set) var lateRows = 0
+    /// Raw samples not newer than their series' latest observation (a resend, a repeat), not evaluated
+    /// again, in this engine's life.
+    public private(set) var duplicateRows = 0
 
     /// Swaps in a new configuration; state (histories, rule states) is kept.
     public mutating func reconfigure(_ configuration: EngineConfiguration) {
@@ -70,7 +73,10 @@ public struct CanaryEngine: Sendable {
             subjects.values[index!].metricNames.insert(r.metric)
         }
         // In place: a copy of the state per row would copy its buffers.
+        let before = (subjects.values[index!].lateRows, subjects.values[index!].duplicateRows)
         evaluator.ingest(record, subject: subject, state: &subjects.values[index!], into: &sink)
+        lateRows &+= subjects.values[index!].lateRows &- before.0
+        duplicateRows &+= subjects.values[index!].duplicateRows &- before.1
         return nil
     }
 

@@ -72,6 +72,11 @@ final class EngineEvaluator: Sendable {
 
     func evaluateRaw<S: EngineSink>(_ r: SampleRecord, settings m: MetricSettings, subject: String,
                                            state: inout SubjectState, into sink: inout S) {
+        // Idempotent per (subject, metric, instant): a resent or repeated sample is not observed twice.
+        if let last = state.series[r.metric]?.lastInstant, r.timestamp <= last {
+            state.duplicateRows += 1
+            return
+        }
         if state.gaps[.samples] == nil {
             state.gaps[.samples] = GapRule(firstSeen: r.timestamp)
         } else if state.gaps[.samples]!.isOpen, case .closed(let since)? = state.gaps[.samples]!.covered(until: r.timestamp) {
@@ -87,6 +92,7 @@ final class EngineEvaluator: Sendable {
                                            series: inout SeriesState, into sink: inout S) {
         let rule = m.rule
         series.observations += 1
+        series.lastInstant = r.timestamp
         guard let d = series.ewma.observe(r.value, alpha: m.alpha, warmup: m.warmup,
                                           floorAbsolute: rule?.floorAbsolute ?? 0, floorRelative: rule?.floorRelative ?? 0)
         else { return }

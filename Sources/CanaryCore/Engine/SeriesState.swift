@@ -8,6 +8,9 @@ struct SeriesState: Sendable, Codable {
     var observations = 0
     /// The last value that triggered a rule, for `resolved` explanations.
     var lastAlertCentre: Double?
+    /// Raw metrics only: the instant of the newest observation evaluated (the series' high-water mark).
+    /// A sample not newer than it is not evaluated again, so resending rows is harmless.
+    var lastInstant: Double?
 }
 
 /// Everything the engine holds for one subject.
@@ -37,6 +40,8 @@ struct SubjectState: Sendable, Codable {
     var metricNames: Set<String> = []
     /// Days closed (evaluated) in this process, for tests of the cost of closing (not saved).
     var daysClosed = 0
+    /// Raw samples not newer than their series' latest, not evaluated again, in this process (not saved).
+    var duplicateRows = 0
     /// The zone a `#canary subject=ID tz=Zone` directive set (an IANA identifier), kept with the state
     /// so a restart keeps the subject's days on it.
     var assignedZone: String?

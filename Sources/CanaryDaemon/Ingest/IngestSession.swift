@@ -87,9 +87,10 @@ public struct IngestSession {
         splitter.finish { piece in lines.handle(piece, record: record, reply: reply, zone: zone) }
     }
 
-    /// The final reply: `OK accepted=N rejected=M`, plus ` late=L` when rows arrived for days already evaluated.
-    public func okLine(late: Int = 0) -> String {
-        "OK accepted=\(accepted) rejected=\(rejected)" + (late > 0 ? " late=\(late)" : "")
+    /// The final reply: `OK accepted=N rejected=M`, plus ` late=L` when rows arrived for days already
+    /// evaluated and ` duplicate=D` for raw samples already observed (resent), which count once.
+    public func okLine(late: Int = 0, duplicate: Int = 0) -> String {
+        "OK accepted=\(accepted) rejected=\(rejected)" + (late > 0 ? " late=\(late)" : "") + (duplicate > 0 ? " duplicate=\(duplicate)" : "")
     }
 
     /// `finishInput`, then the final `OK` reply.

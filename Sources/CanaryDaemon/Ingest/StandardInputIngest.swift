@@ -66,7 +66,7 @@ public struct StandardInputIngest {
         }
         session.finishInput(record: ingest, reply: { replies.write($0 + "\n") }, zone: { engine.assignZone($1, to: $0) })
         session.engineRefused(refused)
-        replies.write(session.okLine() + "\n")
+        replies.write(session.okLine(late: engine.lateRows, duplicate: engine.duplicateRows) + "\n")
         // Close what the wall clock says is over; days still running stay open, as in the service.
         engine.advance(to: Date().timeIntervalSince1970, into: &sink)
         return (session.accepted, session.rejected)

@@ -23,6 +23,8 @@ public struct Replay {
         public var alertsByKind: [AlertKind: Int] = [:]
         public var observations = 0
         public var lateRows = 0
+        /// Raw samples not newer than their series' latest, not evaluated again.
+        public var duplicateRows = 0
         /// Valid rows the engine refused for a bound (`engine.max_subjects`, `engine.max_metrics_per_subject`).
         public var refusedRows = 0
         public var seconds = 0.0
@@ -122,6 +124,7 @@ public struct Replay {
         summary.alertsByKind = sink.alertsByKind
         summary.observations = sink.observations
         summary.lateRows = engine.lateRows
+        summary.duplicateRows = engine.duplicateRows
         summary.refusedRows = engine.refusedRows
         summary.seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
         return summary

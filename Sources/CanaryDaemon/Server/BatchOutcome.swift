@@ -10,5 +10,7 @@ public struct BatchOutcome: Sendable {
     }
 
     public var late = 0
+    /// Raw samples not newer than their series' latest (resent or repeated), not evaluated again.
+    public var duplicate = 0
     public var refused: [Refused] = []
 }

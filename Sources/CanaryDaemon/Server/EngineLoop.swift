@@ -172,7 +172,7 @@ public final class EngineLoop: @unchecked Sendable {
             sequence += 1
             switch command {
             case .batch(let records, let done)?:
-                let lateBefore = engine.lateRows
+                let lateBefore = engine.lateRows, duplicateBefore = engine.duplicateRows
                 let now = Date().timeIntervalSince1970
                 refreshAdmission(now)
                 // The engine itself keeps nothing of a subject without monitor consent, whatever a
@@ -196,7 +196,7 @@ public final class EngineLoop: @unchecked Sendable {
                 update(rows: records.count - refused.count, alerts: sink.takeCount(), subjects: engine.subjectCount)
                 lastBatch = ContinuousClock.now
                 pendingClose = true
-                done(BatchOutcome(late: engine.lateRows - lateBefore, refused: refused))
+                done(BatchOutcome(late: engine.lateRows - lateBefore, duplicate: engine.duplicateRows - duplicateBefore, refused: refused))
             case .assignZone(let subject, let zone)?:
                 engine.assignZone(zone, to: subject)
             case .snapshot(let done)?:

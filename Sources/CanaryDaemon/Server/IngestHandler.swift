@@ -36,6 +36,7 @@ final class IngestHandler: ChannelDuplexHandler {
     private var finished = false
     private var replies: ByteBuffer?
     private var late = 0
+    private var duplicate = 0
     /// The session's mark at each batch in flight (oldest first) with the engine refusals counted when it
     /// was taken, the mark all evaluated rows reach, and the last acknowledged.
     private var marks: [(mark: ProgressMark, refused: Int)] = []
@@ -260,6 +261,7 @@ final class IngestHandler: ChannelDuplexHandler {
         inFlight -= 1
         lastActivity = .now()
         self.late += outcome.late
+        self.duplicate += outcome.duplicate
         let lines = linesInFlight.isEmpty ? [] : linesInFlight.removeFirst()
         if !outcome.refused.isEmpty {
             // The engine's bounds: the rows were counted as accepted when parsed; they are rejected, by line.
@@ -307,7 +309,7 @@ final class IngestHandler: ChannelDuplexHandler {
 
     private func acknowledge(_ ctx: ChannelHandlerContext, committed: Bool) {
         if committed {
-            reply(session.okLine(late: late), ctx)
+            reply(session.okLine(late: late, duplicate: duplicate), ctx)
         } else {
             reply("ERR 0 not-committed: the rows were evaluated but could not be saved; send them again", ctx)
         }
