@@ -87,6 +87,10 @@ path = "$tmp/state/state.sqlite"
 [privacy]
 key_file = "$tmp/state/pseudonym.key"
 
+[engine]
+# The generated workload starts in November 2023, past the default max_past (400 days).
+max_past = "36500d"
+
 EOF
 cat "$root/bench/peer.toml" >>"$tmp/canary.toml"
 # Consent is default deny: every subject of the workload agreed to be monitored and to journal alerts.

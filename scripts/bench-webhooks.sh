@@ -73,6 +73,8 @@ run() {  # run SCENARIO
     printf '[daemon]\nsocket = "%s/ingest.sock"\ncontrol_socket = "%s/control.sock"\njournal = "off"\nalert_log = "%s/alerts.jsonl"\nsettle = "1h"\n' "$dir" "$dir" "$dir"
     printf '[state]\npath = "%s/state/state.sqlite"\n[privacy]\nkey_file = "%s/state/pseudonym.key"\n' "$dir" "$dir"
     printf '[delivery]\nmax_concurrent = %s\n' "$concurrency"
+    # The rows are dated from 2026-01-01: keep them within max_past whenever this runs.
+    printf '[engine]\nmax_past = "36500d"\n'
     printf '[metrics.default]\nmode = "raw"\n[gaps]\nsamples = "off"\n[composite]\n'
     printf '[webhooks.bench]\nurl = "http://127.0.0.1:%s/canary"\nsecret_file = "%s/secret"\nbackoff_initial = "0.2s"\nbackoff_max = "1s"\n' "$port" "$tmp"
     for s in $(seq 0 $((subjects - 1))); do

@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # Installs Canary as a system service: canaryd and canaryctl, the systemd units (socket-activated,
-# sandboxed), the journal message catalog, the system user and group "canary", and the
-# configuration (only when none is there yet: an admin's /etc/canary/canary.toml is never
-# overwritten). Safe to run again, e.g. after an upgrade.
+# sandboxed), the journal message catalog, the system user "canary" and the groups "canary"
+# (canaryd's own: reads the configuration), "canary-feed" (feeders: the ingest socket, nothing
+# else) and "canary-admin" (the control socket with admin_groups), and the configuration (only
+# when none is there yet: an admin's /etc/canary/canary.toml is never overwritten, but its modes
+# are set). Safe to run again, e.g. after an upgrade.
 #
 # Usage (as root):  bash scripts/install.sh [--no-build] [--prefix DIR] [--destdir DIR]
 #
 #   --no-build      install .build/release/{canaryd,canaryctl} as they are (default: run
-#                   `swift build -c release $SWIFT_BUILD_FLAGS` first)
+#                   `swift build -c release $SWIFT_BUILD_FLAGS` first; BUILDDIR=DIR takes the
+#                   binaries from DIR instead of .build/release)
 #   --prefix DIR    or PREFIX=DIR: where binaries and docs go (default /usr/local): DIR/bin,
 #                   DIR/share/doc/canary; the units are rewritten to run DIR/bin/canaryd
 #   --destdir DIR   or DESTDIR=DIR: stage everything below DIR (for packaging or a dry look);
@@ -20,7 +23,9 @@
 #                                                  (/usr/lib/... for PREFIX=/usr, else /etc/systemd/system)
 #   SYSUSERSDIR=/usr/local/lib/sysusers.d          canary.conf (user and group canary)
 #   CATALOGDIR=/usr/lib/systemd/catalog            canary.catalog, then journalctl --update-catalog
-#   /etc/canary/canary.toml                        root:canary 0640, only if absent
+#   /etc/canary/                                   root:canary 0750 (feeders cannot look inside)
+#   /etc/canary/canary.toml                        root:canary 0640, only if absent (modes always)
+#   /etc/canary/credentials/                       root 0700, each file in it root 0600 (LoadCredential=)
 #   $PREFIX/share/doc/canary/                      README.md, canary.toml.example
 #
 # A production binary should not depend on the Swift toolchain's directory: build it with
@@ -41,7 +46,7 @@ while [ $# -gt 0 ]; do
     --prefix=*) PREFIX=${1#*=}; shift ;;
     --destdir) DESTDIR=${2:?--destdir needs a directory}; shift 2 ;;
     --destdir=*) DESTDIR=${1#*=}; shift ;;
-    -h|--help) sed -n '2,29p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,34p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "install.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -61,6 +66,7 @@ UNITDIR=${UNITDIR:-$def_unitdir}
 SYSUSERSDIR=${SYSUSERSDIR:-$def_sysusersdir}
 CATALOGDIR=${CATALOGDIR:-/usr/lib/systemd/catalog}
 CONFDIR=/etc/canary          # fixed: canaryd.service starts canaryd --config /etc/canary/canary.toml
+BUILDDIR=${BUILDDIR:-.build/release}
 
 staging=0
 [ -n "$DESTDIR" ] && staging=1
@@ -99,38 +105,39 @@ if [ "$build" = 1 ]; then
   swift build -c release ${SWIFT_BUILD_FLAGS:-}
 fi
 for b in canaryd canaryctl; do
-  if [ ! -x ".build/release/$b" ]; then
-    echo "install.sh: .build/release/$b not found; build it (drop --no-build)" >&2
+  if [ ! -x "$BUILDDIR/$b" ]; then
+    echo "install.sh: $BUILDDIR/$b not found; build it (drop --no-build)" >&2
     exit 1
   fi
 done
 
 # --- user and group -------------------------------------------------------------------------
-step "system user and group canary"
+step "system user canary, groups canary, canary-feed, canary-admin"
 put "systemd/canary.sysusers" "$DESTDIR$SYSUSERSDIR/canary.conf" 0644
 if [ "$staging" = 1 ]; then
   note "staged: the user and group are created on the target (systemd-sysusers canary.conf)"
 elif command -v systemd-sysusers >/dev/null 2>&1; then
   systemd-sysusers "$SYSUSERSDIR/canary.conf"
 else
-  getent group canary >/dev/null || groupadd --system canary
+  for g in canary canary-feed canary-admin; do getent group "$g" >/dev/null || groupadd --system "$g"; done
   getent passwd canary >/dev/null || useradd --system --gid canary --no-create-home \
     --home-dir /var/lib/canary --shell /usr/sbin/nologin --comment "Canary daemon" canary
+  usermod -aG canary-admin canary
 fi
 if [ "$staging" = 0 ]; then
-  getent group canary >/dev/null && getent passwd canary >/dev/null \
-    || { echo "install.sh: user or group canary missing after creation" >&2; exit 1; }
+  getent group canary >/dev/null && getent group canary-feed >/dev/null && getent passwd canary >/dev/null \
+    || { echo "install.sh: user canary or group canary / canary-feed missing after creation" >&2; exit 1; }
   note "$(id canary)"
 fi
 
 # --- binaries -------------------------------------------------------------------------------
 step "binaries"
-put ".build/release/canaryd" "$DESTDIR$BINDIR/canaryd" 0755
-put ".build/release/canaryctl" "$DESTDIR$BINDIR/canaryctl" 0755
+put "$BUILDDIR/canaryd" "$DESTDIR$BINDIR/canaryd" 0755
+put "$BUILDDIR/canaryctl" "$DESTDIR$BINDIR/canaryctl" 0755
 if command -v ldd >/dev/null 2>&1; then
   for b in canaryd canaryctl; do
     libs=$(ldd "$DESTDIR$BINDIR/$b" 2>/dev/null || true)
-    if printf '%s\n' "$libs" | grep -q 'not found'; then
+    if printf '%s\n' "$libs" | grep -c 'not found' >/dev/null; then
       warn "$b: shared libraries not found:"; printf '%s\n' "$libs" | grep 'not found' >&2
     fi
     if printf '%s\n' "$libs" | grep -Eq '=> /(home|root)/'; then
@@ -163,31 +170,35 @@ else
   warn "journalctl not found; catalog installed but not compiled"
 fi
 
-# --- configuration --------------------------------------------------------------------------
+# --- configuration ---------------------------------------------------------------------------
+# Feeders (canary-feed) and everyone else must not read the configuration (consent seeds, webhook
+# headers) or the credentials: /etc/canary is root:canary 0750, canary.toml root:canary 0640, the
+# credentials root-only (systemd reads them for LoadCredential= as root). Modes are set on every run,
+# also for files an admin put there; owners only when not staging.
 step "configuration"
 conf="$DESTDIR$CONFDIR/canary.toml"
-if [ ! -d "$DESTDIR$CONFDIR" ]; then
-  install -d -m 0750 "$DESTDIR$CONFDIR"
-  if [ "$staging" = 1 ]; then
-    note "$DESTDIR$CONFDIR (0750; staged: chown root:canary on the target)"
-  else
-    chown root:canary "$CONFDIR"
-    note "$CONFDIR (0750 root:canary)"
-  fi
-fi
+creds="$DESTDIR$CONFDIR/credentials"
+install -d -m 0750 "$DESTDIR$CONFDIR"
+chmod 0750 "$DESTDIR$CONFDIR"
+[ "$staging" = 1 ] || chown root:canary "$CONFDIR"
 if [ -e "$conf" ]; then
   note "$conf exists: kept as it is (the shipped default is $DOCDIR/canary.toml.example)"
 else
   tmp=$(mktemp)
   cp "config/canary.toml" "$tmp"
-  chmod 0640 "$tmp"
-  [ "$staging" = 1 ] || chown root:canary "$tmp"
   mv "$tmp" "$conf"
-  if [ "$staging" = 1 ]; then
-    note "$conf (0640; staged: chown root:canary on the target)"
-  else
-    note "$conf (0640 root:canary)"
-  fi
+fi
+chmod 0640 "$conf"
+[ "$staging" = 1 ] || chown root:canary "$conf"
+install -d -m 0700 "$creds"
+chmod 0700 "$creds"
+[ "$staging" = 1 ] || chown root:root "$creds"
+find "$creds" -mindepth 1 -maxdepth 1 -type f -exec chmod 0600 {} +
+[ "$staging" = 1 ] || find "$creds" -mindepth 1 -maxdepth 1 -type f -exec chown root:root {} +
+if [ "$staging" = 1 ]; then
+  note "$DESTDIR$CONFDIR (0750), canary.toml (0640), credentials/ (0700, files 0600); staged: chown root:canary $CONFDIR $CONFDIR/canary.toml on the target"
+else
+  note "$CONFDIR (0750 root:canary), canary.toml (0640 root:canary), credentials/ (0700 root, files 0600)"
 fi
 if [ -x "$DESTDIR$BINDIR/canaryctl" ] && ! check=$("$DESTDIR$BINDIR/canaryctl" check-config "$conf" 2>&1); then
   warn "canaryctl check-config $CONFDIR/canary.toml failed; canaryd will refuse to start (exit 78):"
@@ -208,8 +219,9 @@ Canary installed${DESTDIR:+ below $DESTDIR}.
 Next steps:
   systemctl enable --now canaryd.socket   # listen on /run/canary/ingest.sock; canaryd starts on the first connection
   systemctl enable --now canaryd.service  # optional: run from boot, so gap alerts fire without traffic
-  usermod -aG canary USER                 # a feeder running as USER may open the socket, and
-                                          # allow_groups = ["canary"] in $CONFDIR/canary.toml lets it send
+  usermod -aG canary-feed USER            # a feeder running as USER may open the socket, and the default
+                                          # allow_groups = ["canary-feed"] lets it send (it reads nothing else)
+  usermod -aG canary-admin ADMIN          # with admin_groups = ["canary-admin"]: ADMIN may run canaryctl consent/alerts
   \$EDITOR $CONFDIR/canary.toml && canaryctl check-config $CONFDIR/canary.toml && systemctl reload canaryd
   journalctl -u canaryd -x                # alerts, with the catalog's explanations
 EOF

@@ -12,7 +12,8 @@
 #      be at most MAX (default 2.0; systemd-timesyncd scores 2.3). Prints what is still flagged.
 #   3. canary.catalog: compiled with journalctl --update-catalog in a temporary root; every
 #      entry must be listed, ids unique, each with Subject:, Defined-By: canary and Support:.
-#   4. canary.sysusers: applied with systemd-sysusers to a temporary root.
+#   4. canary.sysusers: applied with systemd-sysusers to a temporary root; the feeders' group
+#      canary-feed exists, empty, and is the ingest socket's group.
 #
 # Usage: systemd/check-units.sh [--max-exposure N] [--quiet]
 # Exit status: 0 all passed, 1 a check failed, 2 a tool is missing or bad usage.
@@ -106,10 +107,10 @@ else
   [ -z "$bad_headers" ] || fail "canary.catalog: malformed entry headers: $bad_headers"
   listed=$(journalctl --root="$tmp/catroot" --list-catalog 2>&1)
   for id in $ids; do
-    printf '%s\n' "$listed" | grep -q "^$id canary: " || fail "catalog entry $id not listed by journalctl --list-catalog"
+    printf '%s\n' "$listed" | grep -c "^$id canary: " >/dev/null || fail "catalog entry $id not listed by journalctl --list-catalog"
     entry=$(journalctl --root="$tmp/catroot" --dump-catalog "$id" 2>&1)
     for field in 'Subject: ' 'Defined-By: canary' 'Support: '; do
-      printf '%s\n' "$entry" | grep -q "^$field" || fail "catalog entry $id lacks '$field'"
+      printf '%s\n' "$entry" | grep -c "^$field" >/dev/null || fail "catalog entry $id lacks '$field'"
     done
   done
   say "catalog: $n_ids entries compiled and listed"
@@ -125,8 +126,13 @@ else
   elif ! grep -q '^canary:x:[0-9]*:[0-9]*:Canary daemon:/var/lib/canary:' "$tmp/sysroot/etc/passwd" \
        || ! grep -q '^canary:x:[0-9]*:' "$tmp/sysroot/etc/group"; then
     fail "canary.sysusers did not create user and group canary"
+  elif ! grep -q '^canary-feed:x:[0-9]*:$' "$tmp/sysroot/etc/group" \
+       || ! grep -q '^canary-admin:x:[0-9]*:canary$' "$tmp/sysroot/etc/group"; then
+    fail "canary.sysusers did not create the groups canary-feed (no members) and canary-admin (with canary)"
+  elif ! grep -q '^SocketGroup=canary-feed$' "$here/canaryd.socket"; then
+    fail "canaryd.socket must give the ingest socket to the feeders' group canary-feed, not canary"
   else
-    say "sysusers: user and group canary created in a temporary root"
+    say "sysusers: user canary, groups canary, canary-feed and canary-admin created in a temporary root"
   fi
 fi
 

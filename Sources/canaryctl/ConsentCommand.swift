@@ -111,6 +111,8 @@ struct ConsentCommand: ParsableCommand {
             let r = try connection.send(ControlRequest(cmd: .show, subject: subject))
             let grants = r.grants ?? []
             if grants.isEmpty { print("\(subject): no consent held") } else { ConsentCommand.show(grants) }
+            // The audit trail names subjects by token only: it outlives an erasure without keeping the id.
+            if let token = r.subject { print("token\t\(token)\t(the audit trail's name for \(subject))") }
             for a in r.audit ?? [] {
                 print("audit\t\(ConsentCommand.format(a.at))\t\(a.action)\t\(a.scopes)\tby \(a.actor)\t\(a.reference)\t\(a.detail)")
             }

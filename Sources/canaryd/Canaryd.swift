@@ -17,7 +17,9 @@ struct Canaryd: AsyncParsableCommand {
 
         With --stdin it instead reads one ingest stream on standard input: alerts as JSON Lines on \
         standard output, `ERR <line> <reason>` and a final `OK accepted=N rejected=M` on standard \
-        error (exit status 1 when lines were rejected).
+        error (exit status 1 when lines were rejected). Consent applies as in the service: only \
+        subjects with an active monitor grant in the ledger of state.path (or, before that database \
+        exists, the [[consent.grant]] seeds) are taken; the others get ERR <line> no-consent.
         """,
         version: CanaryCoreVersion.string
     )
@@ -40,7 +42,8 @@ struct Canaryd: AsyncParsableCommand {
             do {
                 configuration = try CanaryConfiguration.load(path: path)
             } catch {
-                FileHandle.standardError.write(Data("canaryd: \(path): \(error)\n".utf8))
+                // Standard error goes to the journal under systemd: no subject ids there.
+                FileHandle.standardError.write(Data("canaryd: \(path): \(error.redactingSubjects())\n".utf8))
                 throw ExitCode(78)  // EX_CONFIG
             }
         }
@@ -49,7 +52,14 @@ struct Canaryd: AsyncParsableCommand {
             return
         }
         if stdin {
-            let result = StandardInputIngest(configuration: configuration).run()
+            let consent: ConsentLedger
+            do {
+                consent = try StandardInputIngest.ledger(for: configuration)
+            } catch {
+                FileHandle.standardError.write(Data("canaryd: \(error)\n".utf8))
+                throw ExitCode(1)
+            }
+            let result = StandardInputIngest(configuration: configuration, consent: consent).run()
             if result.rejected > 0 { throw ExitCode(1) }
             return
         }

@@ -4,10 +4,13 @@ import Testing
 
 @Suite("Ingest stream and line splitting")
 struct IngestStreamTests {
-    /// Feeds lines 1, 2, 3, ... and returns the outcome of each.
+    /// Feeds lines 1, 2, 3, ... and returns the outcome of each; a `tz=` directive naming a subject is
+    /// applied, as a caller that admits every subject would.
     static func feed(_ stream: inout IngestStream, _ lines: [String]) -> [IngestStream.Outcome] {
         lines.enumerated().map { i, line in
-            Array(line.utf8).withUnsafeBufferPointer { stream.feed($0, number: i + 1) }
+            let outcome = Array(line.utf8).withUnsafeBufferPointer { stream.feed($0, number: i + 1) }
+            if let d = stream.takeZoneDirective() { stream.assignZone(d.zone, to: d.subject) }
+            return outcome
         }
     }
 
@@ -48,6 +51,18 @@ struct IngestStreamTests {
         #expect(out[2] == .record(.activity(ActivityRecord(timestamp: 1_767_225_600, subject: "p7", count: 12))))
         #expect(s.effectiveZones.zone(for: "p7") == Fixture.oslo)
         #expect(s.effectiveZones.zone(for: "other").secondsFromGMT(for: Date(timeIntervalSince1970: Fixture.day0)) == 0)
+    }
+
+    @Test func subjectZoneDirectiveWaitsForTheCaller() {
+        // The stream holds nothing for a subject the caller has not admitted: the directive is only offered.
+        var s = IngestStream(zones: ZoneBook())
+        let out = Array("#canary format=activity subject=p7 tz=Europe/Oslo".utf8).withUnsafeBufferPointer { s.feed($0, number: 1) }
+        #expect(out == .control)
+        #expect(s.effectiveZones.subjects.isEmpty)
+        let taken = s.takeZoneDirective()
+        #expect(taken?.subject == "p7" && taken?.zone == Fixture.oslo)
+        #expect(s.takeZoneDirective() == nil)
+        #expect(s.effectiveZones.subjects.isEmpty)
     }
 
     @Test(arguments: [

@@ -17,7 +17,9 @@ import Testing
         // The reference: one clean run.
         let whole = TestSupport.temporaryFile("whole.csv")
         try ([header] + rows).joined(separator: "\n").appending("\n").write(toFile: whole, atomically: true, encoding: .utf8)
-        let clean = try DaemonHarness(extraConfig: noGaps)
+        // One installation key for every run: alert ids are keyed with it.
+        let keyFile = TestSupport.temporaryFile("pseudonym.key")
+        let clean = try DaemonHarness(extraConfig: noGaps, keyFile: keyFile)
         try clean.waitReady()
         let outcome = try IngestClient(socketPath: clean.socketPath).send(path: whole)
         #expect(outcome.accepted == rows.count, "\(outcome)")
@@ -40,7 +42,7 @@ import Testing
         var generator = SystemRandomNumberGenerator()
         var interrupted = 0
         for _ in 0..<20 {
-            let daemon = try DaemonHarness(extraConfig: noGaps, stateDirectory: stateDirectory, settle: "1h")
+            let daemon = try DaemonHarness(extraConfig: noGaps, keyFile: keyFile, stateDirectory: stateDirectory, settle: "1h")
             try daemon.waitReady()
             let socket = daemon.socketPath
             let toSend = pending
@@ -81,7 +83,7 @@ import Testing
         #expect(Set(ackedRows).isSubset(of: saved), "\(Set(ackedRows).subtracting(saved).count) acknowledged rows missing")
 
         // The rest goes in, the days close: the alerts are exactly those of the clean run.
-        let last = try DaemonHarness(extraConfig: noGaps, stateDirectory: stateDirectory)
+        let last = try DaemonHarness(extraConfig: noGaps, keyFile: keyFile, stateDirectory: stateDirectory)
         try last.waitReady()
         for path in pending { #expect(try IngestClient(socketPath: last.socketPath).send(path: path).completed) }
         _ = try last.waitForAlerts(atLeast: expected.count)

@@ -60,7 +60,9 @@ import Testing
         // The alerts were decided and written: eli's short nights.
         let alerts = daemon.alerts()
         #expect(alerts.contains { ($0["rule"] as? String) == "sleep_duration.threshold" && ($0["period"] as? String) == "2026-03-28" })
-        #expect(alerts.allSatisfy { ($0["subject"] as? String) == "eli" }, "\(alerts.map { "\($0["subject"]!) \($0["rule"]!) \($0["period"]!)" })")
+        // The alert log names subjects as the journal does: by token.
+        let eli = try daemon.token("eli")
+        #expect(alerts.allSatisfy { ($0["subject"] as? String) == eli }, "\(alerts.map { "\($0["subject"]!) \($0["rule"]!) \($0["period"]!)" })")
     }
 
     @Test func servesASocketPassedBySystemdSocketActivate() throws {

@@ -101,6 +101,26 @@ struct JournaldTests {
         #expect(entries.first?["CANARY_CONFIG_KEY"] as? String == "rules.steps.threshold")
     }
 
+    @Test func anIngestLimitIsAJournalWarningNamingItsKeyOncePerConnection() throws {
+        let daemon = try DaemonHarness(daemonKeys: "max_subjects_per_connection = 1\n", journal: "on")
+        try daemon.waitReady()
+        let client = try RawClient(path: daemon.socketPath)
+        try client.send("timestamp,subject,metric,value\n1767225600,s1,hr,60\n1767225600,s2,hr,60\n1767225600,x,hr,60\n")
+        client.halfClose()
+        let reply = client.readAll()
+        #expect(reply.contains("ERR 3 too-many-subjects") && reply.contains("ERR 4 too-many-subjects"), "\(reply)")
+        #expect(try daemon.stop() == 0)
+        let entries = try Self.entries(["MESSAGE_ID=\(MessageID.ingestLimit)", "_PID=\(daemon.process.processIdentifier)"])
+        #expect(entries.count == 1, "once per connection and bound")
+        #expect(entries.first?["CANARY_LIMIT"] as? String == "daemon.max_subjects_per_connection")
+        #expect(entries.first?["PRIORITY"] as? String == "4")
+        let message = entries.first?["MESSAGE"] as? String ?? ""
+        #expect(!message.contains("s2") && !message.contains("x,"), "no subject id: \(message)")
+        // The catalog explains it.
+        #expect(try Self.journalctl(["-x", "MESSAGE_ID=\(MessageID.ingestLimit)", "_PID=\(daemon.process.processIdentifier)"])
+            .contains("An allowed feeder reached one of the bounds"))
+    }
+
     @Test func operationalLogsAreStructuredJournalEntriesUnderSystemd() throws {
         // INVOCATION_ID is how a process knows systemd started it; then its own logs go to journald.
         let daemon = try DaemonHarness(environment: ["INVOCATION_ID": UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()])

@@ -51,6 +51,18 @@ import Testing
         #expect(diagnostics[3].contains("line 6: field 'asleep_min': NaN or infinity"))
     }
 
+    @Test func rowsBeyondTheEnginesBoundsAreCountedInTheSummary() throws {
+        let path = TestSupport.temporaryFile("samples.csv")
+        try "timestamp,subject,metric,value\n1700000000,s1,hr,60\n1700000000,s2,hr,60\n1700000000,s1,rr,12\n1700000060,s1,hr,61\n"
+            .write(toFile: path, atomically: true, encoding: .utf8)
+        var configuration = CanaryConfiguration()
+        configuration.engine.maxSubjects = 1
+        configuration.engine.maxMetricsPerSubject = 1
+        let (_, summary, _) = try TestSupport.replay([.init(path: path)], configuration: configuration)
+        #expect(summary.subjects == 1 && summary.refusedRows == 2)
+        #expect(SummaryText.render(summary).contains("refused rows (beyond engine.max_subjects or engine.max_metrics_per_subject, not evaluated)=2"))
+    }
+
     @Test func overLongLinesAreSkippedToTheNextNewline() throws {
         let path = TestSupport.temporaryFile("samples.csv")
         let long = String(repeating: "9", count: 200_000)

@@ -25,7 +25,9 @@ import Testing
         let noGaps = DaemonLifecycleTests.noGaps
 
         // One run with everything.
-        let single = try DaemonHarness(extraConfig: noGaps)
+        // One installation key for every run: alert ids are keyed with it.
+        let keyFile = TestSupport.temporaryFile("pseudonym.key")
+        let single = try DaemonHarness(extraConfig: noGaps, keyFile: keyFile)
         try single.waitReady()
         #expect(try IngestClient(socketPath: single.socketPath).send(path: whole).accepted == rows.count)
         let expected = try single.waitForAlerts(atLeast: 10)
@@ -38,13 +40,13 @@ import Testing
         let stateDirectory = "/tmp/canary-it-state-\(UUID().uuidString.prefix(8))"
         defer { try? FileManager.default.removeItem(atPath: stateDirectory) }
         // The first run stops before ingest settles: its days are still open when it stops, and are saved so.
-        let before = try DaemonHarness(extraConfig: noGaps, stateDirectory: stateDirectory, settle: "1h")
+        let before = try DaemonHarness(extraConfig: noGaps, keyFile: keyFile, stateDirectory: stateDirectory, settle: "1h")
         try before.waitReady()
         #expect(try IngestClient(socketPath: before.socketPath).send(path: first).accepted == early.count)
         #expect(try before.stop() == 0)
         let beforeKeys = Self.alertKeys(before.alerts())
 
-        let after = try DaemonHarness(extraConfig: noGaps, stateDirectory: stateDirectory)
+        let after = try DaemonHarness(extraConfig: noGaps, keyFile: keyFile, stateDirectory: stateDirectory)
         try after.waitReady()
         try after.notify.wait(for: "the restored subjects in STATUS") { $0.contains("STATUS=5 subjects") }
         #expect(try IngestClient(socketPath: after.socketPath).send(path: second).accepted == late.count)

@@ -1,6 +1,7 @@
 import CanaryCore
 import Foundation
 import GRDB
+import Logging
 import Testing
 @testable import CanaryDaemon
 
@@ -21,11 +22,22 @@ import Testing
                     """)
             }
             try v1.migrate(pool)
+            try pool.write { db in
+                try db.execute(sql: "INSERT INTO audit (at, action, subject, scopes, actor, reference, detail) VALUES (50, 'revoke', 'legacy-77', 'monitor', 'dr-a', '', '')")
+            }
         }
         let store = try StateStore(path: path)
         #expect(try store.loadConsent().allows("s1", .monitor, at: 200), "data of the older version is kept")
         try store.saveSubjectStates(["s1": Data("{}".utf8)], at: 300)  // the v2 table exists now
         #expect(try store.loadSubjectStates().keys.sorted() == ["s1"])
+
+        // The audit trail of the older version named subjects by id: the next start names them by token.
+        let pseudonyms = Pseudonymizer(key: Data(repeating: 3, count: 32))
+        let consent = try ConsentService(store: store, systemd: RecordingSystemd(), logger: Logger(label: "test"), pseudonyms: pseudonyms)
+        #expect(try consent.auditTrail(of: "legacy-77").map(\.action) == ["revoke"])
+        #expect(try store.auditTrail().map(\.subject) == [pseudonyms.token(for: "legacy-77")])
+        let dir = (path as NSString).deletingLastPathComponent
+        #expect(ConsentTrustTests.filesContaining("legacy-77", under: dir) == [], "no copy of the id in the file or its log")
     }
 
     @Test func aNewerDatabaseIsRefusedWithAClearMessage() throws {

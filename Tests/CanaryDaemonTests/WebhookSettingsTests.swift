@@ -62,6 +62,24 @@ import Testing
         #expect(throws: Never.self) { try Self.parse("url = \"http://alerts.example.org/x\"\nsecret_file = \"s\"\nallow_insecure = true") }
     }
 
+    @Test(arguments: [
+        ("http://127.0.0.1:8080/x", true), ("http://127.255.3.4/x", true), ("http://[::1]:8080/x", true),
+        ("http://[0:0:0:0:0:0:0:1]/x", true), ("http://localhost/x", true), ("http://LOCALHOST:9/x", true),
+        ("http://127.attacker.example/x", false), ("http://127.0.0.1.attacker.example/x", false),
+        ("http://127.0.0.1@attacker.example/x", false), ("http://attacker.example/127.0.0.1", false),
+        ("http://localhost.attacker.example/x", false), ("http://128.0.0.1/x", false), ("http://[::2]/x", false),
+        ("http://10.0.0.1/x", false), ("http://[::ffff:8.8.8.8]/x", false),
+    ])
+    func onlyLoopbackHostsCountAsLoopback(url: String, loopback: Bool) {
+        #expect(WebhookSettings.isLoopback(url: url) == loopback, "\(url)")
+        let parsed = Result { () throws(ConfigError) in try Self.parse("url = \"\(url)\"\nsecret_file = \"s\"") }
+        if loopback {
+            #expect(throws: Never.self) { try parsed.get() }
+        } else {
+            #expect { try parsed.get() } throws: { ($0 as? ConfigError)?.key == "webhooks.clinic.url" && "\($0)".contains("loopback") }
+        }
+    }
+
     @Test func mistakesNameTheirKey() {
         let cases: [(String, String)] = [
             ("secret_file = \"s\"", "webhooks.clinic.url"),

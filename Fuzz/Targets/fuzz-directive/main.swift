@@ -14,10 +14,12 @@ runFuzzer { data, count in
               Array("subject,start,end".utf8), Array("s1,2026-01-01T23:00:00,2026-01-02T07:00:00".utf8)]
     for (i, line) in lines.enumerated() {
         _ = line.withUnsafeBufferPointer { stream.feed($0, number: i + 1) }
-    }
-    // A `tz=` directive for a subject puts that subject on that zone.
-    if let assigned = stream.assignedZone, let subject = assigned.subject {
-        fuzzCheck(stream.effectiveZones.zone(for: subject) == assigned.zone, "tz= for \(subject) not in force")
+        // A `tz=` directive for a subject, once the caller assigns it (as the daemon does after its
+        // consent check), is in force for that subject.
+        if let directive = stream.takeZoneDirective() {
+            stream.assignZone(directive.zone, to: directive.subject)
+            fuzzCheck(stream.effectiveZones.zone(for: directive.subject) == directive.zone, "tz= for \(directive.subject) not in force")
+        }
     }
     return 0
 }

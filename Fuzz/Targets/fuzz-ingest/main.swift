@@ -17,10 +17,10 @@ func converse(_ stream: UnsafeBufferPointer<UInt8>, format: InputFormat?, chunk:
     var start = 0
     while start < stream.count {
         let end = min(stream.count, start + chunk)
-        session.receive(UnsafeBufferPointer(rebasing: stream[start..<end]), record: { _ in records += 1 }, reply: { replies.append($0) })
+        session.receive(UnsafeBufferPointer(rebasing: stream[start..<end]), record: { _, _ in records += 1 }, reply: { replies.append($0) })
         start = end
     }
-    session.finish(record: { _ in records += 1 }, reply: { replies.append($0) })
+    session.finish(record: { _, _ in records += 1 }, reply: { replies.append($0) })
     fuzzCheck(session.accepted == records, "accepted \(session.accepted) but \(records) records")
     return (replies, records)
 }

@@ -30,7 +30,7 @@ public struct Deviation: Sendable, Equatable {
 /// Applies the scale floor so a flat history cannot produce infinite or meaningless z-scores.
 public enum ScaleFloor {
     public static func apply(_ scale: Double, centre: Double, absolute: Double, relative: Double, circular: Bool) -> Double {
-        let rel = circular ? 0 : relative * abs(centre)
+        let rel = circular ? 0 : Saturating.finite(relative * abs(centre))
         return max(scale, absolute, rel)
     }
 }

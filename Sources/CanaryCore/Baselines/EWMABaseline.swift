@@ -23,14 +23,15 @@ public struct EWMABaseline: Sendable, Equatable, Codable {
             let sd = variance > 0 ? variance.squareRoot() : 0
             let scale = ScaleFloor.apply(sd, centre: mean, absolute: floorAbsolute, relative: floorRelative, circular: false)
             if scale > 0 {
-                result = Deviation(value: x, centre: mean, scale: scale, z: (x - mean) / scale)
+                result = Deviation(value: x, centre: mean, scale: scale, z: Saturating.finite(Saturating.finite(x - mean) / scale))
             }
         }
-        let d = x - mean
+        // Every step saturates, so extreme values leave a finite (if extreme) baseline, never inf or NaN.
+        let d = Saturating.finite(x - mean)
         let inc = alpha * d
         count += 1
-        mean += inc
-        variance = (1 - alpha) * (variance + d * inc)
+        mean = Saturating.finite(mean + inc)
+        variance = Saturating.finite((1 - alpha) * Saturating.finite(variance + Saturating.finite(d * inc)))
         return result
     }
 }

@@ -36,19 +36,19 @@ public struct RobustBaseline: Sendable {
             let same = zip(past, values).filter { weekday($0.0.period) == wd }.map(\.1)
             if same.count >= settings.weekdayMinSamples, let m = RobustStatistics.median(same) { centre = m }
         }
-        let scale = ScaleFloor.apply(mad * RobustStatistics.madToSigma, centre: centre,
+        let scale = ScaleFloor.apply(Saturating.finite(mad * RobustStatistics.madToSigma), centre: centre,
                                      absolute: floorAbsolute, relative: floorRelative, circular: circular)
         let diff: Double
         if circular {
             diff = RobustStatistics.circularDifference(value, centre)
             centre = RobustStatistics.wrap(centre)
         } else {
-            diff = value - centre
+            diff = Saturating.finite(value - centre)
         }
         guard scale > 0 else {
             // A flat history with no floor: any change is infinitely surprising; report nothing rather than ±inf.
             return nil
         }
-        return Deviation(value: value, centre: centre, scale: scale, z: diff / scale)
+        return Deviation(value: value, centre: centre, scale: scale, z: Saturating.finite(diff / scale))
     }
 }

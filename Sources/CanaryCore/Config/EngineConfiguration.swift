@@ -10,6 +10,10 @@ public struct EngineConfiguration: Sendable, Equatable {
     public var closeOnData = true
     /// Rows stamped further than this into the future are refused, in seconds.
     public var maxFutureSeconds: Double = 24 * 3600
+    /// Rows stamped further than this into the past are refused (`too-old`), in seconds: before the
+    /// clock in the daemon, before the subject's latest row in a replay. The default matches the
+    /// default retention (400 days): an older row could only be evaluated against nothing and deleted.
+    public var maxPastSeconds: Double = 400 * 86_400
     public var baseline = BaselineSettings()
     public var sleep = SleepSettings()
     public var activity = ActivitySettings()
@@ -24,6 +28,10 @@ public struct EngineConfiguration: Sendable, Equatable {
     public var composites: [CompositeSettings] = [CompositeSettings.defaultWellbeing]
     /// Feature values older than this many days are deleted, even when a baseline window would reach further.
     public var retentionDays = 400
+    /// At most this many subjects are held; rows naming another one are refused (`too-many-subjects`).
+    public var maxSubjects = 250_000
+    /// At most this many `samples` metric names per subject; rows naming another one are refused (`too-many-metrics`).
+    public var maxMetricsPerSubject = 256
 
     public init(zones: ZoneBook = ZoneBook()) {
         self.zones = zones
@@ -124,6 +132,8 @@ public struct MetricSettings: Sendable, Equatable {
     public var rule: RuleSettings? = RuleSettings()
     /// Minimum observations inside a period for the aggregate to count.
     public var minObservations = 1
+    /// Plausible values; a row outside is refused as `out-of-range` (`[metrics.NAME] min/max`).
+    public var range: ClosedRange<Double> = ValueLimits.defaultSampleRange
 
     public init() {}
 }
@@ -174,6 +184,9 @@ public struct ActivitySettings: Sendable, Equatable {
     public var nonWearTolerance = 2
     /// A day needs this many worn minutes to have activity features.
     public var minWearMinutes = 600
+    /// The largest plausible count of one epoch; a row above it is refused as `out-of-range`.
+    /// ActiGraph-style counts stay below about 20,000 a minute, steps below 300.
+    public var maxCount = 100_000.0
     public init() {}
 }
 

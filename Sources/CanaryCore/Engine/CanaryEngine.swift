@@ -10,6 +10,13 @@ public struct CanaryEngine: Sendable {
     public var configuration: EngineConfiguration { evaluator.configuration }
     private var evaluator: EngineEvaluator
     var subjects: [String: SubjectState] = [:]
+    /// Zones set by `#canary subject=ID tz=Zone` directives, over the configuration's; one entry per
+    /// subject, so an assignment costs O(1) whatever the number of subjects.
+    private var assignedZones: [String: TimeZone] = [:]
+    /// Valid records refused because a bound (`maxSubjects`, `maxMetricsPerSubject`) was reached.
+    public private(set) var refusedRows = 0
+    /// Subjects dropped since the last `takeRemovals`.
+    private var removed: Set<String> = []
 
     public init(configuration: EngineConfiguration) {
         evaluator = EngineEvaluator(configuration: configuration)
@@ -18,23 +25,59 @@ public struct CanaryEngine: Sendable {
     /// Subjects the engine currently holds state for.
     public var subjectCount: Int { subjects.count }
 
-    /// Rows that arrived after their period had closed, summed over subjects.
-    public var lateRows: Int { subjects.values.reduce(0) { $0 + $1.lateRows } }
+    /// Days closed (evaluated) since this engine was made, summed over subjects; the cost of closing.
+    var daysClosed: Int { subjects.values.reduce(0) { $0 + $1.daysClosed } }
+
+    /// Rows that arrived after their period had closed, in this engine's life.
+    public private(set) var lateRows = 0
+    /// Raw samples not newer than their series' latest observation (a resend, a repeat), not evaluated
+    /// again, in this engine's life.
+    public private(set) var duplicateRows = 0
 
     /// Swaps in a new configuration; state (histories, rule states) is kept.
     public mutating func reconfigure(_ configuration: EngineConfiguration) {
         evaluator = EngineEvaluator(configuration: configuration)
         for key in subjects.keys {
-            subjects[key]!.clock = ZoneClock(configuration.zones.zone(for: key))
+            subjects[key]!.clock = ZoneClock(zone(for: key))
         }
     }
 
+    /// The zone a subject's days are on: a directive's, else the configuration's.
+    public func zone(for subject: String) -> TimeZone {
+        assignedZones[subject] ?? configuration.zones.zone(for: subject)
+    }
+
     /// Feeds one validated record; decisions it triggers (a raw observation's alert, days it closes) go to `sink`.
-    public mutating func ingest<S: EngineSink>(_ record: Record, into sink: inout S) {
+    /// Returns why the record was refused when it would take the engine past one of its bounds (a new
+    /// subject beyond `maxSubjects`, a new metric beyond `maxMetricsPerSubject`); nothing of it is kept then.
+    @discardableResult
+    public mutating func ingest<S: EngineSink>(_ record: Record, into sink: inout S) -> IngestRefusal? {
         let evaluator = self.evaluator
         let subject = record.subject
-        evaluator.ingest(record, subject: subject,
-                         state: &subjects[subject, default: evaluator.newSubject(subject)], into: &sink)
+        var index = subjects.index(forKey: subject)
+        if index == nil {
+            guard subjects.count < configuration.maxSubjects else {
+                refusedRows += 1
+                return .tooManySubjects(limit: configuration.maxSubjects)
+            }
+            var state = SubjectState(clock: ZoneClock(zone(for: subject)))
+            state.assignedZone = assignedZones[subject]?.identifier
+            subjects[subject] = state
+            index = subjects.index(forKey: subject)
+        }
+        if case .sample(let r) = record, !subjects.values[index!].metricNames.contains(r.metric) {
+            guard subjects.values[index!].metricNames.count < configuration.maxMetricsPerSubject else {
+                refusedRows += 1
+                return .tooManyMetrics(limit: configuration.maxMetricsPerSubject)
+            }
+            subjects.values[index!].metricNames.insert(r.metric)
+        }
+        // In place: a copy of the state per row would copy its buffers.
+        let before = (subjects.values[index!].lateRows, subjects.values[index!].duplicateRows)
+        evaluator.ingest(record, subject: subject, state: &subjects.values[index!], into: &sink)
+        lateRows &+= subjects.values[index!].lateRows &- before.0
+        duplicateRows &+= subjects.values[index!].duplicateRows &- before.1
+        return nil
     }
 
     /// Closes every period that ends before `now` (minus the close delay) and checks gaps; the daemon calls
@@ -108,12 +151,16 @@ extension CanaryEngine {
         for s in subjects where self.subjects[s] != nil { self.subjects[s]!.unsaved = true }
     }
 
-    /// Takes back what `exportState` gave. The subject's time zone follows the current configuration.
+    /// Takes back what `exportState` gave. The subject's time zone is the one a directive set, else the
+    /// current configuration's.
     public mutating func importState(_ states: [String: Data]) throws {
         let decoder = JSONDecoder()
         for (subject, data) in states {
             var state = try decoder.decode(SubjectState.self, from: data)
-            state.clock = ZoneClock(configuration.zones.zone(for: subject))
+            // A zone a directive set before the restart still holds.
+            if let id = state.assignedZone, let zone = TimeZone(identifier: id) { assignedZones[subject] = zone }
+            state.clock = ZoneClock(zone(for: subject))
+            state.metricNames = state.knownMetricNames()
             state.unsaved = false
             subjects[subject] = state
         }
@@ -122,14 +169,41 @@ extension CanaryEngine {
     /// Forgets everything held for a subject (erasure): open days, histories, rule states. True when there was any.
     @discardableResult
     public mutating func erase(subject: String) -> Bool {
-        subjects.removeValue(forKey: subject) != nil
+        assignedZones.removeValue(forKey: subject)
+        return subjects.removeValue(forKey: subject) != nil
     }
 
-    /// A `#canary subject=ID tz=Zone` directive: that subject's days are on `zone` from now on.
-    public mutating func assignZone(_ zone: TimeZone, to subject: String) {
-        guard configuration.zones.zone(for: subject) != zone else { return }
-        var zones = configuration.zones
-        zones.subjects[subject] = zone
-        reconfigure(with: zones)
+    /// The subjects the engine holds state for.
+    public var subjectIDs: [String] { Array(subjects.keys) }
+
+    /// Forgets a subject that may no longer be evaluated (its monitor consent ended) and remembers it
+    /// for `takeRemovals`, so its saved state is deleted too. True when there was any.
+    @discardableResult
+    public mutating func drop(subject: String) -> Bool {
+        assignedZones.removeValue(forKey: subject)
+        guard subjects.removeValue(forKey: subject) != nil else { return false }
+        removed.insert(subject)
+        return true
     }
+
+    /// The subjects dropped since the last call; they count as removed from the saved state from now on.
+    public mutating func takeRemovals() -> [String] {
+        defer { removed.removeAll() }
+        return removed.sorted()
+    }
+
+    /// A `#canary subject=ID tz=Zone` directive: that subject's days are on `zone` from now on. Touches
+    /// that one subject only (its zone entry and its clock), never the others.
+    public mutating func assignZone(_ zone: TimeZone, to subject: String) {
+        guard self.zone(for: subject) != zone else { return }
+        assignedZones[subject] = zone
+        if let i = subjects.index(forKey: subject) {
+            subjects.values[i].clock = ZoneClock(zone)
+            subjects.values[i].assignedZone = zone.identifier
+            subjects.values[i].unsaved = true
+        }
+    }
+
+    /// Subjects with a zone set by a directive (tests check it stays one entry per subject).
+    var assignedZoneCount: Int { assignedZones.count }
 }

@@ -7,10 +7,6 @@ final class EngineEvaluator: Sendable {
         self.configuration = configuration
     }
 
-    func newSubject(_ id: String) -> SubjectState {
-        SubjectState(clock: ZoneClock(configuration.zones.zone(for: id)))
-    }
-
     func finish<S: EngineSink>(subject: String, state: inout SubjectState, into sink: inout S) {
         guard state.watermark.isFinite else { return }
         let endOfLastDay = state.clock.startOfDay(state.clock.day(of: state.watermark) + 1)
@@ -76,6 +72,11 @@ final class EngineEvaluator: Sendable {
 
     func evaluateRaw<S: EngineSink>(_ r: SampleRecord, settings m: MetricSettings, subject: String,
                                            state: inout SubjectState, into sink: inout S) {
+        // Idempotent per (subject, metric, instant): a resent or repeated sample is not observed twice.
+        if let last = state.series[r.metric]?.lastInstant, r.timestamp <= last {
+            state.duplicateRows += 1
+            return
+        }
         if state.gaps[.samples] == nil {
             state.gaps[.samples] = GapRule(firstSeen: r.timestamp)
         } else if state.gaps[.samples]!.isOpen, case .closed(let since)? = state.gaps[.samples]!.covered(until: r.timestamp) {
@@ -91,6 +92,7 @@ final class EngineEvaluator: Sendable {
                                            series: inout SeriesState, into sink: inout S) {
         let rule = m.rule
         series.observations += 1
+        series.lastInstant = r.timestamp
         guard let d = series.ewma.observe(r.value, alpha: m.alpha, warmup: m.warmup,
                                           floorAbsolute: rule?.floorAbsolute ?? 0, floorRelative: rule?.floorRelative ?? 0)
         else { return }
@@ -123,7 +125,7 @@ final class EngineEvaluator: Sendable {
         if let next = state.nextDay {
             let limit = state.clock.day(of: horizon)
             if next < limit {
-                for day in next..<limit { closeDay(day, subject: subject, state: &state, into: &sink) }
+                closeDays(next..<limit, subject: subject, state: &state, into: &sink)
                 state.nextDay = limit
                 state.closedAny = true
             }
@@ -140,6 +142,50 @@ final class EngineEvaluator: Sendable {
                 state.nextHour[metric] = limitHour
             }
         }
+    }
+
+    /// Closes the days of `range` in order, at a cost proportional to the days with data, not to
+    /// calendar days (a row from long ago, or a subject silent for a year, must not make the engine
+    /// walk every day in between). A day without data changes nothing unless it is the first of a
+    /// silent run (gap rules may be created) or the day a stream's gap opens; only those are closed,
+    /// so alerts and state are exactly those of closing every day.
+    func closeDays<S: EngineSink>(_ range: Range<Int>, subject: String, state: inout SubjectState, into sink: inout S) {
+        // An empty day has features only when a configuration asks for none (no minimum wear or keystrokes):
+        // then every day counts, and each is closed.
+        let emptyDaysScored = (state.streams.contains(.activity) && configuration.activity.minWearMinutes <= 0)
+            || (state.streams.contains(.typing) && configuration.typing.minKeystrokes <= 0)
+        if emptyDaysScored {
+            for day in range { closeDay(day, subject: subject, state: &state, into: &sink) }
+            return
+        }
+        let withData = state.days.keys.filter { range.contains($0) }.sorted()
+        var nextData = 0
+        var day = range.lowerBound
+        while day < range.upperBound {
+            closeDay(day, subject: subject, state: &state, into: &sink)
+            while nextData < withData.count && withData[nextData] <= day { nextData += 1 }
+            var next = nextData < withData.count ? withData[nextData] : range.upperBound
+            if let opens = firstGapOpening(after: day, before: next, state: &state) { next = opens }
+            day = next
+        }
+    }
+
+    /// The earliest day after `day` and before `limit` on which an empty day could open a stream's gap
+    /// (a day or so early is harmless: closing an empty day that opens nothing changes nothing).
+    private func firstGapOpening(after day: Int, before limit: Int, state: inout SubjectState) -> Int? {
+        var first: Int?
+        let limitStart = state.clock.startOfDay(limit)
+        for stream in state.streams.sorted() {
+            // The samples stream is checked on an empty day only when metrics are aggregated per day by default.
+            if stream == .samples && configuration.defaultMetric.mode != .day { continue }
+            guard let seconds = configuration.gapSeconds[stream], let gap = state.gaps[stream], !gap.isOpen else { continue }
+            // Opens on the first day whose end is at least `seconds` after the last covered instant.
+            let due = gap.lastCovered + seconds
+            guard due <= limitStart else { continue }
+            let candidate = max(day + 1, state.clock.day(of: due) - 1)
+            if candidate < limit { first = min(first ?? candidate, candidate) }
+        }
+        return first
     }
 
     func closeHour<S: EngineSink>(_ hour: Int, metric: String, values: [Double: Double], subject: String,
@@ -166,6 +212,7 @@ final class EngineEvaluator: Sendable {
     }
 
     func closeDay<S: EngineSink>(_ day: Int, subject: String, state: inout SubjectState, into sink: inout S) {
+        state.daysClosed += 1
         let bucket = state.days.removeValue(forKey: day) ?? DayBucket()
         let start = state.clock.startOfDay(day)
         let end = state.clock.startOfDay(day + 1)

@@ -8,6 +8,9 @@ struct SeriesState: Sendable, Codable {
     var observations = 0
     /// The last value that triggered a rule, for `resolved` explanations.
     var lastAlertCentre: Double?
+    /// Raw metrics only: the instant of the newest observation evaluated (the series' high-water mark).
+    /// A sample not newer than it is not evaluated again, so resending rows is harmless.
+    var lastInstant: Double?
 }
 
 /// Everything the engine holds for one subject.
@@ -32,12 +35,32 @@ struct SubjectState: Sendable, Codable {
     var closedAny = false
     /// Changed since the state was last exported (not part of the saved state itself).
     var unsaved = true
+    /// The `samples` metric names the subject has sent, for `maxMetricsPerSubject` (rebuilt from the
+    /// state on import, not saved).
+    var metricNames: Set<String> = []
+    /// Days closed (evaluated) in this process, for tests of the cost of closing (not saved).
+    var daysClosed = 0
+    /// Raw samples not newer than their series' latest, not evaluated again, in this process (not saved).
+    var duplicateRows = 0
+    /// The zone a `#canary subject=ID tz=Zone` directive set (an IANA identifier), kept with the state
+    /// so a restart keeps the subject's days on it.
+    var assignedZone: String?
 
     init(clock: ZoneClock) {
         self.clock = clock
     }
 
     enum CodingKeys: String, CodingKey {
-        case clock, watermark, nextDay, days, hours, nextHour, series, gaps, composites, streams, lateRows, closedAny
+        case clock, watermark, nextDay, days, hours, nextHour, series, gaps, composites, streams, lateRows, closedAny, assignedZone
+    }
+}
+
+extension SubjectState {
+    /// The metric names the state holds anywhere: hourly and daily buckets and evaluated series.
+    func knownMetricNames() -> Set<String> {
+        var names = Set(hours.keys).union(nextHour.keys)
+        for bucket in days.values { names.formUnion(bucket.samples.keys) }
+        for name in series.keys where Feature.builtIn(named: name) == nil { names.insert(name) }
+        return names
     }
 }

@@ -66,7 +66,7 @@ public enum ActivityFeatures {
             }
         }
         var values: [String: Double] = [
-            Feature.steps.name: total,
+            Feature.steps.name: Saturating.finite(total),
             Feature.activeMinutes.name: Double(active),
             Feature.sedentaryMinutes.name: Double(sedentary),
             Feature.longestSedentaryBout.name: Double(longest),

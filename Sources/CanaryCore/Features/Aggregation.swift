@@ -3,8 +3,13 @@ enum Aggregation {
     static func apply(_ kind: MetricSettings.Aggregate, _ values: [Double]) -> Double? {
         guard !values.isEmpty else { return nil }
         switch kind {
-        case .mean: return values.reduce(0, +) / Double(values.count)
-        case .sum: return values.reduce(0, +)
+        case .mean:
+            let n = Double(values.count)
+            let sum = values.reduce(0, +)
+            if sum.isFinite { return sum / n }
+            // The sum overflowed: add the values already divided by n, which cannot.
+            return Saturating.finite(values.reduce(0) { $0 + $1 / n })
+        case .sum: return Saturating.finite(values.reduce(0, +))
         case .median: return RobustStatistics.median(values)
         case .min: return values.min()
         case .max: return values.max()

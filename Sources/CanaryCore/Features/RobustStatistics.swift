@@ -13,13 +13,16 @@ public enum RobustStatistics {
     static func medianInPlace(_ v: inout [Double]) -> Double {
         v.sort()
         let n = v.count
-        return n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2
+        guard n % 2 == 0 else { return v[n / 2] }
+        let mid = (v[n / 2 - 1] + v[n / 2]) / 2
+        // Halve first when the sum of the middle two overflows.
+        return mid.isFinite ? mid : Saturating.finite(v[n / 2 - 1] / 2 + v[n / 2] / 2)
     }
 
     /// Median absolute deviation around `centre` (unscaled).
     public static func mad(_ values: [Double], around centre: Double) -> Double? {
         guard !values.isEmpty else { return nil }
-        var d = values.map { abs($0 - centre) }
+        var d = values.map { Saturating.finite(abs($0 - centre)) }
         return medianInPlace(&d)
     }
 

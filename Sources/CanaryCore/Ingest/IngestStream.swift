@@ -21,18 +21,36 @@ public struct IngestStream: Sendable {
     private var subject: String?
     private var zones: ZoneBook
     private var latestAccepted: Double
-    /// The last `tz=` directive: the subject it named (if any) and the zone.
-    public private(set) var assignedZone: (subject: String?, zone: TimeZone)?
+    private var earliestAccepted: Double
+    private let maxPastBehindLatest: Double
+    private let limits: ValueLimits
+    /// A `tz=` directive that named a subject, not yet applied: the caller checks that it may hold
+    /// anything for the subject (consent, limits), then calls `assignZone`, or drops it.
+    public private(set) var zoneDirective: (subject: String, zone: TimeZone)?
 
     /// - Parameters:
     ///   - format: the format when the caller names it; otherwise it is recognised from the header.
     ///   - subject: the subject for inputs without a subject column.
     ///   - latestAccepted: rows stamped after this instant are refused (now + allowance).
-    public init(format: InputFormat? = nil, subject: String? = nil, zones: ZoneBook, latestAccepted: Double = .infinity) {
+    ///   - earliestAccepted: rows stamped before this instant are refused as `too-old` (now - `engine.max_past`).
+    ///   - maxPastBehindLatest: without a clock (replay), rows this much older than their subject's latest row are refused.
+    ///   - limits: plausible value ranges; values outside are refused as `out-of-range`.
+    public init(format: InputFormat? = nil, subject: String? = nil, zones: ZoneBook, latestAccepted: Double = .infinity,
+                earliestAccepted: Double = -.infinity, maxPastBehindLatest: Double = .infinity, limits: ValueLimits = ValueLimits()) {
         self.explicitFormat = format
         self.subject = subject
         self.zones = zones
         self.latestAccepted = latestAccepted
+        self.earliestAccepted = earliestAccepted
+        self.maxPastBehindLatest = maxPastBehindLatest
+        self.limits = limits
+    }
+
+    private func makeParser(_ layout: InputLayout) -> RecordParser {
+        var p = RecordParser(layout: layout, zones: zones, latestAccepted: latestAccepted, limits: limits)
+        p.earliestAccepted = earliestAccepted
+        p.maxPastBehindLatest = maxPastBehindLatest
+        return p
     }
 
     /// Accepted formats for `#canary format=...`.
@@ -62,12 +80,12 @@ public struct IngestStream: Sendable {
         if trimmed.hasPrefix("#") { return .control }
         // JSON Lines typing needs no header.
         if trimmed.hasPrefix("{") && (explicitFormat == nil || explicitFormat == .typing) {
-            parser = RecordParser(layout: .typingJSON(defaultSubject: subject), zones: zones, latestAccepted: latestAccepted)
+            parser = makeParser(.typingJSON(defaultSubject: subject))
             return feed(line, number: number)
         }
         do {
             let layout = try InputLayout.detect(header: trimmed, format: explicitFormat, defaultSubject: subject)
-            parser = RecordParser(layout: layout, zones: zones, latestAccepted: latestAccepted)
+            parser = makeParser(layout)
             return .control
         } catch {
             headerError = HeaderError("line \(number): \(error.reason)")
@@ -103,8 +121,12 @@ public struct IngestStream: Sendable {
                     return RowError(line: number, field: "tz", kind: .badIdentifier,
                                     reason: "unknown time zone \"\(kv[1].prefix(40))\"; use an IANA name such as Europe/Oslo")
                 }
-                if let subject { zones.subjects[subject] = zone } else { zones.defaultZone = zone }
-                assignedZone = (subject, zone)
+                if let subject {
+                    zoneDirective = (subject, zone)
+                } else {
+                    zones.defaultZone = zone
+                    parser?.zones.defaultZone = zone
+                }
             default:
                 return RowError(line: number, field: kv[0], kind: .badIdentifier,
                                 reason: "unknown directive key; expected format, subject or tz")
@@ -113,10 +135,41 @@ public struct IngestStream: Sendable {
         return nil
     }
 
+    /// The `tz=` directive of the line just fed, taken once (nil when it named no subject).
+    public mutating func takeZoneDirective() -> (subject: String, zone: TimeZone)? {
+        defer { zoneDirective = nil }
+        return zoneDirective
+    }
+
+    /// Puts a subject's local timestamps on `zone` for the rest of this stream (after `takeZoneDirective`
+    /// and the caller's checks). One entry per subject, whatever else the stream names.
+    public mutating func assignZone(_ zone: TimeZone, to subject: String) {
+        zones.subjects[subject] = zone
+        parser?.zones.subjects[subject] = zone
+    }
+
+    /// Drops what a directive set for a subject (its consent ended): local timestamps of its rows, were
+    /// any still admitted, would be read in the configured zone again.
+    public mutating func forgetZone(of subject: String) {
+        zones.subjects[subject] = nil
+        parser?.zones.subjects[subject] = nil
+    }
+
+    /// Drops the names the parser remembered (interned subject ids among them).
+    public mutating func forgetIdentifiers() {
+        parser?.forgetIdentifiers()
+    }
+
     /// Moves the future-timestamp limit (a long-lived connection's "now" moves on).
     public mutating func updateLatestAccepted(_ instant: Double) {
         latestAccepted = instant
         parser?.latestAccepted = instant
+    }
+
+    /// Moves the too-old limit (a long-lived connection's "now" moves on).
+    public mutating func updateEarliestAccepted(_ instant: Double) {
+        earliestAccepted = instant
+        parser?.earliestAccepted = instant
     }
 
     /// The time zones in force after directives (a `tz=` directive sets the subject's zone).

@@ -10,21 +10,53 @@ public struct RecordParser: Sendable {
     public var zones: ZoneBook
     /// Rows stamped later than this instant are refused (the caller passes "now" plus its allowance).
     public var latestAccepted: Double
-    private var clocks: [String: ZoneClock] = [:]
+    /// Rows stamped earlier than this instant are refused as `too-old` (the daemon passes "now" minus `engine.max_past`).
+    public var earliestAccepted: Double = -.infinity
+    /// Without a clock (replay): a row this much older than its subject's latest accepted row is refused as
+    /// `too-old`; infinite to disable. Only then does the parser keep a latest instant per subject.
+    public var maxPastBehindLatest: Double = .infinity
+    /// Plausible value ranges; a value outside is refused as `out-of-range`.
+    public var limits: ValueLimits
+    /// One clock per time zone in use, never per subject: a feeder naming new subjects grows nothing here.
+    private var clocks: [TimeZone: ZoneClock] = [:]
+    /// Clocks held (tests check it does not grow with subjects).
+    var clockCount: Int { clocks.count }
+    /// Latest accepted instant per subject (only with a finite `maxPastBehindLatest`); the current
+    /// subject's is kept aside so that runs of one subject's rows cost no hashing.
+    private var latest: [String: Double] = [:]
+    private var currentSubject: String?
+    private var currentLatest = -Double.infinity
     private var fieldStarts: [Int] = []
     private var fieldEnds: [Int] = []
     private var names = IdentifierCache()
 
-    public init(layout: InputLayout, zones: ZoneBook = ZoneBook(), latestAccepted: Double = .infinity) {
+    /// Forgets every identifier it remembered (the interned names, each subject's latest row), e.g. once
+    /// a subject's consent ended: nothing of that subject stays in this parser's memory.
+    public mutating func forgetIdentifiers() {
+        names = IdentifierCache()
+        latest.removeAll()
+        currentSubject = nil
+        currentLatest = -.infinity
+    }
+
+    public init(layout: InputLayout, zones: ZoneBook = ZoneBook(), latestAccepted: Double = .infinity,
+                limits: ValueLimits = ValueLimits()) {
         self.layout = layout
         self.zones = zones
         self.latestAccepted = latestAccepted
+        self.limits = limits
         fieldStarts = [Int](repeating: 0, count: max(1, layout.columnCount))
         fieldEnds = fieldStarts
     }
 
     /// Parses one line (without its newline). `line` is the 1-based line number for error messages.
     public mutating func parse(_ bytes: UnsafeBufferPointer<UInt8>, line: Int) -> Result<Record, RowError> {
+        let result = parseRow(bytes, line: line)
+        if maxPastBehindLatest.isFinite, case .success(let r) = result { noteAccepted(r) }
+        return result
+    }
+
+    private mutating func parseRow(_ bytes: UnsafeBufferPointer<UInt8>, line: Int) -> Result<Record, RowError> {
         var n = bytes.count
         if n > 0 && bytes[n - 1] == 13 { n -= 1 }  // CRLF
         let b = UnsafeBufferPointer(rebasing: bytes[0..<n])
@@ -74,6 +106,11 @@ public struct RecordParser: Sendable {
         let ts = try timestamp(b, layout.timestamp, "timestamp", subject: subject, line: line)
         let metric = try identifier(field(b, layout.metric), "metric", line: line)
         let value = try number(b, layout.value, "value", line: line)
+        let range = limits.range(forMetric: metric)
+        guard range.contains(value) else {
+            throw RowError(line: line, field: "value", kind: .outOfRange,
+                           reason: "outside the plausible range \(ValueLimits.describe(range)) of metric '\(metric)' (configurable: [metrics.\(metric)] min, max)")
+        }
         return SampleRecord(timestamp: ts, subject: subject, metric: metric, value: value)
     }
 
@@ -111,6 +148,10 @@ public struct RecordParser: Sendable {
         let subject = try subjectField(b, line: line)
         let ts = try timestamp(b, layout.timestamp, "timestamp", subject: subject, line: line)
         let count = try number(b, layout.count, layout.countName, line: line, nonNegative: true)
+        guard count <= limits.activityCount.upperBound else {
+            throw RowError(line: line, field: layout.countName, kind: .outOfRange,
+                           reason: "above the plausible count of one epoch, \(ValueLimits.format(limits.activityCount.upperBound)) ([activity] max_count)")
+        }
         return ActivityRecord(timestamp: ts, subject: subject, count: count)
     }
 
@@ -120,6 +161,7 @@ public struct RecordParser: Sendable {
         let hold = try number(b, layout.hold, "hold_ms", line: line, nonNegative: true)
         let flight = try number(b, layout.flight, "flight_ms", line: line, nonNegative: true)
         let key = try keyClass(field(b, layout.key), line: line)
+        try Self.checkTiming(hold: hold, flight: flight, line: line)
         return TypingRecord(timestamp: ts, subject: subject, holdMilliseconds: hold, flightMilliseconds: flight, key: key)
     }
 
@@ -150,9 +192,42 @@ public struct RecordParser: Sendable {
             let hold = try Self.withBytes(holdText) { b throws(RowError) in try numberValue(b, "hold_ms", line: line, nonNegative: true) }
             let flight = try Self.withBytes(flightText) { b throws(RowError) in try numberValue(b, "flight_ms", line: line, nonNegative: true) }
             let key = try Self.withBytes(keyText) { b throws(RowError) in try keyClass(b, line: line) }
+            try Self.checkTiming(hold: hold, flight: flight, line: line)
             return .success(.typing(TypingRecord(timestamp: ts, subject: subject, holdMilliseconds: hold, flightMilliseconds: flight, key: key)))
         } catch {
             return .failure(error)
+        }
+    }
+
+    private static func checkTiming(hold: Double, flight: Double, line: Int) throws(RowError) {
+        guard ValueLimits.holdMilliseconds.contains(hold) else {
+            throw RowError(line: line, field: "hold_ms", kind: .outOfRange,
+                           reason: "above \(ValueLimits.format(ValueLimits.holdMilliseconds.upperBound)) ms: a key held that long is stuck, not typing")
+        }
+        guard ValueLimits.flightMilliseconds.contains(flight) else {
+            throw RowError(line: line, field: "flight_ms", kind: .outOfRange,
+                           reason: "above the plausible \(ValueLimits.format(ValueLimits.maximumFlightMilliseconds)) ms")
+        }
+    }
+
+    /// The earliest instant a row of `subject` may have: the caller's bound, and (without a clock) the
+    /// subject's latest accepted row minus `maxPastBehindLatest`.
+    private mutating func earliest(for subject: String) -> Double {
+        guard maxPastBehindLatest.isFinite else { return earliestAccepted }
+        if subject != currentSubject {
+            if let previous = currentSubject { latest[previous] = currentLatest }
+            currentSubject = subject
+            currentLatest = latest[subject] ?? -.infinity
+        }
+        return max(earliestAccepted, currentLatest - maxPastBehindLatest)
+    }
+
+    private mutating func noteAccepted(_ r: Record) {
+        let t = r.timestamp  // a sleep session's end
+        if r.subject == currentSubject {
+            currentLatest = max(currentLatest, t)
+        } else {
+            latest[r.subject] = max(latest[r.subject] ?? -.infinity, t)
         }
     }
 
@@ -237,15 +312,20 @@ public struct RecordParser: Sendable {
         case .instant(let v)?:
             t = v
         case .local(let wall)?:
-            var c = clocks[subject] ?? ZoneClock(zones.zone(for: subject))
-            t = c.instant(fromLocal: wall)
-            clocks[subject] = c
+            let zone = zones.zone(for: subject)
+            t = clocks[zone, default: ZoneClock(zone)].instant(fromLocal: wall)
         case nil:
             throw RowError(line: line, field: name, kind: .badTimestamp,
                            reason: "not RFC 3339, epoch seconds or a local date-time: \(RowError.excerpt(f))")
         }
         if checkFuture && t > latestAccepted {
             throw RowError(line: line, field: name, kind: .tooFarInFuture, reason: "timestamp is too far in the future")
+        }
+        if checkFuture && t < earliest(for: subject) {
+            let reason = t < earliestAccepted
+                ? "timestamp is before \(PeriodLabel.instant(earliestAccepted)), older than engine.max_past allows"
+                : "timestamp is more than engine.max_past (\(ValueLimits.format(maxPastBehindLatest / 86_400)) days) before this subject's latest row"
+            throw RowError(line: line, field: name, kind: .tooOld, reason: reason)
         }
         return t
     }

@@ -12,6 +12,7 @@ public struct RowError: Error, Sendable, Equatable, CustomStringConvertible {
         case badTimestamp = "bad-timestamp"
         case endBeforeStart = "end-before-start"
         case tooFarInFuture = "future-timestamp"
+        case tooOld = "too-old"
         case unknownKeyClass = "unknown-key-class"
         case keyContent = "key-content"
         case lineTooLong = "line-too-long"
@@ -19,6 +20,10 @@ public struct RowError: Error, Sendable, Equatable, CustomStringConvertible {
         case badIdentifier = "bad-identifier"
         case badJSON = "bad-json"
         case noConsent = "no-consent"
+        /// A bound on subjects (per connection, or in all) was reached.
+        case tooManySubjects = "too-many-subjects"
+        /// A subject's bound on metric names was reached.
+        case tooManyMetrics = "too-many-metrics"
     }
 
     /// 1-based line number in the input, header included.

@@ -19,7 +19,7 @@ public struct CompositeRule: Sendable, Equatable, Codable {
     /// `zs` holds the z of each listed feature that had one this period.
     public mutating func evaluate(period: Int, zs: [Double], settings s: CompositeSettings) -> (statistic: Double, bound: Double, event: Event?)? {
         guard zs.count >= max(1, s.minFeatures) else { return nil }
-        let statistic = zs.reduce(0) { $0 + $1 * $1 }
+        let statistic = Saturating.finite(zs.reduce(0) { $0 + $1 * $1 })
         let bound = ChiSquare.upperQuantile(alpha: s.alpha, df: zs.count)
         let n = max(1, s.persistenceN)
         let k = min(max(1, s.persistenceK), n)

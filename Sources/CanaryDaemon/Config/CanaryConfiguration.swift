@@ -45,38 +45,41 @@ public struct CanaryConfiguration: Sendable, Equatable {
 
         if var t = try root.subtable("engine") {
             if let tz = try t.string("timezone") { engine.zones.defaultZone = try zone(tz, key: t.key("timezone")) }
-            if let v = try t.duration("close_delay") { engine.closeDelaySeconds = v }
-            if let v = try t.duration("max_future") { engine.maxFutureSeconds = v }
+            if let v = try t.duration("close_delay", in: 0...7 * day) { engine.closeDelaySeconds = v }
+            if let v = try t.duration("max_future", in: 0...366 * day) { engine.maxFutureSeconds = v }
+            if let v = try t.duration("max_past", in: day...36_500 * day) { engine.maxPastSeconds = v }
+            if let v = try t.int("max_subjects", in: 1...100_000_000) { engine.maxSubjects = v }
+            if let v = try t.int("max_metrics_per_subject", in: 1...1_000_000) { engine.maxMetricsPerSubject = v }
             try t.finish()
         }
         if var t = try root.subtable("baseline") {
-            if let v = try t.int("window_days", min: 2) { engine.baseline.windowDays = v }
-            if let v = try t.int("min_history_days", min: 1) { engine.baseline.minHistoryDays = v }
+            if let v = try t.int("window_days", in: 2...3650) { engine.baseline.windowDays = v }
+            if let v = try t.int("min_history_days", in: 1...3650) { engine.baseline.minHistoryDays = v }
             if let v = try t.bool("weekday_adjust") { engine.baseline.weekdayAdjust = v }
-            if let v = try t.int("weekday_min_samples", min: 1) { engine.baseline.weekdayMinSamples = v }
+            if let v = try t.int("weekday_min_samples", in: 1...520) { engine.baseline.weekdayMinSamples = v }
             try t.finish()
             if engine.baseline.minHistoryDays > engine.baseline.windowDays {
                 throw ConfigError(key: "baseline.min_history_days", "must not exceed baseline.window_days (\(engine.baseline.windowDays))")
             }
         }
         if var t = try root.subtable("sleep") {
-            if let v = try t.nonNegativeDouble("min_main_sleep_min") { engine.sleep.minMainSleepMinutes = v }
+            if let v = try t.nonNegativeDouble("min_main_sleep_min", max: 36 * 60) { engine.sleep.minMainSleepMinutes = v }
             try t.finish()
         }
         if var t = try root.subtable("activity") {
-            if let v = try t.nonNegativeDouble("active_threshold") { engine.activity.activeThreshold = v }
-            if let v = try t.nonNegativeDouble("sedentary_threshold") { engine.activity.sedentaryThreshold = v }
-            if let v = try t.int("non_wear_min", min: 1) { engine.activity.nonWearMinutes = v }
-            if let v = try t.int("non_wear_tolerance_min") { engine.activity.nonWearTolerance = v }
-            if let v = try t.int("min_wear_min") { engine.activity.minWearMinutes = v }
+            if let v = try t.nonNegativeDouble("active_threshold", max: ValueLimits.maximumActivityCount) { engine.activity.activeThreshold = v }
+            if let v = try t.nonNegativeDouble("sedentary_threshold", max: ValueLimits.maximumActivityCount) { engine.activity.sedentaryThreshold = v }
+            if let v = try t.int("non_wear_min", in: 1...1440) { engine.activity.nonWearMinutes = v }
+            if let v = try t.int("non_wear_tolerance_min", in: 0...1440) { engine.activity.nonWearTolerance = v }
+            if let v = try t.int("min_wear_min", in: 0...1440) { engine.activity.minWearMinutes = v }
+            if let v = try t.positiveDouble("max_count", max: ValueLimits.maximumActivityCount) { engine.activity.maxCount = v }
             try t.finish()
         }
         if var t = try root.subtable("typing") {
-            if let v = try t.duration("session_gap") { engine.typing.sessionGapSeconds = v }
-            if let v = try t.positiveDouble("max_flight_ms") { engine.typing.maxFlightMilliseconds = v }
-            if let v = try t.int("min_keystrokes", min: 1) { engine.typing.minKeystrokes = v }
-            if let v = try t.int("late_night_end_hour") {
-                guard v <= 12 else { throw ConfigError(key: "typing.late_night_end_hour", "expected an hour from 0 to 12") }
+            if let v = try t.duration("session_gap", in: 0...day) { engine.typing.sessionGapSeconds = v }
+            if let v = try t.positiveDouble("max_flight_ms", max: ValueLimits.maximumFlightMilliseconds) { engine.typing.maxFlightMilliseconds = v }
+            if let v = try t.int("min_keystrokes", in: 1...1_000_000) { engine.typing.minKeystrokes = v }
+            if let v = try t.int("late_night_end_hour", in: 0...12) {
                 engine.typing.lateNightEndHour = v
             }
             try t.finish()
@@ -86,7 +89,7 @@ public struct CanaryConfiguration: Sendable, Equatable {
                 if t.isOff(stream.rawValue) {
                     _ = t.value(stream.rawValue)
                     engine.gapSeconds[stream] = nil
-                } else if let v = try t.duration(stream.rawValue) {
+                } else if let v = try t.duration(stream.rawValue, in: 0...366 * day) {
                     engine.gapSeconds[stream] = v
                 }
             }
@@ -129,22 +132,26 @@ public struct CanaryConfiguration: Sendable, Equatable {
                     throw ConfigError(key: c.key("features"), "a composite rule needs a list of features")
                 }
                 var s = CompositeSettings(name: name, features: features)
-                if let v = try c.positiveDouble("alpha") {
-                    guard v < 1 else { throw ConfigError(key: c.key("alpha"), "expected a probability between 0 and 1") }
+                if let v = try c.double("alpha", in: 0...1, excludingLower: true) {
+                    guard v < 1 else { throw ConfigError(key: c.key("alpha"), "expected a probability above 0 and below 1") }
                     s.alpha = v
                 }
-                if let v = try c.int("min_features", min: 1) { s.minFeatures = v }
+                if let v = try c.int("min_features", in: 1...100) { s.minFeatures = v }
                 if let (k, n) = try persistence(&c) { s.persistenceK = k; s.persistenceN = n }
-                if let v = try c.int("cooldown") { s.cooldownPeriods = v }
+                if let v = try c.int("cooldown", in: 0...3650) { s.cooldownPeriods = v }
                 try c.finish(known: ["enabled", "features", "alpha", "min_features", "persistence", "cooldown"])
                 engine.composites.append(s)
             }
         }
         if var t = try root.subtable("subjects") {
             for id in t.table.keys.sorted() {
-                guard var s = try t.subtable(id) else { continue }
-                if let tz = try s.string("timezone") { engine.zones.subjects[id] = try zone(tz, key: s.key("timezone")) }
-                try s.finish(known: ["timezone"])
+                do throws(ConfigError) {
+                    guard var s = try t.subtable(id) else { continue }
+                    if let tz = try s.string("timezone") { engine.zones.subjects[id] = try zone(tz, key: s.key("timezone")) }
+                    try s.finish(known: ["timezone"])
+                } catch {
+                    throw error.naming(subject: id)
+                }
             }
         }
         var daemon = DaemonSettings()
@@ -161,14 +168,19 @@ public struct CanaryConfiguration: Sendable, Equatable {
             }
             if let v = try t.strings("allow_users") { daemon.allowUsers = v }
             if let v = try t.strings("allow_groups") { daemon.allowGroups = v }
-            if let v = try t.int("max_line_bytes", min: 256) { daemon.maxLineBytes = v }
+            if let v = try t.int("max_line_bytes", in: 256...(16 << 20)) { daemon.maxLineBytes = v }
+            if let v = try t.int("max_connections", in: 1...1_000_000) { daemon.maxConnections = v }
+            if let v = try t.int("max_subjects_per_connection", in: 1...100_000_000) { daemon.maxSubjectsPerConnection = v }
+            if t.isOff("idle_timeout") {
+                _ = t.value("idle_timeout")
+                daemon.idleTimeoutSeconds = nil
+            } else if let v = try t.duration("idle_timeout", in: 1...(7 * day)) {
+                daemon.idleTimeoutSeconds = v
+            }
             if let v = try t.choice("journal", JournalMode.self, allowed: ["auto", "on", "off"]) { daemon.journal = v.rawValue }
             if let v = try t.string("alert_log") { daemon.alertLog = v.isEmpty ? nil : v }
-            if let v = try t.duration("status_interval") { daemon.statusIntervalSeconds = max(1, v) }
-            if let v = try t.duration("drain_timeout") {
-                guard v <= 12 else {
-                    throw ConfigError(key: "daemon.drain_timeout", "at most 12s, so a stop finishes inside the unit's TimeoutStopSec (20s)")
-                }
+            if let v = try t.duration("status_interval", in: 0...day) { daemon.statusIntervalSeconds = max(1, v) }
+            if let v = try t.duration("drain_timeout", in: 0...12) {
                 daemon.drainTimeoutSeconds = v
             }
             if let v = try t.string("control_socket") {
@@ -176,12 +188,12 @@ public struct CanaryConfiguration: Sendable, Equatable {
                 daemon.controlSocketPath = v
             }
             if let v = try t.strings("admin_groups") { daemon.adminGroups = v }
-            if let v = try t.duration("settle") { daemon.settleSeconds = v }
-            if let v = try t.duration("max_close_interval") { daemon.maxCloseIntervalSeconds = max(1, v) }
+            if let v = try t.duration("settle", in: 0...day) { daemon.settleSeconds = v }
+            if let v = try t.duration("max_close_interval", in: 0...day) { daemon.maxCloseIntervalSeconds = max(1, v) }
             if t.isOff("progress_interval") {
                 _ = t.value("progress_interval")
                 daemon.progressIntervalSeconds = nil
-            } else if let v = try t.duration("progress_interval") {
+            } else if let v = try t.duration("progress_interval", in: 0...3600) {
                 daemon.progressIntervalSeconds = max(0.05, v)
             }
             try t.finish()
@@ -191,10 +203,9 @@ public struct CanaryConfiguration: Sendable, Equatable {
                 guard !v.isEmpty else { throw ConfigError(key: "state.path", "expected a path") }
                 daemon.statePath = v
             }
-            if let v = try t.duration("snapshot_interval") { daemon.snapshotIntervalSeconds = max(1, v) }
-            if let v = try t.duration("alert_commit_interval") { daemon.alertCommitSeconds = min(v, 60) }
-            if let v = try t.duration("retention") {
-                guard v >= 86_400 else { throw ConfigError(key: "state.retention", "expected at least one day, e.g. \"400d\"") }
+            if let v = try t.duration("snapshot_interval", in: 0...day) { daemon.snapshotIntervalSeconds = max(1, v) }
+            if let v = try t.duration("alert_commit_interval", in: 0...60) { daemon.alertCommitSeconds = v }
+            if let v = try t.duration("retention", in: day...36_500 * day) {
                 engine.retentionDays = Int(v / 86_400)
             }
             try t.finish()
@@ -234,7 +245,7 @@ public struct CanaryConfiguration: Sendable, Equatable {
             try t.finish(known: ["grant"])
         }
         if var t = try root.subtable("delivery") {
-            if let v = try t.int("max_concurrent", min: 1) { daemon.maxConcurrentDeliveries = v }
+            if let v = try t.int("max_concurrent", in: 1...1024) { daemon.maxConcurrentDeliveries = v }
             try t.finish()
         }
         if var t = try root.subtable("webhooks") {
@@ -248,6 +259,8 @@ public struct CanaryConfiguration: Sendable, Equatable {
     }
 
     enum JournalMode: String { case auto, on, off }
+    private static let day = 86_400.0
+    private static let maxPersistence = 1000
     enum SubjectLabel: String { case token, raw }
 
     static let ruleKeys = ["enabled", "direction", "threshold", "persistence", "cooldown", "resolve_below", "episodes",
@@ -257,17 +270,17 @@ public struct CanaryConfiguration: Sendable, Equatable {
         var s = base
         _ = try r.bool("enabled")
         if let v = try r.choice("direction", Direction.self, allowed: ["low", "high", "both"]) { s.direction = v }
-        if let v = try r.positiveDouble("threshold") { s.threshold = v }
+        if let v = try r.positiveDouble("threshold", max: 1000) { s.threshold = v }
         if let (k, n) = try persistence(&r) { s.persistenceK = k; s.persistenceN = n }
-        if let v = try r.int("cooldown") { s.cooldownPeriods = v }
-        if let v = try r.nonNegativeDouble("resolve_below") { s.resolveBelow = v }
+        if let v = try r.int("cooldown", in: 0...100_000) { s.cooldownPeriods = v }
+        if let v = try r.nonNegativeDouble("resolve_below", max: 1000) { s.resolveBelow = v }
         if let v = try r.bool("episodes") { s.episodes = v }
         if let v = try r.bool("cusum"), !v { s.cusumK = nil }
-        if let v = try r.nonNegativeDouble("cusum_k") { s.cusumK = v }
-        if let v = try r.positiveDouble("cusum_h") { s.cusumH = v }
-        if let v = try r.positiveDouble("cusum_clip") { s.cusumClip = v }
-        if let v = try r.nonNegativeDouble("floor_abs") { s.floorAbsolute = v }
-        if let v = try r.nonNegativeDouble("floor_rel") { s.floorRelative = v }
+        if let v = try r.nonNegativeDouble("cusum_k", max: 1000) { s.cusumK = v }
+        if let v = try r.positiveDouble("cusum_h", max: 1_000_000) { s.cusumH = v }
+        if let v = try r.positiveDouble("cusum_clip", max: 1000) { s.cusumClip = v }
+        if let v = try r.nonNegativeDouble("floor_abs", max: ValueLimits.maximumMagnitude) { s.floorAbsolute = v }
+        if let v = try r.nonNegativeDouble("floor_rel", max: 1000) { s.floorRelative = v }
         if s.resolveBelow > s.threshold {
             throw ConfigError(key: r.key("resolve_below"), "must not exceed threshold (\(s.threshold)), or an alert could never resolve inside its band")
         }
@@ -277,12 +290,13 @@ public struct CanaryConfiguration: Sendable, Equatable {
     /// `persistence = "3/4"` (k of n) or a single whole number k (k of k).
     private static func persistence(_ r: inout TableReader) throws(ConfigError) -> (Int, Int)? {
         guard let v = r.value("persistence") else { return nil }
-        if let k = v.int, k >= 1 { return (k, k) }
+        if let k = v.int, (1...maxPersistence).contains(k) { return (k, k) }
         if let s = v.string {
             let parts = s.split(separator: "/").map { Int($0.trimmingCharacters(in: .whitespaces)) }
-            if parts.count == 2, let k = parts[0], let n = parts[1], k >= 1, n >= k { return (k, n) }
+            if parts.count == 2, let k = parts[0], let n = parts[1], k >= 1, n >= k, n <= maxPersistence { return (k, n) }
         }
-        throw ConfigError(key: r.key("persistence"), "expected \"k/n\" with 1 <= k <= n (k of the last n periods), or a whole number")
+        throw ConfigError(key: r.key("persistence"),
+                          "expected \"k/n\" with 1 <= k <= n <= \(maxPersistence) (k of the last n periods), or a whole number k up to \(maxPersistence)")
     }
 
     private static func metric(_ m: inout TableReader, base: MetricSettings) throws(ConfigError) -> MetricSettings {
@@ -300,12 +314,17 @@ public struct CanaryConfiguration: Sendable, Equatable {
         if s.mode != .raw && s.baseline == .ewma {
             throw ConfigError(key: m.key("baseline"), "the \"ewma\" baseline is for mode = \"raw\"; aggregated metrics use \"robust\"")
         }
-        if let v = try m.positiveDouble("alpha") {
-            guard v < 1 else { throw ConfigError(key: m.key("alpha"), "expected a smoothing factor between 0 and 1") }
+        if let v = try m.double("alpha", in: 0...1, excludingLower: true) {
+            guard v < 1 else { throw ConfigError(key: m.key("alpha"), "expected a smoothing factor above 0 and below 1") }
             s.alpha = v
         }
-        if let v = try m.int("warmup", min: 1) { s.warmup = v }
-        if let v = try m.int("min_observations", min: 1) { s.minObservations = v }
+        if let v = try m.int("warmup", in: 1...1_000_000) { s.warmup = v }
+        if let v = try m.int("min_observations", in: 1...1_000_000) { s.minObservations = v }
+        let bound = -ValueLimits.maximumMagnitude...ValueLimits.maximumMagnitude
+        let lower = try m.double("min", in: bound) ?? s.range.lowerBound
+        let upper = try m.double("max", in: bound) ?? s.range.upperBound
+        guard lower < upper else { throw ConfigError(key: m.key("max"), "must be above min (\(TableReader.format(lower)))") }
+        s.range = lower...upper
         if m.isOff("rule") {
             _ = m.value("rule")
             s.rule = nil
@@ -313,7 +332,7 @@ public struct CanaryConfiguration: Sendable, Equatable {
             s.rule = try rule(&r, base: s.rule ?? (s.mode == .raw ? .rawDefault : RuleSettings()))
             try r.finish(known: ruleKeys)
         }
-        try m.finish(known: ["mode", "aggregate", "baseline", "alpha", "warmup", "min_observations", "rule"])
+        try m.finish(known: ["mode", "aggregate", "baseline", "alpha", "warmup", "min_observations", "min", "max", "rule"])
         return s
     }
 

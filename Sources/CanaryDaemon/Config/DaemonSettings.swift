@@ -8,10 +8,18 @@ public struct DaemonSettings: Sendable, Equatable {
     public var socketMode: UInt16 = 0o660
     /// Peers (by SO_PEERCRED) allowed to send, as user names or numeric uids. canaryd's own user always may.
     public var allowUsers: [String] = ["root"]
-    /// Peers whose primary group is one of these (names or gids) may send.
-    public var allowGroups: [String] = ["canary"]
+    /// Peers whose primary or supplementary group is one of these (names or gids) may send. The
+    /// feeders' group `canary-feed` is not `canary`, which reads the configuration.
+    public var allowGroups: [String] = ["canary-feed"]
     /// Lines longer than this are refused and skipped to the next newline.
     public var maxLineBytes = 64 * 1024
+    /// Ingest connections open at once; one more hears `ERR 0 too-many-connections` and is closed.
+    public var maxConnections = 1024
+    /// Distinct subjects one ingest connection may send; rows of another get `ERR <line> too-many-subjects`.
+    public var maxSubjectsPerConnection = 200_000
+    /// An ingest connection that sends nothing for this long, in seconds, hears `ERR 0 idle-timeout` and
+    /// is closed (time spent waiting for the engine does not count); nil: never.
+    public var idleTimeoutSeconds: Double? = 900
     /// Alerts to journald: "auto" (when its socket is present), "on", or "off".
     public var journal = "auto"
     /// Alerts are also appended here as JSON Lines (and here only, plus standard error, when journald is off or unreachable).

@@ -26,23 +26,44 @@ struct TableReader {
         throw ConfigError(key: key(name), "expected a number")
     }
 
-    mutating func positiveDouble(_ name: String) throws(ConfigError) -> Double? {
+    /// A number inside `range` (so never NaN or infinite); `open` excludes the lower bound itself.
+    mutating func double(_ name: String, in range: ClosedRange<Double>, excludingLower open: Bool = false) throws(ConfigError) -> Double? {
         guard let d = try double(name) else { return nil }
-        guard d > 0, d.isFinite else { throw ConfigError(key: key(name), "expected a number above zero, found \(d)") }
+        guard range.contains(d), !(open && d == range.lowerBound) else {
+            let bounds = open ? "above \(range.lowerBound == 0 ? "zero" : Self.format(range.lowerBound)) and at most \(Self.format(range.upperBound))"
+                : "from \(Self.format(range.lowerBound)) to \(Self.format(range.upperBound))"
+            throw ConfigError(key: key(name), "expected a number \(bounds), found \(Self.format(d))")
+        }
         return d
     }
 
-    mutating func nonNegativeDouble(_ name: String) throws(ConfigError) -> Double? {
-        guard let d = try double(name) else { return nil }
-        guard d >= 0, d.isFinite else { throw ConfigError(key: key(name), "expected zero or more, found \(d)") }
-        return d
+    /// Keys without a documented range of their own: finite and at most 1e12.
+    static let defaultNumberLimit = 1e12
+    /// Durations without a documented range of their own: at most 100 years.
+    static let defaultDurationLimit = 36_500 * 86_400.0
+
+    mutating func positiveDouble(_ name: String, max upper: Double = defaultNumberLimit) throws(ConfigError) -> Double? {
+        try double(name, in: 0...upper, excludingLower: true)
     }
 
-    mutating func int(_ name: String, min lower: Int = 0) throws(ConfigError) -> Int? {
+    mutating func nonNegativeDouble(_ name: String, max upper: Double = defaultNumberLimit) throws(ConfigError) -> Double? {
+        try double(name, in: 0...upper)
+    }
+
+    /// A whole number inside `range`: bounded, so that period arithmetic (`day - window`,
+    /// `period + cooldown`) can never overflow.
+    mutating func int(_ name: String, in range: ClosedRange<Int>) throws(ConfigError) -> Int? {
         guard let v = value(name) else { return nil }
-        guard let i = v.int else { throw ConfigError(key: key(name), "expected a whole number") }
-        guard i >= lower else { throw ConfigError(key: key(name), "expected \(lower) or more, found \(i)") }
+        guard let i = v.int else { throw ConfigError(key: key(name), "expected a whole number from \(range.lowerBound) to \(range.upperBound)") }
+        guard range.contains(i) else {
+            throw ConfigError(key: key(name), "expected a whole number from \(range.lowerBound) to \(range.upperBound), found \(i)")
+        }
         return i
+    }
+
+    /// A whole number of at least `lower` and at most 1e9 (keys without a documented range of their own).
+    mutating func int(_ name: String, min lower: Int = 0) throws(ConfigError) -> Int? {
+        try int(name, in: lower...1_000_000_000)
     }
 
     mutating func bool(_ name: String) throws(ConfigError) -> Bool? {
@@ -77,15 +98,49 @@ struct TableReader {
         return v
     }
 
-    /// A duration: a number of seconds, or a string such as `90s`, `15m`, `2h`, `3d`; `off` gives nil via `isOff`.
-    mutating func duration(_ name: String) throws(ConfigError) -> Double? {
+    /// A duration inside `range` (seconds): a number of seconds, or a string such as `90s`, `15m`,
+    /// `2h`, `3d`; `off` gives nil via `isOff`. NaN, infinities and values outside the range are refused
+    /// with the key, so no duration can trap later (`Duration.seconds`, `Int(...)`).
+    mutating func duration(_ name: String, in range: ClosedRange<Double>, excludingLower open: Bool = false) throws(ConfigError) -> Double? {
         guard let v = value(name) else { return nil }
-        if let i = v.int, i >= 0 { return Double(i) }
-        if let d = v.double, d >= 0 { return d }
-        guard let s = v.string, let seconds = Self.parseDuration(s) else {
-            throw ConfigError(key: key(name), "expected a duration such as \"90s\", \"15m\", \"2h\" or \"3d\"")
+        let expected = (open ? "a duration above \(range.lowerBound == 0 ? "zero" : Self.formatDuration(range.lowerBound)) and at most "
+                                : "a duration from \(Self.formatDuration(range.lowerBound)) to ") + Self.formatDuration(range.upperBound)
+            + " (seconds, or a string such as \"90s\", \"15m\", \"2h\" or \"3d\")"
+        let seconds: Double
+        if let i = v.int {
+            seconds = Double(i)
+        } else if let d = v.double {
+            seconds = d
+        } else if let s = v.string, let d = Self.parseDuration(s) {
+            seconds = d
+        } else {
+            throw ConfigError(key: key(name), "expected \(expected)")
+        }
+        guard range.contains(seconds), !(open && seconds == range.lowerBound) else {
+            throw ConfigError(key: key(name), "expected \(expected), found \(Self.formatDuration(seconds))")
         }
         return seconds
+    }
+
+    /// A duration from zero to 100 years (keys without a documented range of their own).
+    mutating func duration(_ name: String) throws(ConfigError) -> Double? {
+        try duration(name, in: 0...Self.defaultDurationLimit)
+    }
+
+    static func format(_ d: Double) -> String {
+        if d.isNaN { return "nan" }
+        if d.isInfinite { return d > 0 ? "inf" : "-inf" }
+        if d == d.rounded(), abs(d) < 1e15 { return String(Int64(d)) }
+        return "\(d)"
+    }
+
+    /// Seconds as the largest unit that divides them ("400d", "90s"), or the number when none does.
+    static func formatDuration(_ d: Double) -> String {
+        guard d.isFinite, d >= 0, d < 1e15 else { return format(d) }
+        for (unit, size) in [("d", 86_400.0), ("h", 3600), ("m", 60)] where d >= size && d.truncatingRemainder(dividingBy: size) == 0 {
+            return format(d / size) + unit
+        }
+        return format(d) + "s"
     }
 
     func isOff(_ name: String) -> Bool {

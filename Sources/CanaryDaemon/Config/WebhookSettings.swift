@@ -44,11 +44,10 @@ public struct WebhookSettings: Sendable, Equatable {
         }
         var w = WebhookSettings(name: name, url: url, secretFile: secret)
         if let v = try t.bool("allow_insecure") { w.allowInsecure = v }
-        if scheme == "http" && !w.allowInsecure && !Self.isLoopback(host) {
+        if scheme == "http" && !w.allowInsecure && !Self.isLoopback(url: text) {
             throw ConfigError(key: t.key("url"), "plain http:// only to a loopback host; use https://, or set allow_insecure = true")
         }
-        if let v = try t.duration("timeout") {
-            guard v > 0 else { throw ConfigError(key: t.key("timeout"), "expected a duration above zero") }
+        if let v = try t.duration("timeout", in: 0...3600, excludingLower: true) {
             w.timeoutSeconds = v
         }
         if var h = try t.subtable("headers") {
@@ -73,18 +72,35 @@ public struct WebhookSettings: Sendable, Equatable {
         }
         if let v = try t.choice("min_severity", Severity.self, allowed: ["info", "notice", "warning", "critical"]) { w.minSeverity = v }
         if let v = try t.choice("subject", CanaryConfiguration.SubjectLabel.self, allowed: ["token", "raw"]) { w.subject = v.rawValue }
-        if let v = try t.duration("backoff_initial") { w.policy.initialBackoff = max(0.01, v) }
-        if let v = try t.duration("backoff_max") { w.policy.maxBackoff = max(w.policy.initialBackoff, v) }
-        if let v = try t.duration("max_age") {
-            guard v > 0 else { throw ConfigError(key: t.key("max_age"), "expected a duration above zero") }
+        if let v = try t.duration("backoff_initial", in: 0...86_400) { w.policy.initialBackoff = max(0.01, v) }
+        if let v = try t.duration("backoff_max", in: 0...7 * 86_400) { w.policy.maxBackoff = max(w.policy.initialBackoff, v) }
+        if let v = try t.duration("max_age", in: 0...366 * 86_400, excludingLower: true) {
             w.policy.maxAge = v
         }
         try t.finish(known: keys)
         return w
     }
 
-    static func isLoopback(_ host: String) -> Bool {
-        let h = host.trimmingCharacters(in: CharacterSet(charactersIn: "[]")).lowercased()
-        return h == "localhost" || h == "::1" || h.hasPrefix("127.")
+    /// Whether the URL's host is this machine: `localhost`, an IPv4 literal in 127.0.0.0/8, or `::1`.
+    /// The host is parsed (user info, port and path cannot pass for it) and literals are read as
+    /// addresses, so `http://127.attacker.example/` is not loopback.
+    static func isLoopback(url: String) -> Bool {
+        guard let components = URLComponents(string: url), let host = components.host, !host.isEmpty else { return false }
+        return isLoopback(host: host)
+    }
+
+    static func isLoopback(host: String) -> Bool {
+        var h = host.lowercased()
+        if h.hasPrefix("[") && h.hasSuffix("]") { h = String(h.dropFirst().dropLast()) }
+        if h == "localhost" { return true }
+        var v4 = in_addr()
+        if inet_pton(AF_INET, h, &v4) == 1 {
+            return UInt32(bigEndian: v4.s_addr) >> 24 == 127
+        }
+        var v6 = in6_addr()
+        if inet_pton(AF_INET6, h, &v6) == 1 {
+            return withUnsafeBytes(of: &v6) { bytes in bytes.prefix(15).allSatisfy { $0 == 0 } && bytes[15] == 1 }
+        }
+        return false
     }
 }

@@ -19,7 +19,7 @@ public struct ControlResponse: Codable, Sendable, Equatable {
     public var grants: [Grant]?
     public var revocation: ConsentService.Revocation?
     public var audit: [AuditRecord]?
-    /// For `resolve`: the subject the token stands for.
+    /// For `resolve`: the subject the token stands for; for `show`: the subject's pseudonymous token.
     public var subject: String?
     /// For the alert commands: deliveries, newest first.
     public var deliveries: [StateStore.DeliveryRecord]?

@@ -4,13 +4,17 @@ import Logging
 import NIOCore
 import NIOPosix
 
-/// The control socket: consent management and the alert outbox while the daemon runs. Owner-only (plus `admin_groups`),
-/// peer credentials checked; one JSON request per connection, one JSON answer.
+/// The control socket: consent management and the alert outbox while the daemon runs. Owner-only, or
+/// 0660 with the first of `daemon.admin_groups` as its group; peer credentials (SO_PEERCRED) checked
+/// against root, canaryd's own user and the admin groups (primary or supplementary); one JSON request
+/// per connection, one JSON answer. A reload applies new admin groups to the socket and the check.
 final class ControlServer: @unchecked Sendable {
     private let consent: ConsentService
     private let store: StateStore
     private let dispatcher: AlertDispatcher
-    private let policy: AccessPolicy
+    private let lock = NSLock()
+    private var policy: AccessPolicy
+    private var adminGroups: [String]
     private let group: MultiThreadedEventLoopGroup
     private let logger: Logger
     private var channel: (any Channel)?
@@ -22,11 +26,12 @@ final class ControlServer: @unchecked Sendable {
         self.store = store
         self.dispatcher = dispatcher
         self.policy = AccessPolicy(users: ["root"], groups: adminGroups)
+        self.adminGroups = adminGroups
         self.group = group
         self.logger = logger
     }
 
-    func start(path: String, mode: mode_t) async throws {
+    func start(path: String) async throws {
         try IngestServer.removeStaleSocket(at: path)
         let directory = (path as NSString).deletingLastPathComponent
         if !directory.isEmpty { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
@@ -39,8 +44,44 @@ final class ControlServer: @unchecked Sendable {
                 }
             }
             .bind(unixDomainSocketPath: path).get()
-        chmod(path, mode)
         self.path = path
+        applyPermissions()
+    }
+
+    /// `daemon.admin_groups` after a reload: who may connect (the socket file) and who is let in (the check).
+    func update(adminGroups: [String]) {
+        let policy = AccessPolicy(users: ["root"], groups: adminGroups)
+        lock.withLock {
+            self.policy = policy
+            self.adminGroups = adminGroups
+        }
+        applyPermissions()
+    }
+
+    /// Owner-only without admin groups; else group-accessible (0660) with the first admin group as the
+    /// file's group, so its members can connect at all. canaryd's user must be a member of that group to
+    /// give it away (or canaryd runs as root); otherwise the socket stays owner-only and the journal says why.
+    private func applyPermissions() {
+        guard let path else { return }
+        let groups = lock.withLock { adminGroups }
+        guard let first = groups.first else {
+            chmod(path, 0o600)
+            return
+        }
+        let gid: gid_t? = UInt32(first) ?? getgrnam(first).map { $0.pointee.gr_gid }
+        guard let gid else {
+            chmod(path, 0o600)
+            logger.error("daemon.admin_groups names an unknown group; the control socket stays owner-only", metadata: ["group": "\(first)"])
+            return
+        }
+        guard chown(path, uid_t.max, gid) == 0 else {
+            let reason = String(cString: strerror(errno))
+            chmod(path, 0o600)
+            logger.error("cannot give the control socket to daemon.admin_groups' first group; it stays owner-only (canaryd's user must be a member of the group)",
+                         metadata: ["group": "\(first)", "reason": "\(reason)"])
+            return
+        }
+        chmod(path, 0o660)
     }
 
     func stop() async {
@@ -49,11 +90,16 @@ final class ControlServer: @unchecked Sendable {
     }
 
     func authorized(_ cred: PeerCredentials) -> Bool {
-        policy.allows(uid: cred.uid, gid: cred.gid)
+        lock.withLock { policy }.allows(uid: cred.uid, gid: cred.gid)
     }
 
-    /// Carries out one request (off the event loop: it writes the database).
-    func handle(_ line: String) async -> ControlResponse {
+    /// Who made a change, for the audit: the name the client gave, and the uid the kernel vouches for.
+    static func actor(_ name: String?, peer: PeerCredentials) -> String {
+        "\(name ?? "unknown") (uid \(peer.uid))"
+    }
+
+    /// Carries out one request of the peer `peer` (off the event loop: it writes the database).
+    func handle(_ line: String, peer: PeerCredentials) async -> ControlResponse {
         guard let request = ControlRequest.decode(line: line) else {
             return .failure("not a control request: one JSON object per line, e.g. {\"cmd\":\"list\"}")
         }
@@ -71,7 +117,7 @@ final class ControlServer: @unchecked Sendable {
             case .show:
                 guard let subject = request.subject else { return .failure("show needs a subject") }
                 return ControlResponse(ok: true, grants: consent.grants(of: subject).map { .init($0, now: now) },
-                                       audit: try store.auditTrail(subject: subject))
+                                       audit: try consent.auditTrail(of: subject), subject: consent.token(subject))
             case .grant:
                 guard let subject = request.subject, !subject.isEmpty else { return .failure("grant needs a subject") }
                 let scopes = try Self.scopes(request.scopes)
@@ -81,12 +127,12 @@ final class ControlServer: @unchecked Sendable {
                 }
                 if let e = request.expires, e <= now { return .failure("the expiry is in the past") }
                 let grants = try consent.grant(subject: subject, scopes: scopes, reference: reference,
-                                               by: request.by ?? "unknown", expiresAt: request.expires, now: now)
+                                               by: Self.actor(request.by, peer: peer), expiresAt: request.expires, now: now)
                 return ControlResponse(ok: true, grants: grants.map { .init($0, now: now) })
             case .revoke:
                 guard let subject = request.subject else { return .failure("revoke needs a subject") }
                 let scopes = try request.scopes.map { try Self.scopes($0) }
-                let r = try await consent.revoke(subject: subject, scopes: scopes, by: request.by ?? "unknown",
+                let r = try await consent.revoke(subject: subject, scopes: scopes, by: Self.actor(request.by, peer: peer),
                                                  erase: request.erase ?? false, now: now)
                 return ControlResponse(ok: true, revocation: r)
             case .alertsList:
@@ -127,7 +173,7 @@ final class ControlHandler: ChannelInboundHandler {
     typealias OutboundOut = ByteBuffer
     private let server: ControlServer
     private var pending = ""
-    private var authorized = false
+    private var peer: PeerCredentials?
     private var answered = false
 
     init(server: ControlServer) {
@@ -139,7 +185,7 @@ final class ControlHandler: ChannelInboundHandler {
         PeerCheck.credentials(of: context.channel).whenComplete { result in
             let (handler, context) = bound.value
             if case .success(let cred) = result, handler.server.authorized(cred) {
-                handler.authorized = true
+                handler.peer = cred
                 handler.tryAnswer(context)
             } else {
                 handler.answer(.failure("unauthorized: the control socket is for root, canaryd's user and daemon.admin_groups"), context)
@@ -161,13 +207,13 @@ final class ControlHandler: ChannelInboundHandler {
     }
 
     private func tryAnswer(_ context: ChannelHandlerContext) {
-        guard authorized, !answered, let nl = pending.firstIndex(of: "\n") else { return }
+        guard let peer, !answered, let nl = pending.firstIndex(of: "\n") else { return }
         answered = true
         let line = String(pending[..<nl])
         let server = self.server
         let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         Task {
-            let response = await server.handle(line)
+            let response = await server.handle(line, peer: peer)
             bound.eventLoop.execute {
                 let (handler, context) = bound.value
                 handler.answer(response, context)

@@ -13,6 +13,8 @@ public actor AlertDispatcher {
         public var delivered = 0
         public var retried = 0
         public var dead = 0
+        /// Times the delivery loop woke (arrivals, finished attempts, backoffs due).
+        public var wakeups = 0
     }
 
     private var queue = DeliveryQueue()
@@ -72,8 +74,10 @@ public actor AlertDispatcher {
         return (items.count, expedited)
     }
 
-    /// Erasure: the subject's deliveries are gone from the database; forget them here too.
+    /// Erasure: the subject's deliveries are gone from the database; forget them here too, and remove
+    /// the subject's lines from the alert log.
     public func forget(subject: String) {
+        local.forget(names: [journalName(subject), subject])
         queue.remove(subject: subject)
         for (lane, task) in running where lane.subject == subject {
             task.cancel()
@@ -87,18 +91,27 @@ public actor AlertDispatcher {
         wakeUp.yield()
     }
 
-    /// Delivers until the task is cancelled. Wakes when deliveries arrive or finish, and at least every 100 ms for retries.
+    /// Delivers until the task is cancelled. Wakes when deliveries arrive or finish, and otherwise sleeps
+    /// until the next one waiting for a backoff is due (no polling: an idle daemon does not wake).
     public func run() async {
-        let ticker = Task { [wakeUp] in
-            while !Task.isCancelled {
-                try? await Task.sleep(for: .milliseconds(100))
-                wakeUp.yield()
-            }
-        }
-        defer { ticker.cancel() }
+        var timer: Task<Void, Never>?
+        defer { timer?.cancel() }
+        wakeUp.yield()
         for await _ in wakes {
             if Task.isCancelled { break }
+            counters.wakeups += 1
             pump()
+            timer?.cancel()
+            timer = nil
+            // Due already but not started: held by the concurrency limit, and a finishing attempt wakes us.
+            let now = Date().timeIntervalSince1970
+            if let next = queue.nextDue(), next > now {
+                let delay = min(next - now, 86_400)
+                timer = Task { [wakeUp] in
+                    try? await Task.sleep(for: .seconds(delay))
+                    if !Task.isCancelled { wakeUp.yield() }
+                }
+            }
         }
     }
 
@@ -178,6 +191,9 @@ public actor AlertDispatcher {
     /// Why a due delivery must not be attempted: consent withdrawn, webhook gone, or too old.
     private func refusal(_ item: DeliveryItem, now: Double) -> DeliveryOutcome? {
         let channel = item.channel
+        guard consent.allows(item.subject, .monitor, at: now) else {
+            return .dead(reason: "consent for monitor withdrawn before delivery; not sent")
+        }
         guard consent.allows(item.subject, AlertChannel.scope(channel), at: now) else {
             return .dead(reason: "consent for \(AlertChannel.scope(channel)) withdrawn before delivery; not sent")
         }

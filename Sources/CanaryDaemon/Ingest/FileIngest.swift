@@ -36,7 +36,10 @@ public struct FileIngest {
     }
 
     /// Reads the whole file. `progress` gets bytes read so far.
-    public func read(zones: ZoneBook, latestAccepted: Double,
+    /// `maxPastBehindLatest`: rows this much older than their subject's latest row in the file are refused
+    /// (`too-old`); `limits`: values outside these ranges are refused (`out-of-range`).
+    public func read(zones: ZoneBook, latestAccepted: Double, maxPastBehindLatest: Double = .infinity,
+                     limits: ValueLimits = ValueLimits(),
                      onRecord: (Record) -> Void,
                      onError: (RowError) -> Void,
                      onZone: (String, TimeZone) -> Void = { _, _ in },
@@ -46,11 +49,11 @@ public struct FileIngest {
             throw ReplayError("cannot open \(path): \(String(cString: strerror(errno)))")
         }
         defer { close(fd) }
-        var stream = IngestStream(format: format, subject: subject, zones: zones, latestAccepted: latestAccepted)
+        var stream = IngestStream(format: format, subject: subject, zones: zones, latestAccepted: latestAccepted,
+                                  maxPastBehindLatest: maxPastBehindLatest, limits: limits)
         var splitter = LineSplitter(maxLineBytes: maxLineBytes)
         var counts = Counts()
         var total = 0
-        var zoneSeen: TimeZone?
         var accepted = 0  // one stream has one format: counted once at the end, not per row in a dictionary
         let chunkSize = 1 << 20
         let buffer = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: chunkSize)
@@ -72,9 +75,10 @@ public struct FileIngest {
                     onError(e)
                 case .control:
                     // `#canary subject=ID tz=Zone`: that subject's days are on that zone, as in the daemon.
-                    if let assigned = stream.assignedZone, let subject = assigned.subject, assigned.zone != zoneSeen {
-                        zoneSeen = assigned.zone
-                        onZone(subject, assigned.zone)
+                    // replay reads files the operator already holds: every directive applies.
+                    if let d = stream.takeZoneDirective() {
+                        stream.assignZone(d.zone, to: d.subject)
+                        onZone(d.subject, d.zone)
                     }
                 case .refused(let h):
                     counts.rejectedUnknown += 1

@@ -10,12 +10,34 @@ public struct IngestSession {
     private var splitter: LineSplitter
     private var lines: LineHandler
 
-    /// - Parameter admit: whether a subject's rows may be taken (consent); refused rows get `ERR <line> no-consent`.
-    public init(zones: ZoneBook, latestAccepted: Double, maxLineBytes: Int = 64 * 1024,
-                format: InputFormat? = nil, subject: String? = nil, admit: @escaping (String) -> Bool = { _ in true }) {
+    /// - Parameters:
+    ///   - admit: whether a subject's rows may be taken (consent); refused rows get `ERR <line> no-consent`.
+    ///     It is asked before anything is held for the subject, and again after the ledger changes.
+    ///   - earliestAccepted: rows stamped before this are refused as `too-old` (now - `engine.max_past`).
+    ///   - limits: plausible value ranges; values outside are refused as `out-of-range`.
+    ///   - maxSubjects: distinct subjects one session may send (`daemon.max_subjects_per_connection`);
+    ///     rows of another one get `ERR <line> too-many-subjects`.
+    public init(zones: ZoneBook, latestAccepted: Double, earliestAccepted: Double = -.infinity, limits: ValueLimits = ValueLimits(),
+                maxLineBytes: Int = 64 * 1024,
+                format: InputFormat? = nil, subject: String? = nil, maxSubjects: Int = .max,
+                admit: @escaping (String) -> Bool = { _ in true }) {
         splitter = LineSplitter(maxLineBytes: maxLineBytes)
-        lines = LineHandler(stream: IngestStream(format: format, subject: subject, zones: zones, latestAccepted: latestAccepted),
-                            maxLineBytes: maxLineBytes, admit: admit)
+        lines = LineHandler(stream: IngestStream(format: format, subject: subject, zones: zones, latestAccepted: latestAccepted,
+                                                 earliestAccepted: earliestAccepted, limits: limits),
+                            maxLineBytes: maxLineBytes, maxSubjects: maxSubjects, admit: admit)
+    }
+
+    /// Subjects the session holds anything of (admitted, or with a directive's zone); tests check it shrinks on withdrawal.
+    var heldSubjects: Set<String> { Set(lines.admitted.keys).union(lines.stream.effectiveZones.subjects.keys) }
+
+    /// Whether a row was refused for `maxSubjects` (the caller journals it once).
+    public var subjectLimitReached: Bool { lines.subjectLimitReached }
+
+    /// Takes back a row the session counted as accepted but the engine refused (a bound of the engine):
+    /// it counts as rejected from now on.
+    public mutating func engineRefused(_ rows: Int) {
+        lines.accepted -= rows
+        lines.rejected += rows
     }
 
     /// Where the conversation stands: lines fully handled, rows accepted and rejected so far.
@@ -23,13 +45,24 @@ public struct IngestSession {
         ProgressMark(line: splitter.lineNumber, accepted: lines.accepted, rejected: lines.rejected)
     }
 
-    /// Forgets which subjects were admitted when the consent ledger has changed since (`version` differs),
-    /// so a revocation or expiry takes effect from the next read on.
+    /// When the consent ledger has changed since (`version` differs): a revocation or expiry takes effect
+    /// from the next read on, and the session forgets at once what it held of subjects without monitor
+    /// consent (their admission and any zone a directive set), so nothing of them stays in its memory.
     public mutating func refreshAdmission(version: Int) {
-        if version != lines.admissionVersion {
-            lines.admitted.removeAll(keepingCapacity: true)
-            lines.admissionVersion = version
+        guard version != lines.admissionVersion else { return }
+        lines.admissionVersion = version
+        var dropped = false
+        for subject in Array(lines.admitted.keys) {
+            if lines.admit(subject) {
+                lines.admitted[subject] = version
+            } else {
+                lines.admitted[subject] = nil
+                lines.stream.forgetZone(of: subject)
+                dropped = true
+            }
         }
+        // The parser's interned names may hold the id too.
+        if dropped { lines.stream.forgetIdentifiers() }
     }
 
     /// Moves the future-timestamp limit; a long-lived connection calls this as time goes on.
@@ -37,25 +70,31 @@ public struct IngestSession {
         lines.stream.updateLatestAccepted(instant)
     }
 
-    /// Feeds received bytes. Records go to `record`, protocol replies to `reply` (without newline), and a
+    /// Moves the too-old limit; a long-lived connection calls this as time goes on.
+    public mutating func updateEarliestAccepted(_ instant: Double) {
+        lines.stream.updateEarliestAccepted(instant)
+    }
+
+    /// Feeds received bytes. Records go to `record` with their line number, protocol replies to `reply` (without newline), and a
     /// `#canary subject=ID tz=Zone` directive to `zone`, in input order with the records.
-    public mutating func receive(_ bytes: UnsafeBufferPointer<UInt8>, record: (Record) -> Void, reply: (String) -> Void,
+    public mutating func receive(_ bytes: UnsafeBufferPointer<UInt8>, record: (Record, Int) -> Void, reply: (String) -> Void,
                                  zone: (String, TimeZone) -> Void = { _, _ in }) {
         splitter.feed(bytes) { piece in lines.handle(piece, record: record, reply: reply, zone: zone) }
     }
 
     /// The client finished sending: the last unterminated line counts (its error too); no reply of its own.
-    public mutating func finishInput(record: (Record) -> Void, reply: (String) -> Void, zone: (String, TimeZone) -> Void = { _, _ in }) {
+    public mutating func finishInput(record: (Record, Int) -> Void, reply: (String) -> Void, zone: (String, TimeZone) -> Void = { _, _ in }) {
         splitter.finish { piece in lines.handle(piece, record: record, reply: reply, zone: zone) }
     }
 
-    /// The final reply: `OK accepted=N rejected=M`, plus ` late=L` when rows arrived for days already evaluated.
-    public func okLine(late: Int = 0) -> String {
-        "OK accepted=\(accepted) rejected=\(rejected)" + (late > 0 ? " late=\(late)" : "")
+    /// The final reply: `OK accepted=N rejected=M`, plus ` late=L` when rows arrived for days already
+    /// evaluated and ` duplicate=D` for raw samples already observed (resent), which count once.
+    public func okLine(late: Int = 0, duplicate: Int = 0) -> String {
+        "OK accepted=\(accepted) rejected=\(rejected)" + (late > 0 ? " late=\(late)" : "") + (duplicate > 0 ? " duplicate=\(duplicate)" : "")
     }
 
     /// `finishInput`, then the final `OK` reply.
-    public mutating func finish(record: (Record) -> Void, reply: (String) -> Void, zone: (String, TimeZone) -> Void = { _, _ in }) {
+    public mutating func finish(record: (Record, Int) -> Void, reply: (String) -> Void, zone: (String, TimeZone) -> Void = { _, _ in }) {
         finishInput(record: record, reply: reply, zone: zone)
         reply(okLine())
     }
@@ -81,16 +120,37 @@ public struct ProgressMark: Sendable, Equatable {
 private struct LineHandler {
     var stream: IngestStream
     let maxLineBytes: Int
+    let maxSubjects: Int
     let admit: (String) -> Bool
-    /// Subjects admitted under the ledger version `admissionVersion`: each is asked about once.
-    var admitted: Set<String> = []
-    var admissionVersion = -1
+    /// Subjects this session may send, each with the ledger version it was admitted under (asked again
+    /// once the ledger changed). Only consented subjects enter, at most `maxSubjects` of them.
+    var admitted: [String: Int] = [:]
+    var admissionVersion = 0
     var accepted = 0
     var rejected = 0
     var refusalSent = false
-    var zoneSeen: TimeZone?
+    var subjectLimitReached = false
 
-    mutating func handle(_ piece: LineSplitter.Piece, record: (Record) -> Void, reply: (String) -> Void,
+    /// Nil when rows (or a directive) of `subject` may be taken; else the error for `line`. Consent is
+    /// asked first, so nothing is held for a subject without it.
+    mutating func admission(_ subject: String, line: Int) -> RowError? {
+        let version = admitted[subject]
+        if version == admissionVersion { return nil }
+        guard admit(subject) else {
+            admitted[subject] = nil  // withdrawn: the slot is free again
+            return RowError(line: line, field: nil, kind: .noConsent,
+                            reason: "no active monitor consent for this subject; nothing of the row was kept")
+        }
+        if version == nil && admitted.count >= maxSubjects {
+            subjectLimitReached = true
+            return RowError(line: line, field: "subject", kind: .tooManySubjects,
+                            reason: "this connection already sent rows of \(maxSubjects) subjects (daemon.max_subjects_per_connection); send the others on another connection")
+        }
+        admitted[subject] = admissionVersion
+        return nil
+    }
+
+    mutating func handle(_ piece: LineSplitter.Piece, record: (Record, Int) -> Void, reply: (String) -> Void,
                          zone: (String, TimeZone) -> Void) {
         switch piece {
         case .tooLong(let number, let bytes):
@@ -99,24 +159,26 @@ private struct LineHandler {
         case .line(let bytes, let number):
             switch stream.feed(bytes, number: number) {
             case .record(let r):
-                let subject = r.subject
-                if !admitted.contains(subject) {
-                    guard admit(subject) else {
-                        rejected += 1
-                        reply("ERR \(number) no-consent: no active monitor consent for this subject; nothing of the row was kept")
-                        return
-                    }
-                    admitted.insert(subject)
+                if let e = admission(r.subject, line: number) {
+                    rejected += 1
+                    reply(IngestSession.err(e))
+                    return
                 }
                 accepted += 1
-                record(r)
+                record(r, number)
             case .rejected(let e):
                 rejected += 1
                 reply(IngestSession.err(e))
             case .control:
-                if let assigned = stream.assignedZone, let subject = assigned.subject, assigned.zone != zoneSeen {
-                    zoneSeen = assigned.zone
-                    zone(subject, assigned.zone)
+                // `#canary subject=ID tz=Zone`: held and passed on only for a subject that may be sent, and
+                // only when it changes something, so repeating it costs nothing downstream.
+                guard let d = stream.takeZoneDirective() else { return }
+                if let e = admission(d.subject, line: number) {
+                    rejected += 1
+                    reply(IngestSession.err(e))
+                } else if stream.effectiveZones.zone(for: d.subject) != d.zone {
+                    stream.assignZone(d.zone, to: d.subject)
+                    zone(d.subject, d.zone)
                 }
             case .refused(let h):
                 rejected += 1

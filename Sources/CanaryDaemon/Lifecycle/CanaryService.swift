@@ -16,7 +16,6 @@ public final class CanaryService: Service, @unchecked Sendable {
     private let router: AlertRouter
     private let control: ControlServer
     private let controlPath: String
-    private let controlMode: mode_t
     private let snapshotInterval: Double
     private let dispatcher: AlertDispatcher
     private let plan: ChannelPlan
@@ -29,10 +28,12 @@ public final class CanaryService: Service, @unchecked Sendable {
         router = try AlertRouter(systemd: systemd, journal: configuration.daemon.journal,
                                  alertLog: configuration.daemon.alertLog, logger: logger)
         store = try StateStore(path: configuration.daemon.statePath)
-        let consent = try ConsentService(store: store, systemd: systemd, logger: logger)
+        // Tokens name subjects in the audit trail, the journal (by default) and webhook bodies that ask
+        // for them; the same installation key, domain-separated, keys the alert ids.
+        let key = try Pseudonymizer.loadKey(path: configuration.daemon.pseudonymKeyPath)
+        let pseudonyms = Pseudonymizer(key: key)
+        let consent = try ConsentService(store: store, systemd: systemd, logger: logger, pseudonyms: pseudonyms)
         let webhooks = configuration.daemon.webhooks
-        // Tokens name subjects in the journal (by default) and in webhook bodies that ask for them.
-        let pseudonyms = Pseudonymizer(key: try Pseudonymizer.loadKey(path: configuration.daemon.pseudonymKeyPath))
         let journalByToken = configuration.daemon.journalSubject == "token"
         if journalByToken { consent.journalName = { pseudonyms.token(for: $0) } }
         let targets = try webhooks.map { try WebhookTarget.load($0) }
@@ -51,7 +52,11 @@ public final class CanaryService: Service, @unchecked Sendable {
             engine = try EngineLoop(configuration: configuration.engine,
                                     channels: { plan.channels(for: $0, at: Date().timeIntervalSince1970) }, notifier: notifier,
                                     settleSeconds: configuration.daemon.settleSeconds,
-                                    maxCloseInterval: configuration.daemon.maxCloseIntervalSeconds, state: saved)
+                                    maxCloseInterval: configuration.daemon.maxCloseIntervalSeconds, state: saved,
+                                    admission: MonitorAdmission(version: { consent.version },
+                                                                allows: { consent.allows($0, .monitor, at: $1) },
+                                                                token: { pseudonyms.token(for: $0) }),
+                                    identity: AlertIdentity(pseudonymKey: key))
         } catch {
             throw DaemonError("cannot read the saved evaluation state in \(configuration.daemon.statePath): \(error)")
         }
@@ -70,7 +75,6 @@ public final class CanaryService: Service, @unchecked Sendable {
         server = IngestServer(context: context, group: group)
         control = ControlServer(consent: consent, store: store, dispatcher: dispatcher, adminGroups: configuration.daemon.adminGroups, group: group, logger: logger)
         controlPath = configuration.daemon.controlSocketPath
-        controlMode = configuration.daemon.adminGroups.isEmpty ? 0o600 : 0o660
         for name in AccessPolicy(users: configuration.daemon.allowUsers, groups: configuration.daemon.allowGroups).unknownNames {
             logger.warning("daemon allow-list names an unknown user or group", metadata: ["name": "\(name)"])
         }
@@ -82,7 +86,7 @@ public final class CanaryService: Service, @unchecked Sendable {
         context.engine.start()
         let delivering = Task { [dispatcher] in await dispatcher.run() }
         try await server.start(activatedFDs: context.systemd.listenFDs())
-        try await control.start(path: controlPath, mode: controlMode)
+        try await control.start(path: controlPath)
         let backlog = await dispatcher.backlog
         logger.info("listening", metadata: [
             "socket": "\(server.boundPath ?? "socket-activated")",
@@ -171,6 +175,7 @@ public final class CanaryService: Service, @unchecked Sendable {
         await dispatcher.reconfigure(targets)
         context.update(configuration)
         plan.update(configuration.daemon.webhooks)
+        control.update(adminGroups: configuration.daemon.adminGroups)
     }
 
     func statusLineWithDeliveries() async -> String {

@@ -14,11 +14,18 @@ public final class BufferedWriter {
         buffer.reserveCapacity(capacity)
     }
 
-    /// Creates (or truncates) `path` for writing.
+    /// Creates (or truncates) `path` for writing, owner-only: what is written holds health values. An
+    /// existing regular file is made owner-only too (not a device or pipe such as /dev/stdout).
     public convenience init(path: String) throws {
-        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
         guard fd >= 0 else {
             throw CocoaError(.fileWriteUnknown, userInfo: [NSLocalizedDescriptionKey: "cannot write \(path): \(String(cString: strerror(errno)))"])
+        }
+        var st = stat()
+        if fstat(fd, &st) == 0 && (st.st_mode & S_IFMT) == S_IFREG && (st.st_mode & 0o077) != 0 && fchmod(fd, 0o600) != 0 {
+            let reason = String(cString: strerror(errno))
+            close(fd)
+            throw CocoaError(.fileWriteUnknown, userInfo: [NSLocalizedDescriptionKey: "cannot make \(path) owner-only: \(reason)"])
         }
         self.init(fd: fd, ownsDescriptor: true)
     }

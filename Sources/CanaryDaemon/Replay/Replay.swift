@@ -23,6 +23,10 @@ public struct Replay {
         public var alertsByKind: [AlertKind: Int] = [:]
         public var observations = 0
         public var lateRows = 0
+        /// Raw samples not newer than their series' latest, not evaluated again.
+        public var duplicateRows = 0
+        /// Valid rows the engine refused for a bound (`engine.max_subjects`, `engine.max_metrics_per_subject`).
+        public var refusedRows = 0
         public var seconds = 0.0
 
         public var rowsPerSecond: Double { seconds > 0 ? Double(counts.totalAccepted + counts.totalRejected) / seconds : 0 }
@@ -56,8 +60,10 @@ public struct Replay {
         // Reading and parsing run on their own thread, evaluation on this one.
         let queue = BoundedQueue<ReplayItem>(capacity: 8)
         let reader = Thread { [inputs, engineConfiguration, now] in
+            // No clock for the past: a backtest reads old files. Rows are bounded by their subject's latest row instead.
             Self.read(inputs: inputs, zones: engineConfiguration.zones,
-                      latestAccepted: now + engineConfiguration.maxFutureSeconds, into: queue)
+                      latestAccepted: now + engineConfiguration.maxFutureSeconds,
+                      maxPast: engineConfiguration.maxPastSeconds, limits: engineConfiguration.valueLimits, into: queue)
         }
         reader.stackSize = 1 << 22
         reader.start()
@@ -118,12 +124,15 @@ public struct Replay {
         summary.alertsByKind = sink.alertsByKind
         summary.observations = sink.observations
         summary.lateRows = engine.lateRows
+        summary.duplicateRows = engine.duplicateRows
+        summary.refusedRows = engine.refusedRows
         summary.seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
         return summary
     }
 
     /// The reading thread: every input through `FileIngest`, in batches, in input order.
-    private static func read(inputs: [Input], zones: ZoneBook, latestAccepted: Double, into queue: BoundedQueue<ReplayItem>) {
+    private static func read(inputs: [Input], zones: ZoneBook, latestAccepted: Double, maxPast: Double, limits: ValueLimits,
+                             into queue: BoundedQueue<ReplayItem>) {
         defer { queue.close() }
         let totalBytes = inputs.reduce(0) { $0 + size($1.path) }
         var bytesBefore = 0
@@ -136,7 +145,7 @@ public struct Replay {
             do {
                 let reader = FileIngest(path: input.path, format: input.format, subject: input.subject)
                 let counts = try reader.read(
-                    zones: zones, latestAccepted: latestAccepted,
+                    zones: zones, latestAccepted: latestAccepted, maxPastBehindLatest: maxPast, limits: limits,
                     onRecord: { record in
                         batch.append(record)
                         if batch.count == 8192 { flush() }

@@ -8,11 +8,11 @@ import Logging
 /// wedged pipeline stops the pings.
 public final class EngineLoop: @unchecked Sendable {
     enum Command: Sendable {
-        case batch([Record], done: @Sendable (_ late: Int) -> Void)
+        case batch([Record], done: @Sendable (BatchOutcome) -> Void)
         case assignZone(String, TimeZone)
         case erase(String, done: @Sendable (Bool, Int) -> Void)
         case snapshot(@Sendable (EngineSnapshot?) -> Void)
-        case requeue([PendingAlert], subjects: [String], sequence: Int)
+        case requeue([PendingAlert], subjects: [String], removed: [String], sequence: Int)
         case reconfigure(EngineConfiguration)
         case drain(@Sendable () -> Void)
     }
@@ -34,6 +34,8 @@ public final class EngineLoop: @unchecked Sendable {
     private let settleSeconds: Double
     private let maxCloseInterval: Double
     private let channels: @Sendable (Alert) -> [String]
+    private let admission: MonitorAdmission
+    private let identity: AlertIdentity?
     private var thread: Thread?
     /// Called on the engine thread when alerts wait for a snapshot (the service commits one soon).
     var alertsPending: @Sendable () -> Void = {}
@@ -44,9 +46,14 @@ public final class EngineLoop: @unchecked Sendable {
     /// - Parameter state: a snapshot from `snapshot()` of an earlier run, to continue where it was.
     /// - Parameter channels: where an alert may go at the moment of emission (consent and configuration);
     ///   an alert with no channel is withheld.
+    /// - Parameter admission: which subjects the engine may hold anything about (monitor consent).
+    /// - Parameter identity: gives alerts their keyed ids.
     public init(configuration: EngineConfiguration, channels: @escaping @Sendable (Alert) -> [String], notifier: ServiceNotifier,
-                settleSeconds: Double, maxCloseInterval: Double, state: [String: Data] = [:]) throws {
+                settleSeconds: Double, maxCloseInterval: Double, state: [String: Data] = [:],
+                admission: MonitorAdmission = .everyone, identity: AlertIdentity? = nil) throws {
         self.channels = channels
+        self.admission = admission
+        self.identity = identity
         self.notifier = notifier
         self.settleSeconds = settleSeconds
         self.maxCloseInterval = maxCloseInterval
@@ -73,8 +80,8 @@ public final class EngineLoop: @unchecked Sendable {
     }
 
     /// Queues a batch; `done` runs on the engine thread once its rows are evaluated, with the number of
-    /// rows that came too late (their day was already evaluated).
-    public func submit(_ records: [Record], done: @escaping @Sendable (_ late: Int) -> Void) {
+    /// rows that came too late (their day was already evaluated) and those the engine refused.
+    public func submit(_ records: [Record], done: @escaping @Sendable (BatchOutcome) -> Void) {
         queue.pushUnbounded(.batch(records, done: done))
     }
 
@@ -99,7 +106,8 @@ public final class EngineLoop: @unchecked Sendable {
 
     /// Hands back a snapshot whose save failed: its alerts and subjects go out with the next one.
     public func requeue(_ snapshot: EngineSnapshot) {
-        queue.pushUnbounded(.requeue(snapshot.alerts, subjects: Array(snapshot.states.keys), sequence: snapshot.sequence))
+        queue.pushUnbounded(.requeue(snapshot.alerts, subjects: Array(snapshot.states.keys), removed: snapshot.removed,
+                                     sequence: snapshot.sequence))
     }
 
     /// The state of the subjects changed since the last snapshot, after everything queued so far,
@@ -127,15 +135,35 @@ public final class EngineLoop: @unchecked Sendable {
         // Named from inside: a name set before start() does not reach the Linux thread.
         Thread.current.name = "canary-engine"
         var engine = initial
-        var sink = OutboxSink(channels: channels)
+        var sink = OutboxSink(channels: channels, identity: identity)
         var lastPing = ContinuousClock.now
         var lastBatch = ContinuousClock.now
         var lastClose = ContinuousClock.now
         // True from the start: days restored from the saved state close once the settle time has passed.
         var pendingClose = true
         var sequence = 0
-        /// Each erased subject's command sequence number: alerts of a failed snapshot taken before it stay dropped.
+        /// Each erased subject's command sequence number, by token: alerts of a failed snapshot taken before it stay dropped.
         var erasedAt: [String: Int] = [:]
+        /// Subjects with monitor consent under the ledger version `admittedVersion`: each is asked about once.
+        var admitted: Set<String> = []
+        var admittedVersion: Int?
+        /// Removals of failed snapshots, saved with the next one.
+        var removedAgain: [String] = []
+        let admission = self.admission
+        /// When the ledger changed: subjects without monitor consent are dropped (state, pending alerts),
+        /// and every subject is asked about again.
+        func refreshAdmission(_ now: Double) {
+            let version = admission.version()
+            guard version != admittedVersion else { return }
+            admittedVersion = version
+            admitted.removeAll(keepingCapacity: true)
+            for subject in engine.subjectIDs where !admission.allows(subject, now) {
+                engine.drop(subject: subject)
+                sink.pending.removeAll { $0.alert.subject == subject }
+            }
+            update(rows: 0, alerts: (0, 0), subjects: engine.subjectCount)
+        }
+        refreshAdmission(Date().timeIntervalSince1970)
         if watchdogEvery != nil { notifier.watchdog() }
         while true {
             // Wake at least every second: to close settled days and to show the loop is alive.
@@ -144,24 +172,52 @@ public final class EngineLoop: @unchecked Sendable {
             sequence += 1
             switch command {
             case .batch(let records, let done)?:
-                let lateBefore = engine.lateRows
-                for r in records { engine.ingest(r, into: &sink) }
-                update(rows: records.count, alerts: sink.takeCount(), subjects: engine.subjectCount)
+                let lateBefore = engine.lateRows, duplicateBefore = engine.duplicateRows
+                let now = Date().timeIntervalSince1970
+                refreshAdmission(now)
+                // The engine itself keeps nothing of a subject without monitor consent, whatever a
+                // connection admitted before a withdrawal reached it. Rows past one of the engine's
+                // bounds are refused by index, for the connection to name their lines.
+                var last: String?
+                var lastAdmitted = false
+                var refused: [BatchOutcome.Refused] = []
+                for (i, r) in records.enumerated() {
+                    let subject = r.subject
+                    if subject != last {
+                        last = subject
+                        lastAdmitted = admitted.contains(subject)
+                        if !lastAdmitted && admission.allows(subject, now) {
+                            admitted.insert(subject)
+                            lastAdmitted = true
+                        }
+                    }
+                    if lastAdmitted, let why = engine.ingest(r, into: &sink) { refused.append(.init(index: i, refusal: why)) }
+                }
+                update(rows: records.count - refused.count, alerts: sink.takeCount(), subjects: engine.subjectCount)
                 lastBatch = ContinuousClock.now
                 pendingClose = true
-                done(engine.lateRows - lateBefore)
+                done(BatchOutcome(late: engine.lateRows - lateBefore, duplicate: engine.duplicateRows - duplicateBefore, refused: refused))
             case .assignZone(let subject, let zone)?:
                 engine.assignZone(zone, to: subject)
             case .snapshot(let done)?:
                 // Copies only: the committer encodes them on its own thread.
-                done(EngineSnapshot(states: engine.takeChanges(), sequence: sequence, alerts: sink.takePending()))
-            case .requeue(let alerts, let subjects, let taken)?:
-                let kept = alerts.filter { erasedAt[$0.alert.subject].map { $0 < taken } ?? true }
+                // Every earlier snapshot is saved or handed back by now: no requeue can predate these erasures.
+                erasedAt.removeAll()
+                let removed = removedAgain + engine.takeRemovals()
+                removedAgain = []
+                done(EngineSnapshot(states: engine.takeChanges(), removed: removed, sequence: sequence, alerts: sink.takePending()))
+            case .requeue(let alerts, let subjects, let removed, let taken)?:
+                let now = Date().timeIntervalSince1970
+                let kept = alerts.filter {
+                    (erasedAt[admission.token($0.alert.subject)].map { $0 < taken } ?? true) && admission.allows($0.alert.subject, now)
+                }
                 sink.pending.insert(contentsOf: kept, at: 0)
                 engine.markUnsaved(subjects)
+                removedAgain += removed
             case .erase(let subject, let done)?:
                 sink.pending.removeAll { $0.alert.subject == subject }
-                erasedAt[subject] = sequence
+                removedAgain.removeAll { $0 == subject }
+                erasedAt[admission.token(subject)] = sequence
                 done(engine.erase(subject: subject), sequence)
                 update(rows: 0, alerts: (0, 0), subjects: engine.subjectCount)
             case .reconfigure(let c)?:
@@ -172,6 +228,8 @@ public final class EngineLoop: @unchecked Sendable {
             case nil:
                 break
             }
+            // A withdrawal takes effect within a loop round, ingest or not.
+            refreshAdmission(Date().timeIntervalSince1970)
             let now = ContinuousClock.now
             let settled = pendingClose && now - lastBatch >= .seconds(settleSeconds)
             if settled || now - lastClose >= .seconds(maxCloseInterval) {
@@ -200,20 +258,23 @@ public final class EngineLoop: @unchecked Sendable {
     }
 }
 
-/// The engine sink of the service: each alert gets its channels at once (consent at the moment of
-/// emission) and waits for the next snapshot; one no channel takes is withheld.
+/// The engine sink of the service: each alert gets its keyed id and its channels at once (consent at
+/// the moment of emission) and waits for the next snapshot; one no channel takes is withheld.
 struct OutboxSink: EngineSink {
     let channels: @Sendable (Alert) -> [String]
+    let identity: AlertIdentity?
     var pending: [PendingAlert] = []
     private var emitted = 0
     private var withheld = 0
     private var unannounced = false
 
-    init(channels: @escaping @Sendable (Alert) -> [String]) {
+    init(channels: @escaping @Sendable (Alert) -> [String], identity: AlertIdentity? = nil) {
         self.channels = channels
+        self.identity = identity
     }
 
-    mutating func emit(_ alert: Alert) {
+    mutating func emit(_ decided: Alert) {
+        let alert = identity?.keyed(decided) ?? decided
         let to = channels(alert)
         guard !to.isEmpty else {
             withheld += 1
@@ -246,8 +307,29 @@ struct OutboxSink: EngineSink {
 public struct EngineSnapshot: Sendable {
     /// Per subject changed since the previous snapshot (`CanaryEngine.takeChanges`), not yet encoded.
     public var states: [String: SubjectSnapshot]
+    /// Subjects dropped since the previous snapshot (monitor consent ended): their saved state is deleted.
+    public var removed: [String] = []
     /// The engine's command sequence number when it was taken.
     public var sequence: Int
     /// Alerts decided since the previous snapshot, for the outbox.
     public var alerts: [PendingAlert] = []
+}
+
+/// Which subjects the engine may hold anything about: those with an active `monitor` grant. `version`
+/// changes whenever the ledger does, so the engine asks about each subject once per version.
+public struct MonitorAdmission: Sendable {
+    public var version: @Sendable () -> Int
+    public var allows: @Sendable (_ subject: String, _ at: Double) -> Bool
+    /// A name for a subject that the engine may keep in memory after an erasure (its pseudonymous token).
+    public var token: @Sendable (String) -> String
+
+    public init(version: @escaping @Sendable () -> Int, allows: @escaping @Sendable (String, Double) -> Bool,
+                token: @escaping @Sendable (String) -> String) {
+        self.version = version
+        self.allows = allows
+        self.token = token
+    }
+
+    /// Everyone (no consent ledger).
+    public static let everyone = MonitorAdmission(version: { 0 }, allows: { _, _ in true }, token: { $0 })
 }

@@ -20,6 +20,15 @@ final class IngestHandler: ChannelDuplexHandler {
     private var session: IngestSession
     private let context: ServerContext
     private var batch: [Record] = []
+    /// The line of each record in `batch`, and of each batch in flight: a row the engine refuses is named by its line.
+    private var batchLines: [Int] = []
+    private var linesInFlight: [[Int]] = []
+    /// Rows the engine refused so far, and the bounds already journaled for this connection (once each).
+    private var engineRefused = 0
+    private var journaledLimits: Set<String> = []
+    /// When the client last sent anything (or the engine last finished a batch of it), for `daemon.idle_timeout`.
+    private var lastActivity = NIODeadline.now()
+    private var idleTimer: Scheduled<Void>?
     private var inFlight = 0
     private var readPending = false
     private var inputClosed = false
@@ -27,8 +36,10 @@ final class IngestHandler: ChannelDuplexHandler {
     private var finished = false
     private var replies: ByteBuffer?
     private var late = 0
-    /// The session's mark at each batch in flight (oldest first), the mark all evaluated rows reach, and the last acknowledged.
-    private var marks: [ProgressMark] = []
+    private var duplicate = 0
+    /// The session's mark at each batch in flight (oldest first) with the engine refusals counted when it
+    /// was taken, the mark all evaluated rows reach, and the last acknowledged.
+    private var marks: [(mark: ProgressMark, refused: Int)] = []
     private var evaluated = ProgressMark()
     private var acknowledged = ProgressMark()
     private var progressCommitting = false
@@ -36,6 +47,7 @@ final class IngestHandler: ChannelDuplexHandler {
     /// True while the session is parsing (it must not be read then): batches cut mid-parse keep the previous mark.
     private var parsing = false
     private var lastMark = ProgressMark()
+    private var lastMarkRefused = 0
     static let batchSize = 4096
     static let maxInFlight = 4
 
@@ -46,12 +58,23 @@ final class IngestHandler: ChannelDuplexHandler {
         let clock = context.clock
         session = IngestSession(zones: settings.engine.zones,
                                 latestAccepted: context.clock() + settings.engine.maxFutureSeconds,
+                                earliestAccepted: context.clock() - settings.engine.maxPastSeconds,
+                                limits: settings.engine.valueLimits,
                                 maxLineBytes: settings.daemon.maxLineBytes,
+                                maxSubjects: settings.daemon.maxSubjectsPerConnection,
                                 admit: { consent.allows($0, .monitor, at: clock()) })
     }
 
     func channelActive(context ctx: ChannelHandlerContext) {
-        self.context.connections.opened()
+        let open = self.context.connections.opened()
+        let limit = self.context.settings.daemon.maxConnections
+        guard open <= limit else {
+            self.context.limitReached("daemon.max_connections", "\(limit) ingest connections were open; one more was refused")
+            close(ctx, with: "ERR 0 too-many-connections: canaryd serves at most \(limit) connections at once (daemon.max_connections); try again later")
+            ctx.fireChannelActive()
+            return
+        }
+        startIdleTimer(ctx)
         let loopBound = NIOLoopBound((self, ctx), eventLoop: ctx.eventLoop)
         PeerCheck.credentials(of: ctx.channel).whenComplete { result in
             let (handler, ctx) = loopBound.value
@@ -62,6 +85,7 @@ final class IngestHandler: ChannelDuplexHandler {
 
     func channelInactive(context ctx: ChannelHandlerContext) {
         progressTimer?.cancel()
+        idleTimer?.cancel()
         self.context.connections.closed()
         ctx.fireChannelInactive()
     }
@@ -83,11 +107,44 @@ final class IngestHandler: ChannelDuplexHandler {
     }
 
     private func refuse(_ ctx: ChannelHandlerContext) {
+        close(ctx, with: "ERR 0 unauthorized")
+    }
+
+    /// One last reply (after any still buffered), then the connection is closed; nothing more is read or acknowledged.
+    private func close(_ ctx: ChannelHandlerContext, with line: String) {
         finished = true
-        var buffer = ctx.channel.allocator.buffer(capacity: 32)
-        buffer.writeString("ERR 0 unauthorized\n")
+        progressTimer?.cancel()
+        idleTimer?.cancel()
+        reply(line, ctx)
+        let buffer = replies.take() ?? ctx.channel.allocator.buffer(capacity: 0)
         let loopBound = NIOLoopBound(ctx, eventLoop: ctx.eventLoop)
         ctx.writeAndFlush(wrapOutboundOut(buffer)).whenComplete { _ in loopBound.value.close(promise: nil) }
+    }
+
+    /// `daemon.idle_timeout`: checked when it could have passed since the last activity. Waiting for the
+    /// engine is canaryd's doing, not the client's, and a client that half-closed waits for its `OK`.
+    private func startIdleTimer(_ ctx: ChannelHandlerContext) {
+        guard let seconds = context.settings.daemon.idleTimeoutSeconds else { return }
+        let timeout = TimeAmount.milliseconds(Int64(seconds * 1000))
+        let loopBound = NIOLoopBound((self, ctx), eventLoop: ctx.eventLoop)
+        idleTimer = ctx.eventLoop.scheduleTask(deadline: lastActivity + timeout) {
+            let (handler, ctx) = loopBound.value
+            handler.idleCheck(ctx, timeout: timeout, seconds: seconds)
+        }
+    }
+
+    private func idleCheck(_ ctx: ChannelHandlerContext, timeout: TimeAmount, seconds: Double) {
+        guard !finished, !inputClosed else { return }
+        if inFlight > 0 { lastActivity = .now() }
+        guard NIODeadline.now() >= lastActivity + timeout else {
+            startIdleTimer(ctx)
+            return
+        }
+        if journaledLimits.insert("daemon.idle_timeout").inserted {
+            context.limitReached("daemon.idle_timeout", "a connection sent nothing for \(Int(seconds)) s and was closed")
+        }
+        flushReplies(ctx)
+        close(ctx, with: "ERR 0 idle-timeout: nothing received for \(Int(seconds)) s (daemon.idle_timeout); lines not acknowledged by PROGRESS must be sent again")
     }
 
     /// Reads go on only while the engine keeps up with this connection and the client reads its replies.
@@ -106,15 +163,30 @@ final class IngestHandler: ChannelDuplexHandler {
 
     func channelRead(context ctx: ChannelHandlerContext, data: NIOAny) {
         guard authorized, !finished else { return }
+        lastActivity = .now()
         let buffer = unwrapInboundIn(data)
-        session.updateLatestAccepted(context.clock() + context.settings.engine.maxFutureSeconds)
+        let now = context.clock()
+        session.updateLatestAccepted(now + context.settings.engine.maxFutureSeconds)
+        session.updateEarliestAccepted(now - context.settings.engine.maxPastSeconds)
         session.refreshAdmission(version: context.consent.version)
         parsing = true
         defer { parsing = false }
         buffer.withUnsafeReadableBytes { raw in
             let bytes = raw.bindMemory(to: UInt8.self)
-            session.receive(bytes, record: { batch.append($0); if batch.count >= Self.batchSize { submit(ctx) } },
+            session.receive(bytes, record: { r, line in
+                                batch.append(r)
+                                batchLines.append(line)
+                                if batch.count >= Self.batchSize { submit(ctx) }
+                            },
                             reply: { reply($0, ctx) }, zone: { subject, zone in assign(zone, subject, ctx) })
+        }
+        noteSubjectLimit()
+    }
+
+    private func noteSubjectLimit() {
+        if session.subjectLimitReached, journaledLimits.insert("daemon.max_subjects_per_connection").inserted {
+            context.limitReached("daemon.max_subjects_per_connection",
+                                 "a connection sent rows of more than \(context.settings.daemon.maxSubjectsPerConnection) subjects; the rows of the others were refused")
         }
     }
 
@@ -141,9 +213,10 @@ final class IngestHandler: ChannelDuplexHandler {
             inputClosed = true
             guard authorized, !finished else { return }
             parsing = true
-            session.finishInput(record: { batch.append($0) }, reply: { reply($0, ctx) },
+            session.finishInput(record: { r, line in batch.append(r); batchLines.append(line) }, reply: { reply($0, ctx) },
                                 zone: { subject, zone in assign(zone, subject, ctx) })
             parsing = false
+            noteSubjectLimit()
             flushReplies(ctx)
             submit(ctx)
             finishIfDone(ctx)
@@ -160,15 +233,20 @@ final class IngestHandler: ChannelDuplexHandler {
         guard !batch.isEmpty else { return }
         let records = batch
         batch.removeAll(keepingCapacity: true)
+        linesInFlight.append(batchLines)
+        batchLines.removeAll(keepingCapacity: true)
         inFlight += 1
         // Conservative: a batch cut while a read is being parsed claims no more than the last known mark.
-        if !parsing { lastMark = session.mark }
-        marks.append(lastMark)
+        if !parsing {
+            lastMark = session.mark
+            lastMarkRefused = engineRefused
+        }
+        marks.append((lastMark, lastMarkRefused))
         let loopBound = NIOLoopBound((self, ctx), eventLoop: ctx.eventLoop)
-        context.engine.submit(records) { late in
+        context.engine.submit(records) { outcome in
             loopBound.eventLoop.execute {
                 let (handler, ctx) = loopBound.value
-                handler.batchDone(ctx, late: late)
+                handler.batchDone(ctx, outcome)
             }
         }
     }
@@ -179,10 +257,30 @@ final class IngestHandler: ChannelDuplexHandler {
         context.engine.assignZone(zone, to: subject)
     }
 
-    private func batchDone(_ ctx: ChannelHandlerContext, late: Int) {
+    private func batchDone(_ ctx: ChannelHandlerContext, _ outcome: BatchOutcome) {
         inFlight -= 1
-        self.late += late
-        if !marks.isEmpty { evaluated = marks.removeFirst() }
+        lastActivity = .now()
+        self.late += outcome.late
+        self.duplicate += outcome.duplicate
+        let lines = linesInFlight.isEmpty ? [] : linesInFlight.removeFirst()
+        if !outcome.refused.isEmpty {
+            // The engine's bounds: the rows were counted as accepted when parsed; they are rejected, by line.
+            for r in outcome.refused {
+                reply(IngestSession.err(r.refusal.rowError(line: r.index < lines.count ? lines[r.index] : 0)), ctx)
+                if journaledLimits.insert(r.refusal.key).inserted {
+                    context.limitReached(r.refusal.key, "rows naming more than the limit were refused")
+                }
+            }
+            engineRefused += outcome.refused.count
+            session.engineRefused(outcome.refused.count)
+            flushReplies(ctx)
+        }
+        if !marks.isEmpty {
+            // Refusals after the mark was taken are not in its counts yet.
+            let (mark, refusedThen) = marks.removeFirst()
+            let since = engineRefused - refusedThen
+            evaluated = ProgressMark(line: mark.line, accepted: mark.accepted - since, rejected: mark.rejected + since)
+        }
         if readPending && mayRead(ctx) {
             readPending = false
             ctx.read()
@@ -211,7 +309,7 @@ final class IngestHandler: ChannelDuplexHandler {
 
     private func acknowledge(_ ctx: ChannelHandlerContext, committed: Bool) {
         if committed {
-            reply(session.okLine(late: late), ctx)
+            reply(session.okLine(late: late, duplicate: duplicate), ctx)
         } else {
             reply("ERR 0 not-committed: the rows were evaluated but could not be saved; send them again", ctx)
         }

@@ -66,13 +66,33 @@ final class ServerContext: @unchecked Sendable {
     }
 }
 
+extension ServerContext {
+    /// A feeder reached one of the bounds (`key`): a journal warning, once per connection and bound
+    /// (the connection's replies name every refused line). No subject id and no value in it.
+    func limitReached(_ key: String, _ detail: String) {
+        _ = systemd.journalSend([
+            ("MESSAGE", "ingest limit reached (\(key)): \(detail)"),
+            ("PRIORITY", "4"),
+            ("MESSAGE_ID", MessageID.ingestLimit),
+            ("SYSLOG_IDENTIFIER", "canaryd"),
+            ("CANARY_LIMIT", key),
+        ])
+        logger.warning("ingest limit reached", metadata: ["limit": "\(key)", "detail": "\(detail)"])
+    }
+}
+
 /// Counts open connections; a drain waits for the count to reach zero.
 final class ConnectionCounter: @unchecked Sendable {
     private let condition = NSCondition()
     private var open = 0
 
-    func opened() {
-        condition.lock(); open += 1; condition.unlock()
+    /// Counts one more open connection; returns how many are open with it.
+    @discardableResult
+    func opened() -> Int {
+        condition.lock()
+        defer { condition.unlock() }
+        open += 1
+        return open
     }
 
     func closed() {

@@ -6,6 +6,8 @@ public enum MessageID {
     public static let resolved = "e93e9d1854be4cad8d8b0653816d24d6"
     /// An ingest peer was refused by the allow-list.
     public static let unauthorized = "d241ece3197847b9b670b1de823f69a0"
+    /// An ingest connection reached a bound (connections, subjects, metrics, idle timeout).
+    public static let ingestLimit = "e657ca19ef86457d9669e99e6fcf7eb2"
     /// A reload found an invalid configuration and kept the old one.
     public static let reloadRefused = "9d51297879b64de681b4f9f1b0ff9c41"
     /// A consent grant, revocation, expiry or erasure.

@@ -3,31 +3,49 @@ import Foundation
 import Logging
 
 /// The consent ledger as the daemon keeps it: answers from memory (every ingested row and every alert
-/// asks), changes written to the state database and audited (a table row and a journal entry) before
-/// they take effect.
+/// asks), changes written to the state database and audited (a table row and a journal entry).
+///
+/// Changes are made one at a time (grant, revoke, expiry, erasure, seeding). A withdrawal takes effect
+/// in memory first, so nothing more is admitted while the database catches up; a grant takes effect
+/// once it is durable. The audit trail names subjects by pseudonymous token, so it can say that a
+/// person was erased, and when, without keeping who.
 public final class ConsentService: @unchecked Sendable {
     private let lock = NSLock()
+    /// Held across a change's database write and memory update, so changes never interleave.
+    private let changeLock = NSLock()
     private var ledger: ConsentLedger {
         didSet { changes += 1 }
     }
     private var changes = 0
-    /// The engine sequence number of each subject's last erasure: a snapshot taken before it never brings it back.
+    /// The engine sequence number of each subject's last erasure, by token: a snapshot taken before it
+    /// never brings the subject back.
     private var erasedAt: [String: Int] = [:]
     private let store: StateStore
     private let systemd: any SystemdAPI
     private let logger: Logger
+    private let pseudonyms: Pseudonymizer
+    private let stateEncoder: SubjectStateEncoder
     /// Drops an erased subject's evaluation state; set by the service once the engine runs.
     var eraseEngineState: @Sendable (String) async -> (deleted: Bool, sequence: Int) = { _ in (false, 0) }
-    /// Drops an erased subject's queued deliveries from the dispatcher's memory; set by the service.
+    /// Drops an erased subject's queued deliveries from the dispatcher's memory and its lines from the alert log; set by the service.
     var forgetDeliveries: @Sendable (String) async -> Void = { _ in }
     /// How a subject is named in the journal (its pseudonymous token, or its id).
     var journalName: @Sendable (String) -> String = { $0 }
 
-    public init(store: StateStore, systemd: any SystemdAPI, logger: Logger) throws {
+    /// - Parameter pseudonyms: names subjects in the audit trail (and, by default, the journal).
+    public init(store: StateStore, systemd: any SystemdAPI, logger: Logger, pseudonyms: Pseudonymizer) throws {
         self.store = store
         self.systemd = systemd
         self.logger = logger
+        self.pseudonyms = pseudonyms
+        stateEncoder = SubjectStateEncoder(systemd: systemd, logger: logger)
+        try store.keyAuditTrail { pseudonyms.token(for: $0) }
         ledger = try store.loadConsent()
+    }
+
+    /// The subject's pseudonymous token, as the audit trail names it.
+    public func token(_ subject: String) -> String {
+        pseudonyms.token(for: subject)
     }
 
     /// Changes whenever the ledger does (grant, revoke, expiry, erasure): ingest re-asks about subjects then.
@@ -49,16 +67,27 @@ public final class ConsentService: @unchecked Sendable {
         return ledger.grants(of: subject)
     }
 
+    /// The audit trail about a subject (found by its token).
+    public func auditTrail(of subject: String) throws -> [AuditRecord] {
+        try store.auditTrail(token: token(subject))
+    }
+
     /// Saves an engine snapshot, and the alerts it carries into the outbox, without any subject erased
     /// after it was taken: an erasure must stick. Returns the deliveries queued.
     public func save(_ snapshot: EngineSnapshot, at instant: Double) throws -> [DeliveryItem] {
         try store.exclusively {
             let (keep, alerts) = lock.withLock {
-                let kept = { (subject: String) in self.erasedAt[subject].map { $0 < snapshot.sequence } ?? true }
+                guard !erasedAt.isEmpty else { return (snapshot.states, snapshot.alerts) }
+                let kept = { (subject: String) in self.erasedAt[self.token(subject)].map { $0 < snapshot.sequence } ?? true }
                 return (snapshot.states.filter { kept($0.key) }, snapshot.alerts.filter { kept($0.alert.subject) })
             }
             let encoder = JSONEncoder()
-            return try store.saveSubjectStates(try keep.mapValues { try $0.encoded(with: encoder) }, alerts: alerts, at: instant)
+            // Per subject: one whose state cannot be encoded is reported (by token) and left out, never the whole commit.
+            let states = stateEncoder.encode(keep, with: encoder, name: { pseudonyms.token(for: $0) })
+            let items = try store.saveSubjectStates(states, removed: snapshot.removed, alerts: alerts, at: instant)
+            // Snapshots are saved in order: none taken before these erasures can come any more.
+            lock.withLock { erasedAt = erasedAt.filter { $0.value >= snapshot.sequence } }
+            return items
         }
     }
 
@@ -67,7 +96,7 @@ public final class ConsentService: @unchecked Sendable {
         lock.lock()
         let subjects = ledger.subjects
         lock.unlock()
-        return subjects.first { journalName($0) == token }
+        return subjects.first { journalName($0) == token || self.token($0) == token }
     }
 
     public var all: [ConsentGrant] {
@@ -79,17 +108,22 @@ public final class ConsentService: @unchecked Sendable {
     /// Records grants (replacing earlier ones of the same scopes).
     public func grant(subject: String, scopes: [ConsentScope], reference: String, by actor: String,
                       expiresAt: Double?, now: Double) throws -> [ConsentGrant] {
+        try changeLock.withLock {
+            try recordGrant(subject: subject, scopes: scopes, reference: reference, by: actor, expiresAt: expiresAt, now: now)
+        }
+    }
+
+    private func recordGrant(subject: String, scopes: [ConsentScope], reference: String, by actor: String,
+                             expiresAt: Double?, now: Double) throws -> [ConsentGrant] {
         let grants = scopes.map { ConsentGrant(subject: subject, scope: $0, reference: reference, recordedBy: actor,
                                                grantedAt: now, expiresAt: expiresAt) }
         let names = scopes.map(\.description).sorted().joined(separator: ",")
         let detail = expiresAt.map { "expires \(PeriodFormat.instant($0))" } ?? "no expiry"
-        try store.apply(upsert: grants, delete: [], audit: AuditRecord(at: now, action: "grant", subject: subject, scopes: names,
+        try store.apply(upsert: grants, delete: [], audit: AuditRecord(at: now, action: "grant", subject: token(subject), scopes: names,
                                                                        actor: actor, reference: reference, detail: detail))
-        lock.lock()
-        for g in grants { ledger.record(g) }
-        lock.unlock()
-        journal(action: "grant", subject: subject, scopes: names, actor: actor, reference: reference,
-                message: "consent granted for \(subject): \(names) (\(reference), recorded by \(actor), \(detail))")
+        lock.withLock { for g in grants { ledger.record(g) } }
+        journal(action: "grant", subject: subject, scopes: names, actor: actor,
+                message: "consent granted for \(subject): \(names) (recorded by \(actor), \(detail))")
         return grants
     }
 
@@ -106,66 +140,96 @@ public final class ConsentService: @unchecked Sendable {
     }
 
     /// Revokes scopes (all when nil); with `erase`, deletes everything held for the subject.
+    ///
+    /// The withdrawal takes effect in memory before anything else: from then on no row of the subject is
+    /// admitted (by connections or by the engine), no alert about them is emitted or delivered.
     public func revoke(subject: String, scopes: [ConsentScope]?, by actor: String, erase: Bool, now: Double) async throws -> Revocation {
-        let held = grants(of: subject)
-        let removing = erase ? held.map(\.scope) : (scopes ?? held.map(\.scope)).filter { s in held.contains { $0.scope == s } }
-        let names = removing.map(\.description).sorted().joined(separator: ",")
-        if erase {
-            let (engineDeleted, sequence) = await eraseEngineState(subject)
-            // Under the store's snapshot lock: no snapshot saved from now on brings the subject back,
-            // and one being saved has finished before the rows are deleted.
-            let removed = try store.exclusively {
-                lock.withLock { erasedAt[subject] = sequence }
-                return try store.erase(subject: subject, audit: AuditRecord(
-                    at: now, action: "erase", subject: subject, scopes: names, actor: actor, reference: "",
-                    detail: "consent rows, evaluation state (days, baselines, rule states) and alerts with their deliveries deleted"))
-            }
-            lock.withLock { _ = ledger.revoke(subject) }
-            await forgetDeliveries(subject)
-            journal(action: "erase", subject: subject, scopes: names, actor: actor, reference: "",
-                    message: "consent revoked and data erased for \(subject) by \(actor)")
-            return Revocation(scopes: removing.map(\.description), erased: true, consentRowsDeleted: removed.consentRows,
-                              engineStateDeleted: engineDeleted, alertsDeleted: removed.alerts.alerts,
-                              undeliveredDeleted: removed.alerts.undelivered)
+        if erase { return try await eraseSubject(subject, by: actor, now: now) }
+        return try changeLock.withLock {
+            let held = grants(of: subject)
+            let removing = (scopes ?? held.map(\.scope)).filter { s in held.contains { $0.scope == s } }
+            let names = removing.map(\.description).sorted().joined(separator: ",")
+            lock.withLock { _ = ledger.revoke(subject, scopes: removing) }
+            try store.apply(upsert: [], delete: removing.map { (subject, $0) }, audit: AuditRecord(
+                at: now, action: "revoke", subject: token(subject), scopes: names, actor: actor, reference: "", detail: ""))
+            journal(action: "revoke", subject: subject, scopes: names, actor: actor,
+                    message: "consent revoked for \(subject): \(names.isEmpty ? "nothing held" : names) by \(actor)")
+            return Revocation(scopes: removing.map(\.description), erased: false, consentRowsDeleted: removing.count, engineStateDeleted: false)
         }
-        try store.apply(upsert: [], delete: removing.map { (subject, $0) }, audit: AuditRecord(
-            at: now, action: "revoke", subject: subject, scopes: names, actor: actor, reference: "", detail: ""))
-        lock.withLock { _ = ledger.revoke(subject, scopes: removing) }
-        journal(action: "revoke", subject: subject, scopes: names, actor: actor, reference: "",
-                message: "consent revoked for \(subject): \(names.isEmpty ? "nothing held" : names) by \(actor)")
-        return Revocation(scopes: removing.map(\.description), erased: false, consentRowsDeleted: removing.count, engineStateDeleted: false)
     }
 
-    /// Removes grants whose expiry has passed, each audited; called from the daemon's clock.
+    private func eraseSubject(_ subject: String, by actor: String, now: Double) async throws -> Revocation {
+        let tokenName = token(subject)
+        // Withdrawn in memory first: connections and the engine stop admitting the subject's rows.
+        let held = lock.withLock { ledger.revoke(subject) }
+        let names = held.map(\.scope.description).sorted().joined(separator: ",")
+        // After every batch queued before this point; rows queued later find no consent and are dropped.
+        let (engineDeleted, sequence) = await eraseEngineState(subject)
+        // Under the store's snapshot lock: no snapshot saved from now on brings the subject back,
+        // and one being saved has finished before the rows are deleted.
+        let removed = try changeLock.withLock {
+            try store.exclusively {
+                lock.withLock { erasedAt[tokenName] = sequence }
+                return try store.erase(subject: subject, token: tokenName, audit: AuditRecord(
+                    at: now, action: "erase", subject: tokenName, scopes: names, actor: actor, reference: "",
+                    detail: "consent rows, evaluation state (days, baselines, rule states) and alerts with their deliveries deleted"))
+            }
+        }
+        // A grant recorded while the erasure ran was deleted with the rest: forget it here too.
+        lock.withLock { _ = ledger.revoke(subject) }
+        await forgetDeliveries(subject)
+        journal(action: "erase", subject: subject, scopes: names, actor: actor,
+                message: "consent revoked and data erased for \(subject) by \(actor)")
+        return Revocation(scopes: held.map(\.scope.description), erased: true, consentRowsDeleted: removed.consentRows,
+                          engineStateDeleted: engineDeleted, alertsDeleted: removed.alerts.alerts,
+                          undeliveredDeleted: removed.alerts.undelivered)
+    }
+
+    /// Removes grants whose expiry has passed, each audited; called from the daemon's clock. One
+    /// transaction, and only grants still expired in the database and in memory: a renewal is never undone.
     public func expireDue(now: Double) {
-        lock.lock()
-        var probe = ledger
-        lock.unlock()
-        let due = probe.expire(at: now)
-        for g in due {
+        changeLock.withLock {
+            let due = lock.withLock { ledger.all.filter { $0.expiresAt.map { $0 <= now } ?? false } }
+            guard !due.isEmpty else { return }
             do {
-                try store.apply(upsert: [], delete: [(g.subject, g.scope)], audit: AuditRecord(
-                    at: now, action: "expire", subject: g.subject, scopes: g.scope.description, actor: "canaryd",
-                    reference: g.reference, detail: "expired at \(PeriodFormat.instant(g.expiresAt ?? now))"))
-                lock.lock()
-                ledger.revoke(g.subject, scopes: [g.scope])
-                lock.unlock()
-                journal(action: "expire", subject: g.subject, scopes: g.scope.description, actor: "canaryd", reference: g.reference,
-                        message: "consent expired for \(g.subject): \(g.scope)")
+                let expired = try store.expire(due, at: now) { g in
+                    AuditRecord(at: now, action: "expire", subject: self.token(g.subject), scopes: g.scope.description, actor: "canaryd",
+                                reference: g.reference, detail: "expired at \(PeriodFormat.instant(g.expiresAt ?? now))")
+                }
+                lock.withLock {
+                    for g in expired where ledger.grants(of: g.subject).contains(where: { $0.scope == g.scope && $0 == g }) {
+                        ledger.revoke(g.subject, scopes: [g.scope])
+                    }
+                }
+                for g in expired {
+                    journal(action: "expire", subject: g.subject, scopes: g.scope.description, actor: "canaryd",
+                            message: "consent expired for \(g.subject): \(g.scope)")
+                }
             } catch {
                 logger.error("cannot record a consent expiry", metadata: ["reason": "\(error)"])
             }
         }
     }
 
-    /// Seeds grants from the configuration for subjects the ledger knows nothing about yet.
+    /// Seeds grants from the configuration, only for subjects the ledger has never known: a subject
+    /// with grants, or with any audit history (revoked, expired, erased), is never enrolled again by
+    /// the configuration; only an explicit grant does that.
     public func seed(_ seeds: [ConsentSeed], now: Double) throws {
-        for s in seeds where grants(of: s.subject).isEmpty {
-            _ = try grant(subject: s.subject, scopes: s.scopes, reference: s.reference, by: "configuration", expiresAt: s.expiresAt, now: now)
+        try changeLock.withLock {
+            for s in seeds where grants(of: s.subject).isEmpty {
+                guard try !store.hasHistory(token: token(s.subject)) else {
+                    logger.notice("a configured consent seed was not applied: the subject has a consent history (revoked, expired or erased)",
+                                  metadata: ["subject": "\(token(s.subject))"])
+                    continue
+                }
+                _ = try recordGrant(subject: s.subject, scopes: s.scopes, reference: s.reference, by: "configuration",
+                                    expiresAt: s.expiresAt, now: now)
+            }
         }
     }
 
-    private func journal(action: String, subject: String, scopes: String, actor: String, reference: String, message: String) {
+    /// The audit entry in the journal: the subject as the journal names it, no consent reference.
+    private func journal(action: String, subject: String, scopes: String, actor: String, message: String) {
         let name = journalName(subject)
         _ = systemd.journalSend([
             ("MESSAGE", message.replacingOccurrences(of: " \(subject)", with: " \(name)")),
@@ -175,7 +239,6 @@ public final class ConsentService: @unchecked Sendable {
             ("CANARY_SUBJECT", name),
             ("CANARY_CONSENT", "\(action) \(scopes)"),
             ("CANARY_ACTOR", actor),
-            ("CANARY_REFERENCE", reference),
         ])
         logger.notice("consent changed", metadata: ["action": "\(action)", "scopes": "\(scopes)"])
     }

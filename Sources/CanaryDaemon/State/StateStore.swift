@@ -4,6 +4,9 @@ import GRDB
 
 /// canaryd's durable state: one SQLite database (WAL) in the state directory. It holds the consent
 /// ledger, the audit trail and snapshots of the evaluation state (per subject). Migrations are versioned; a database from a newer Canary is refused.
+///
+/// Deleted content is overwritten (`PRAGMA secure_delete`), and an erasure ends with a checkpoint that
+/// truncates the write-ahead log, so nothing of an erased subject stays behind in the files.
 public final class StateStore: @unchecked Sendable {
     let pool: DatabasePool
     public let path: String
@@ -22,6 +25,8 @@ public final class StateStore: @unchecked Sendable {
         defer { umask(previous) }
         var configuration = Configuration()
         configuration.busyMode = .timeout(5)
+        // Every connection overwrites what it deletes: an erasure must not leave the bytes in free pages.
+        configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA secure_delete = ON") }
         do {
             pool = try DatabasePool(path: path, configuration: configuration)
         } catch {
@@ -105,6 +110,11 @@ public final class StateStore: @unchecked Sendable {
                 t.primaryKey(["alert_id", "channel"])
             }
         }
+        m.registerMigration("v4: audit by pseudonymous token") { db in
+            // Rows written before are keyed at the next start (`keyAuditTrail`), when the key is at hand.
+            try db.alter(table: "audit") { t in t.add(column: "keyed", .integer).notNull().defaults(to: 0) }
+            try db.create(index: "audit_subject", on: "audit", columns: ["subject"])
+        }
         return m
     }
 
@@ -122,8 +132,13 @@ public final class StateStore: @unchecked Sendable {
     /// state that made a decision and the decision are durable together. Returns the deliveries it
     /// queued (an alert already known by its id is not queued again).
     @discardableResult
-    public func saveSubjectStates(_ states: [String: Data], alerts: [PendingAlert] = [], at instant: Double) throws -> [DeliveryItem] {
+    public func saveSubjectStates(_ states: [String: Data], removed: [String] = [], alerts: [PendingAlert] = [],
+                                  at instant: Double) throws -> [DeliveryItem] {
         try pool.write { db in
+            // Subjects the engine dropped (monitor consent withdrawn or expired): their saved state goes too.
+            for subject in removed where states[subject] == nil {
+                try db.execute(sql: "DELETE FROM subject_state WHERE subject = ?", arguments: [subject])
+            }
             for (subject, state) in states {
                 try db.execute(sql: "INSERT OR REPLACE INTO subject_state (subject, state, saved_at) VALUES (?, ?, ?)",
                                arguments: [subject, state, instant])
@@ -173,10 +188,55 @@ public final class StateStore: @unchecked Sendable {
         }
     }
 
-    /// Erasure: every row held for the subject goes (consent, evaluation state, alerts and their
-    /// deliveries), in one transaction with its audit row. Returns the consent rows and alerts removed.
-    public func erase(subject: String, audit: AuditRecord) throws -> (consentRows: Int, alerts: AlertErasure) {
+    /// Expiry: deletes each of these grants only if it is still expired at `instant` (a renewal recorded
+    /// meanwhile stays), with an audit row for each one deleted, in one transaction. Returns the ones deleted.
+    public func expire(_ due: [ConsentGrant], at instant: Double, audit: (ConsentGrant) -> AuditRecord) throws -> [ConsentGrant] {
         try pool.write { db in
+            var deleted: [ConsentGrant] = []
+            for g in due {
+                try db.execute(sql: """
+                    DELETE FROM consent WHERE subject = ? AND scope = ? AND expires_at IS NOT NULL AND expires_at <= ?
+                    """, arguments: [g.subject, g.scope.description, instant])
+                guard db.changesCount == 1 else { continue }
+                deleted.append(g)
+                try insert(audit(g), db)
+            }
+            return deleted
+        }
+    }
+
+    /// Whether the audit trail has anything about the subject with this token (granted, revoked,
+    /// expired or erased, ever): configuration seeds never enrol such a subject again.
+    public func hasHistory(token: String) throws -> Bool {
+        try pool.read { db in
+            try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM audit WHERE subject = ?)", arguments: [token]) ?? false
+        }
+    }
+
+    /// Names subjects by token in audit rows written before the trail was keyed (older databases).
+    public func keyAuditTrail(_ token: (String) -> String) throws {
+        let converted = try pool.write { db in
+            let rows = try Row.fetchAll(db, sql: "SELECT id, subject FROM audit WHERE keyed = 0")
+            for row in rows {
+                try db.execute(sql: "UPDATE audit SET subject = ?, keyed = 1 WHERE id = ?",
+                               arguments: [token(row["subject"]), row["id"] as Int64])
+            }
+            return rows.count
+        }
+        // The ids the rows held must not stay behind in the write-ahead log.
+        if converted > 0 { try truncateLog() }
+    }
+
+    /// Erasure: every row held for the subject goes (consent, evaluation state, alerts and their
+    /// deliveries), in one transaction with its audit row; the subject's earlier audit rows lose their
+    /// consent references, and an actor named like the subject is blanked. Then the write-ahead log is
+    /// checkpointed and truncated, so its old pages do not keep what was deleted. Returns the consent
+    /// rows and alerts removed.
+    public func erase(subject: String, token: String, audit: AuditRecord) throws -> (consentRows: Int, alerts: AlertErasure) {
+        let removed = try pool.write { db in
+            try db.execute(sql: "UPDATE audit SET reference = '' WHERE subject = ?", arguments: [token])
+            try db.execute(sql: "UPDATE audit SET actor = replace(actor, ?, '(erased subject)') WHERE instr(actor, ?) > 0",
+                           arguments: [subject, subject])
             var alerts = AlertErasure()
             alerts.undelivered = try Int.fetchOne(db, sql: """
                 SELECT COUNT(*) FROM outbox WHERE alert_id IN (SELECT id FROM alert WHERE subject = ?)
@@ -189,6 +249,14 @@ public final class StateStore: @unchecked Sendable {
             try insert(audit, db)
             return removed
         }
+        try truncateLog()
+        return removed
+    }
+
+    /// Copies every committed page into the main file and truncates the write-ahead log to zero bytes
+    /// (waiting for readers), so pages that held deleted rows are gone from the `-wal` file.
+    public func truncateLog() throws {
+        _ = try pool.barrierWriteWithoutTransaction { db in try db.checkpoint(.truncate) }
     }
 
     /// What an erasure removed of a subject's alerts.
@@ -197,26 +265,29 @@ public final class StateStore: @unchecked Sendable {
         public var undelivered = 0
     }
 
-    public func auditTrail(subject: String? = nil) throws -> [AuditRecord] {
+    /// The audit trail, or the rows about the subject with this pseudonymous token.
+    public func auditTrail(token: String? = nil) throws -> [AuditRecord] {
         try pool.read { db in
-            let rows = subject == nil
+            let rows = token == nil
                 ? try Row.fetchAll(db, sql: "SELECT * FROM audit ORDER BY id")
-                : try Row.fetchAll(db, sql: "SELECT * FROM audit WHERE subject = ? ORDER BY id", arguments: [subject])
+                : try Row.fetchAll(db, sql: "SELECT * FROM audit WHERE subject = ? ORDER BY id", arguments: [token])
             return rows.map { AuditRecord(at: $0["at"], action: $0["action"], subject: $0["subject"], scopes: $0["scopes"],
                                           actor: $0["actor"], reference: $0["reference"], detail: $0["detail"]) }
         }
     }
 
     private func insert(_ a: AuditRecord, _ db: Database) throws {
-        try db.execute(sql: "INSERT INTO audit (at, action, subject, scopes, actor, reference, detail) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        try db.execute(sql: "INSERT INTO audit (at, action, subject, scopes, actor, reference, detail, keyed) VALUES (?, ?, ?, ?, ?, ?, ?, 1)",
                        arguments: [a.at, a.action, a.subject, a.scopes, a.actor, a.reference, a.detail])
     }
 }
 
-/// One row of the audit trail: a grant, revoke, expiry or erasure. Never holds health values.
+/// One row of the audit trail: a grant, revoke, expiry or erasure. Never holds health values, and
+/// names the subject by pseudonymous token only, so it can outlive an erasure.
 public struct AuditRecord: Sendable, Equatable, Codable {
     public var at: Double
     public var action: String
+    /// The subject's pseudonymous token (`ps-…`), never its id.
     public var subject: String
     public var scopes: String
     public var actor: String

@@ -23,9 +23,11 @@ final class DaemonHarness: @unchecked Sendable {
     private let outputLock = NSLock()
     private var outputText = ""
 
-    /// The directory holding the built executables (beside the test bundle).
+    /// The directory holding the built executables (beside the test bundle), or `CANARY_TEST_BINARIES`
+    /// to run the tests against another build (e.g. the commit before a fix, to see a test fail).
     static let binaries: URL = {
-        URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        if let dir = ProcessInfo.processInfo.environment["CANARY_TEST_BINARIES"] { return URL(fileURLWithPath: dir) }
+        return URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
     }()
 
     static func binary(_ name: String) -> String {
@@ -38,7 +40,7 @@ final class DaemonHarness: @unchecked Sendable {
     /// Subjects the generated configuration seeds with `monitor` and `alert:journal` consent.
     static let defaultConsent = ["ana", "ben", "chen", "dara", "eli", "s1", "s2", "x", "s-stall", "s-bin", "s-utf", "s-huge", "s-after"]
 
-    init(daemonKeys: String = "", extraConfig: String = "", socketActivated: Bool = false, journal: String = "off",
+    init(daemonKeys: String = "", engineKeys: String = "", extraConfig: String = "", socketActivated: Bool = false, journal: String = "off",
          consent: [String] = DaemonHarness.defaultConsent, scopes: [String] = ["monitor", "alert:journal"], keyFile: String? = nil, rawSubjects: Bool = false,
          stateDirectory: String? = nil, settle: String = "1s", environment: [String: String] = [:]) throws {
         directory = "/tmp/canary-it-\(UUID().uuidString.prefix(8))"
@@ -51,7 +53,7 @@ final class DaemonHarness: @unchecked Sendable {
         notify = try NotifyListener(directory: directory)
         let scopeList = scopes.map { "\"\($0)\"" }.joined(separator: ", ")
         let seeds = consent.map { "[[consent.grant]]\nsubject = \"\($0)\"\nscopes = [\(scopeList)]\nreference = \"test\"\n" }.joined(separator: "\n")
-        try Self.config(socket: socketPath, alertLog: alertLog, settle: settle,
+        try Self.config(socket: socketPath, alertLog: alertLog, settle: settle, engineKeys: engineKeys,
                         daemonKeys: "journal = \"\(journal)\"\ncontrol_socket = \"\(directory)/control.sock\"\n" + daemonKeys,
                         extra: "[state]\npath = \"\(self.stateDirectory)/state.sqlite\"\n\n[privacy]\nkey_file = \"\(keyFile ?? self.stateDirectory + "/pseudonym.key")\"\n"
                             + (rawSubjects ? "journal_subject = \"raw\"\n" : "") + "\n" + seeds + "\n" + extraConfig)
@@ -82,7 +84,7 @@ final class DaemonHarness: @unchecked Sendable {
         try process.run()
     }
 
-    static func config(socket: String, alertLog: String, settle: String, daemonKeys: String, extra: String) -> String {
+    static func config(socket: String, alertLog: String, settle: String, engineKeys: String = "", daemonKeys: String, extra: String) -> String {
         """
         [daemon]
         socket = "\(socket)"
@@ -95,6 +97,9 @@ final class DaemonHarness: @unchecked Sendable {
 
         [engine]
         timezone = "Europe/Oslo"
+        # The fixtures have fixed dates (2026-03): keep them inside engine.max_past whatever the clock says.
+        max_past = "36500d"
+        \(engineKeys)
 
         \(extra)
         """
