@@ -178,6 +178,18 @@ struct HostileInputCoreTests {
         #expect(Self.error(results[1])?.reason.contains("latest row") == true)
     }
 
+    @Test func aSubjectsLatestRowIsRememberedWhenManyOtherSubjectsPushItOutOfTheNameCache() throws {
+        var p = try Self.parser("timestamp,subject,metric,value")
+        p.maxPastBehindLatest = 400 * 86_400
+        func parse(_ line: String) -> RowError? { Self.error(Array(line.utf8).withUnsafeBufferPointer { p.parse($0, line: 2) }) }
+        #expect(parse("2026-01-01T00:00:00Z,s-first,hr,60") == nil)
+        // 20,000 other subjects and metrics: far more than the name cache holds, so s-first leaves it.
+        for i in 0..<20_000 { _ = parse("2026-01-01T00:00:00Z,other-\(i),m\(i % 300),60") }
+        #expect(parse("2024-11-01T00:00:00Z,s-first,hr,60")?.kind == .tooOld, "the latest row came back from where it was kept")
+        #expect(parse("2025-06-01T00:00:00Z,s-first,hr,60") == nil)
+        #expect(parse("2024-11-01T00:00:00Z,other-7,hr,60")?.kind == .tooOld)
+    }
+
     // MARK: Closing days costs days with data
 
     @Test func aYearOneFirstRowClosesOnlyDaysWithData() {

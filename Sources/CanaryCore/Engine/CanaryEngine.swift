@@ -65,18 +65,14 @@ public struct CanaryEngine: Sendable {
             subjects[subject] = state
             index = subjects.index(forKey: subject)
         }
-        if case .sample(let r) = record, !subjects.values[index!].metricNames.contains(r.metric) {
-            guard subjects.values[index!].metricNames.count < configuration.maxMetricsPerSubject else {
-                refusedRows += 1
-                return .tooManyMetrics(limit: configuration.maxMetricsPerSubject)
-            }
-            subjects.values[index!].metricNames.insert(r.metric)
+        // In place (never read through the getter: that would copy the whole state, buffers and all).
+        var tally = RowTally()
+        if let refusal = evaluator.ingest(record, subject: subject, state: &subjects.values[index!], into: &sink, tally: &tally) {
+            refusedRows += 1
+            return refusal
         }
-        // In place: a copy of the state per row would copy its buffers.
-        let before = (subjects.values[index!].lateRows, subjects.values[index!].duplicateRows)
-        evaluator.ingest(record, subject: subject, state: &subjects.values[index!], into: &sink)
-        lateRows &+= subjects.values[index!].lateRows &- before.0
-        duplicateRows &+= subjects.values[index!].duplicateRows &- before.1
+        lateRows &+= tally.late
+        duplicateRows &+= tally.duplicate
         return nil
     }
 

@@ -13,36 +13,47 @@ final class EngineEvaluator: Sendable {
         closePeriods(subject: subject, state: &state, watermark: endOfLastDay + configuration.closeDelaySeconds, into: &sink)
     }
 
-    func ingest<S: EngineSink>(_ record: Record, subject: String, state: inout SubjectState, into sink: inout S) {
-        state.unsaved = true
+    /// Takes one record into the subject's state (in place); returns why it was refused, if it was
+    /// (nothing of it is kept then). Late and duplicate rows are counted in `tally`.
+    func ingest<S: EngineSink>(_ record: Record, subject: String, state: inout SubjectState, into sink: inout S,
+                               tally: inout RowTally) -> IngestRefusal? {
         let t = record.timestamp
         switch record {
         case .sample(let r):
-            state.streams.insert(.samples)
             let m = configuration.metricSettings(r.metric)
+            // The raw path finds the metric's series with one lookup; a new metric is checked against the bound there.
+            if m.mode != .raw, let refusal = admitMetric(r.metric, state: &state) { return refusal }
+            state.unsaved = true
+            state.streams.insert(.samples)
             switch m.mode {
             case .raw:
-                evaluateRaw(r, settings: m, subject: subject, state: &state, into: &sink)
+                if let refusal = evaluateRaw(r, settings: m, subject: subject, state: &state, into: &sink, tally: &tally) {
+                    return refusal
+                }
             case .hour:
                 let hour = Int((state.clock.local(t) / 3600).rounded(.down))
                 if let next = state.nextHour[r.metric], hour < next {
                     state.lateRows += 1
+                    tally.late &+= 1
                 } else {
                     state.hours[r.metric, default: [:]][hour, default: [:]][t] = r.value
                     if state.nextHour[r.metric] == nil { state.nextHour[r.metric] = hour }
                 }
             case .day:
-                addToDay(t, state: &state) { $0.samples[r.metric, default: [:]][t] = r.value }
+                addToDay(t, state: &state, tally: &tally) { $0.samples[r.metric, default: [:]][t] = r.value }
             }
         case .sleep(let r):
+            state.unsaved = true
             state.streams.insert(.sleep)
-            addToDay(r.end, state: &state) { $0.sleep.insert(r) }
+            addToDay(r.end, state: &state, tally: &tally) { $0.sleep.insert(r) }
         case .activity(let r):
+            state.unsaved = true
             state.streams.insert(.activity)
-            addToDay(t, state: &state) { $0.activity[r.timestamp] = r.count }
+            addToDay(t, state: &state, tally: &tally) { $0.activity[r.timestamp] = r.count }
         case .typing(let r):
+            state.unsaved = true
             state.streams.insert(.typing)
-            addToDay(t, state: &state) { $0.typing.insert(r) }
+            addToDay(t, state: &state, tally: &tally) { $0.typing.insert(r) }
         }
         if t > state.watermark {
             state.watermark = t
@@ -50,9 +61,20 @@ final class EngineEvaluator: Sendable {
                 closePeriods(subject: subject, state: &state, watermark: t, into: &sink)
             }
         }
+        return nil
     }
 
-    func addToDay(_ t: Double, state: inout SubjectState, _ add: (inout DayBucket) -> Void) {
+    /// A metric name the subject has not sent before counts against `maxMetricsPerSubject`.
+    func admitMetric(_ metric: String, state: inout SubjectState) -> IngestRefusal? {
+        guard !state.metricNames.contains(metric) else { return nil }
+        guard state.metricNames.count < configuration.maxMetricsPerSubject else {
+            return .tooManyMetrics(limit: configuration.maxMetricsPerSubject)
+        }
+        state.metricNames.insert(metric)
+        return nil
+    }
+
+    func addToDay(_ t: Double, state: inout SubjectState, tally: inout RowTally, _ add: (inout DayBucket) -> Void) {
         let day = state.clock.day(of: t)
         if let next = state.nextDay, day < next {
             // Before anything has closed, an earlier row just moves the start back.
@@ -62,6 +84,7 @@ final class EngineEvaluator: Sendable {
                 return
             }
             state.lateRows += 1
+            tally.late &+= 1
             return
         }
         if state.nextDay == nil { state.nextDay = day }
@@ -71,11 +94,19 @@ final class EngineEvaluator: Sendable {
     // MARK: Raw metrics
 
     func evaluateRaw<S: EngineSink>(_ r: SampleRecord, settings m: MetricSettings, subject: String,
-                                           state: inout SubjectState, into sink: inout S) {
-        // Idempotent per (subject, metric, instant): a resent or repeated sample is not observed twice.
-        if let last = state.series[r.metric]?.lastInstant, r.timestamp <= last {
-            state.duplicateRows += 1
-            return
+                                           state: inout SubjectState, into sink: inout S, tally: inout RowTally) -> IngestRefusal? {
+        // One lookup of the metric's series per row; a metric without one is new (checked against the bound).
+        var index = state.series.index(forKey: r.metric)
+        if let i = index {
+            // Idempotent per (subject, metric, instant): a resent or repeated sample is not observed twice.
+            if let last = state.series.values[i].lastInstant, r.timestamp <= last {
+                tally.duplicate &+= 1
+                return nil
+            }
+        } else {
+            if let refusal = admitMetric(r.metric, state: &state) { return refusal }
+            state.series[r.metric] = SeriesState()
+            index = state.series.index(forKey: r.metric)
         }
         if state.gaps[.samples] == nil {
             state.gaps[.samples] = GapRule(firstSeen: r.timestamp)
@@ -85,7 +116,8 @@ final class EngineEvaluator: Sendable {
             state.gaps[.samples]!.noteCovered(until: r.timestamp)
         }
         // Mutate the series in place: copying it out would copy its buffers on every row.
-        evaluateRaw(r, settings: m, subject: subject, series: &state.series[r.metric, default: SeriesState()], into: &sink)
+        evaluateRaw(r, settings: m, subject: subject, series: &state.series.values[index!], into: &sink)
+        return nil
     }
 
     func evaluateRaw<S: EngineSink>(_ r: SampleRecord, settings m: MetricSettings, subject: String,
@@ -413,4 +445,11 @@ extension EngineConfiguration {
     func metricsAggregatedDaily(seen: Dictionary<String, [Double: Double]>.Keys) -> Bool {
         seen.contains { metricSettings($0).mode == .day } || (defaultMetric.mode == .day)
     }
+}
+
+/// Rows an ingest call found late (their period already closed) or duplicate (a raw sample not newer
+/// than its series' latest): counted by the engine as it goes, never summed over subjects.
+struct RowTally: Sendable {
+    var late = 0
+    var duplicate = 0
 }

@@ -40,8 +40,6 @@ struct SubjectState: Sendable, Codable {
     var metricNames: Set<String> = []
     /// Days closed (evaluated) in this process, for tests of the cost of closing (not saved).
     var daysClosed = 0
-    /// Raw samples not newer than their series' latest, not evaluated again, in this process (not saved).
-    var duplicateRows = 0
     /// The zone a `#canary subject=ID tz=Zone` directive set (an IANA identifier), kept with the state
     /// so a restart keeps the subject's days on it.
     var assignedZone: String?
