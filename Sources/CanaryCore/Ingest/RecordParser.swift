@@ -21,10 +21,9 @@ public struct RecordParser: Sendable {
     private var clocks: [TimeZone: ZoneClock] = [:]
     /// Clocks held (tests check it does not grow with subjects).
     var clockCount: Int { clocks.count }
-    /// Latest accepted instant per subject (only with a finite `maxPastBehindLatest`): kept as the mark
-    /// of the subject's slot in the name cache (no hashing per row), here only for names pushed out of it.
-    private var latest: [String: Double] = [:]
     /// The name cache's slot of the current row's subject, or -1 (a default subject, or not cached).
+    /// Each subject's latest accepted instant (only with a finite `maxPastBehindLatest`) is the mark of
+    /// its name in the cache: no hashing per row.
     private var subjectSlot = -1
     private var fieldStarts: [Int] = []
     private var fieldEnds: [Int] = []
@@ -34,7 +33,6 @@ public struct RecordParser: Sendable {
     /// a subject's consent ended: nothing of that subject stays in this parser's memory.
     public mutating func forgetIdentifiers() {
         names = IdentifierCache()
-        latest.removeAll()
         subjectSlot = -1
     }
 
@@ -213,17 +211,12 @@ public struct RecordParser: Sendable {
     /// subject's latest accepted row minus `maxPastBehindLatest`.
     private mutating func earliest(for subject: String) -> Double {
         guard maxPastBehindLatest.isFinite else { return earliestAccepted }
-        let mark = subjectSlot >= 0 && names.holds(subjectSlot, subject) ? names[mark: subjectSlot] : latest[subject] ?? -.infinity
-        return max(earliestAccepted, mark - maxPastBehindLatest)
+        return max(earliestAccepted, names.mark(of: subject, slot: subjectSlot) - maxPastBehindLatest)
     }
 
     private mutating func noteAccepted(_ r: Record) {
         let t = r.timestamp  // a sleep session's end
-        if subjectSlot >= 0 && names.holds(subjectSlot, r.subject) {
-            names[mark: subjectSlot] = max(names[mark: subjectSlot], t)
-        } else {
-            latest[r.subject] = max(latest[r.subject] ?? -.infinity, t)
-        }
+        names.raiseMark(of: r.subject, slot: subjectSlot, to: t)
     }
 
     // MARK: Fields
@@ -243,29 +236,15 @@ public struct RecordParser: Sendable {
         }
         let f = field(b, layout.subject)
         if f.isEmpty, let d = layout.defaultSubject { return d }
-        guard maxPastBehindLatest.isFinite, !f.isEmpty, f.count <= 128 else { return try identifier(f, "subject", line: line) }
-        // Remember where the subject is cached: its latest row is kept there.
-        var spilled: [(String, Double)] = []
-        let (subject, place) = try names.place(f, make: { () throws(RowError) -> String in try Self.validateIdentifier(f, "subject", line: line) },
-                                               evicted: { spilled.append(($0, $1)) })
-        for (name, mark) in spilled { latest[name] = max(latest[name] ?? -.infinity, mark) }
-        if place.fresh, let mark = latest.removeValue(forKey: subject) { names[mark: place.slot] = mark }
-        subjectSlot = place.slot
-        return subject
+        subjectSlot = -1
+        guard !f.isEmpty, f.count <= 128 else { return try Self.validateIdentifier(f, "subject", line: line) }
+        return try names.string(f, slot: &subjectSlot) { () throws(RowError) -> String in try Self.validateIdentifier(f, "subject", line: line) }
     }
 
     /// A subject or metric name; names seen before come from the cache without re-validation.
     private mutating func identifier(_ f: UnsafeBufferPointer<UInt8>, _ name: String, line: Int) throws(RowError) -> String {
         guard !f.isEmpty, f.count <= 128 else { return try Self.validateIdentifier(f, name, line: line) }
-        guard maxPastBehindLatest.isFinite else {
-            return try names.string(f) { () throws(RowError) -> String in try Self.validateIdentifier(f, name, line: line) }
-        }
-        // A name pushed out of the cache hands back the latest row it carried.
-        var spilled: [(String, Double)] = []
-        let (s, _) = try names.place(f, make: { () throws(RowError) -> String in try Self.validateIdentifier(f, name, line: line) },
-                                     evicted: { spilled.append(($0, $1)) })
-        for (n, mark) in spilled { latest[n] = max(latest[n] ?? -.infinity, mark) }
-        return s
+        return try names.string(f) { () throws(RowError) -> String in try Self.validateIdentifier(f, name, line: line) }
     }
 
     private static func validateIdentifier(_ f: UnsafeBufferPointer<UInt8>, _ name: String, line: Int) throws(RowError) -> String {
