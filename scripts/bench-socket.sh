@@ -85,7 +85,9 @@ control_socket = "$tmp/control.sock"
 path = "$tmp/state/state.sqlite"
 
 [privacy]
-key_file = "$tmp/state/pseudonym.key"
+# Outside the state directory, which each run starts without: one installation key for all runs, so
+# alert ids and subject tokens are the same in every run and the alert logs can be compared.
+key_file = "$tmp/pseudonym.key"
 
 [engine]
 # The generated workload starts in November 2023, past the default max_past (400 days).

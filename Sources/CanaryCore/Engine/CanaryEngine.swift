@@ -33,6 +33,8 @@ public struct CanaryEngine: Sendable {
     /// Raw samples not newer than their series' latest observation (a resend, a repeat), not evaluated
     /// again, in this engine's life.
     public private(set) var duplicateRows = 0
+    /// Rows of subjects whose consent ended before the row was evaluated (dropped), in this engine's life.
+    public private(set) var withdrawnRows = 0
 
     /// Swaps in a new configuration; state (histories, rule states) is kept.
     public mutating func reconfigure(_ configuration: EngineConfiguration) {
@@ -52,27 +54,43 @@ public struct CanaryEngine: Sendable {
     /// subject beyond `maxSubjects`, a new metric beyond `maxMetricsPerSubject`); nothing of it is kept then.
     @discardableResult
     public mutating func ingest<S: EngineSink>(_ record: Record, into sink: inout S) -> IngestRefusal? {
+        ingest(record, admission: 0, allows: { _ in true }, into: &sink)
+    }
+
+    /// `ingest`, keeping nothing of a subject `allows` says no to (consent withdrawn while the row was on
+    /// its way): such a row is counted in `withdrawnRows` and dropped. `allows` is asked once per subject
+    /// per `admission` version (the ledger's), so the per-row cost is one integer comparison.
+    @discardableResult
+    public mutating func ingest<S: EngineSink>(_ record: Record, admission version: Int, allows: (String) -> Bool,
+                                               into sink: inout S) -> IngestRefusal? {
         let evaluator = self.evaluator
         let subject = record.subject
         var index = subjects.index(forKey: subject)
         if index == nil {
+            guard allows(subject) else {
+                withdrawnRows &+= 1
+                return nil
+            }
             guard subjects.count < configuration.maxSubjects else {
                 refusedRows += 1
                 return .tooManySubjects(limit: configuration.maxSubjects)
             }
             var state = SubjectState(clock: ZoneClock(zone(for: subject)))
             state.assignedZone = assignedZones[subject]?.identifier
+            state.admittedUnder = version
             subjects[subject] = state
             index = subjects.index(forKey: subject)
         }
         // In place (never read through the getter: that would copy the whole state, buffers and all).
         var tally = RowTally()
-        if let refusal = evaluator.ingest(record, subject: subject, state: &subjects.values[index!], into: &sink, tally: &tally) {
+        if let refusal = evaluator.ingest(record, subject: subject, state: &subjects.values[index!], into: &sink, tally: &tally,
+                                          admission: version, allows: allows) {
             refusedRows += 1
             return refusal
         }
         lateRows &+= tally.late
         duplicateRows &+= tally.duplicate
+        withdrawnRows &+= tally.withdrawn
         return nil
     }
 

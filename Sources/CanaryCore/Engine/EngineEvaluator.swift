@@ -16,7 +16,15 @@ final class EngineEvaluator: Sendable {
     /// Takes one record into the subject's state (in place); returns why it was refused, if it was
     /// (nothing of it is kept then). Late and duplicate rows are counted in `tally`.
     func ingest<S: EngineSink>(_ record: Record, subject: String, state: inout SubjectState, into sink: inout S,
-                               tally: inout RowTally) -> IngestRefusal? {
+                               tally: inout RowTally, admission version: Int = 0, allows: (String) -> Bool = { _ in true }) -> IngestRefusal? {
+        if state.admittedUnder != version {
+            // Asked once per subject per version of the answer; the caller drops the subject's state on a "no".
+            guard allows(subject) else {
+                tally.withdrawn &+= 1
+                return nil
+            }
+            state.admittedUnder = version
+        }
         let t = record.timestamp
         switch record {
         case .sample(let r):
@@ -452,4 +460,6 @@ extension EngineConfiguration {
 struct RowTally: Sendable {
     var late = 0
     var duplicate = 0
+    /// Rows of a subject the caller no longer admits (dropped).
+    var withdrawn = 0
 }

@@ -40,6 +40,8 @@ struct SubjectState: Sendable, Codable {
     var metricNames: Set<String> = []
     /// Days closed (evaluated) in this process, for tests of the cost of closing (not saved).
     var daysClosed = 0
+    /// The admission version (the consent ledger's) under which the subject was last allowed (not saved).
+    var admittedUnder = 0
     /// The zone a `#canary subject=ID tz=Zone` directive set (an IANA identifier), kept with the state
     /// so a restart keeps the subject's days on it.
     var assignedZone: String?

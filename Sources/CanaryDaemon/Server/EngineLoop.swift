@@ -144,8 +144,7 @@ public final class EngineLoop: @unchecked Sendable {
         var sequence = 0
         /// Each erased subject's command sequence number, by token: alerts of a failed snapshot taken before it stay dropped.
         var erasedAt: [String: Int] = [:]
-        /// Subjects with monitor consent under the ledger version `admittedVersion`: each is asked about once.
-        var admitted: Set<String> = []
+        /// The ledger version the engine's subjects were last checked under (each is asked once per version).
         var admittedVersion: Int?
         /// Removals of failed snapshots, saved with the next one.
         var removedAgain: [String] = []
@@ -156,7 +155,6 @@ public final class EngineLoop: @unchecked Sendable {
             let version = admission.version()
             guard version != admittedVersion else { return }
             admittedVersion = version
-            admitted.removeAll(keepingCapacity: true)
             for subject in engine.subjectIDs where !admission.allows(subject, now) {
                 engine.drop(subject: subject)
                 sink.pending.removeAll { $0.alert.subject == subject }
@@ -176,22 +174,14 @@ public final class EngineLoop: @unchecked Sendable {
                 let now = Date().timeIntervalSince1970
                 refreshAdmission(now)
                 // The engine itself keeps nothing of a subject without monitor consent, whatever a
-                // connection admitted before a withdrawal reached it. Rows past one of the engine's
-                // bounds are refused by index, for the connection to name their lines.
-                var last: String?
-                var lastAdmitted = false
+                // connection admitted before a withdrawal reached it (asked once per subject per ledger
+                // version). Rows past one of the engine's bounds are refused by index, for the connection
+                // to name their lines.
+                let version = admittedVersion ?? 0
+                let allows = { (subject: String) in admission.allows(subject, now) }
                 var refused: [BatchOutcome.Refused] = []
                 for (i, r) in records.enumerated() {
-                    let subject = r.subject
-                    if subject != last {
-                        last = subject
-                        lastAdmitted = admitted.contains(subject)
-                        if !lastAdmitted && admission.allows(subject, now) {
-                            admitted.insert(subject)
-                            lastAdmitted = true
-                        }
-                    }
-                    if lastAdmitted, let why = engine.ingest(r, into: &sink) { refused.append(.init(index: i, refusal: why)) }
+                    if let why = engine.ingest(r, admission: version, allows: allows, into: &sink) { refused.append(.init(index: i, refusal: why)) }
                 }
                 update(rows: records.count - refused.count, alerts: sink.takeCount(), subjects: engine.subjectCount)
                 lastBatch = ContinuousClock.now
