@@ -49,7 +49,8 @@ struct SendCommand: ParsableCommand {
             }
             if !quiet {
                 let late = outcome.late > 0 ? " late=\(outcome.late) (their days were already evaluated)" : ""
-                print("\(file): accepted=\(outcome.accepted) rejected=\(outcome.rejected)\(late)")
+                let duplicate = outcome.duplicate > 0 ? " duplicate=\(outcome.duplicate) (raw samples already observed)" : ""
+                print("\(file): accepted=\(outcome.accepted) rejected=\(outcome.rejected)\(late)\(duplicate)")
             }
             if outcome.rejected > 0 { anyRejected = true }
         }

@@ -38,3 +38,28 @@ import Testing
         #expect(Self.alertsFingerprint(twice.alerts()) == expected, "the same alerts, with the same values, as sending each row once")
     }
 }
+
+/// Rows for periods already evaluated are counted, and the sender hears at once.
+@Suite(.serialized) struct LateRowNoticeTests {
+    @Test func theFirstLateRowOfAConnectionGetsANoticeNamingTheOldestOpenDay() throws {
+        let daemon = try DaemonHarness(extraConfig: DaemonLifecycleTests.noGaps, settle: "1s")
+        try daemon.waitReady()
+        #expect(try IngestClient(socketPath: daemon.socketPath).send(path: TestSupport.root("config/sample/sleep.csv")).accepted == 189)
+        // Ingest settles and the days up to now close.
+        try daemon.notify.wait(for: "alerts decided") { $0.contains("STATUS=") && !$0.contains(" 0 alerts emitted") }
+        let client = try RawClient(path: daemon.socketPath)
+        try client.send("subject,start,end\neli,2026-03-10T23:00:00+01:00,2026-03-11T06:30:00+01:00\neli,2026-03-11T23:00:00+01:00,2026-03-12T06:30:00+01:00\n")
+        client.halfClose()
+        let replies = client.readAll().split(separator: "\n").map(String.init)
+        #expect(replies.count == 2, "\(replies)")
+        #expect(replies.first?.hasPrefix("NOTICE 2 late: ") == true, "once per connection, naming the first late line: \(replies)")
+        #expect(replies.first?.contains("oldest period still open is 2026-") == true, "\(replies)")
+        #expect(replies.last == "OK accepted=2 rejected=0 late=2", "\(replies)")
+        try daemon.notify.wait(for: "late rows in STATUS") { $0.contains("2 late rows not evaluated") }
+        // canaryctl send shows the notice and does not count it as a rejection.
+        let file = try ConsentTrustTests.file("subject,start,end\neli,2026-03-10T23:00:00+01:00,2026-03-11T06:30:00+01:00\n")
+        let outcome = try IngestClient(socketPath: daemon.socketPath).send(path: file)
+        #expect(outcome.rejected == 0 && outcome.late == 1 && outcome.notices.count == 1 && outcome.errors.isEmpty, "\(outcome)")
+        #expect(try daemon.stop() == 0)
+    }
+}

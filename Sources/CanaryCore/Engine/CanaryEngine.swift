@@ -30,6 +30,9 @@ public struct CanaryEngine: Sendable {
 
     /// Rows that arrived after their period had closed, in this engine's life.
     public private(set) var lateRows = 0
+    /// For the last late row: its subject's oldest period still open (`2026-03-05`, or an hour), so the
+    /// sender can be told from where on rows are still evaluated.
+    public private(set) var lastLateOpenPeriod: String?
     /// Raw samples not newer than their series' latest observation (a resend, a repeat), not evaluated
     /// again, in this engine's life.
     public private(set) var duplicateRows = 0
@@ -88,7 +91,10 @@ public struct CanaryEngine: Sendable {
             refusedRows += 1
             return refusal
         }
-        lateRows &+= tally.late
+        if tally.late > 0 {
+            lateRows &+= tally.late
+            lastLateOpenPeriod = tally.oldestOpen
+        }
         duplicateRows &+= tally.duplicate
         withdrawnRows &+= tally.withdrawn
         return nil

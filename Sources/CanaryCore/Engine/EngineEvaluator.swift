@@ -43,6 +43,7 @@ final class EngineEvaluator: Sendable {
                 if let next = state.nextHour[r.metric], hour < next {
                     state.lateRows += 1
                     tally.late &+= 1
+                    tally.oldestOpen = tally.oldestOpen ?? PeriodLabel.hour(next)
                 } else {
                     state.hours[r.metric, default: [:]][hour, default: [:]][t] = r.value
                     if state.nextHour[r.metric] == nil { state.nextHour[r.metric] = hour }
@@ -93,6 +94,7 @@ final class EngineEvaluator: Sendable {
             }
             state.lateRows += 1
             tally.late &+= 1
+            tally.oldestOpen = tally.oldestOpen ?? PeriodLabel.day(next)
             return
         }
         if state.nextDay == nil { state.nextDay = day }
@@ -462,4 +464,6 @@ struct RowTally: Sendable {
     var duplicate = 0
     /// Rows of a subject the caller no longer admits (dropped).
     var withdrawn = 0
+    /// For a late row: the subject's oldest period still open (a local date, or an hour for hourly metrics).
+    var oldestOpen: String?
 }

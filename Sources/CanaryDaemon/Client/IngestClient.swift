@@ -9,7 +9,11 @@ public struct IngestClient {
         public var rejected = 0
         /// Rows for days the daemon had already evaluated (accepted, not evaluated).
         public var late = 0
+        /// Raw samples already observed (resent), counted once.
+        public var duplicate = 0
         public var errors: [String] = []
+        /// `NOTICE <line> ...` lines (e.g. the first late row), which reject nothing.
+        public var notices: [String] = []
         /// False when the connection ended without the final `OK` line.
         public var completed = false
         /// The last `PROGRESS` the daemon sent: lines up to here are committed, even without the final `OK`.
@@ -104,6 +108,7 @@ private final class ReplyCollector: @unchecked Sendable {
                 if kv[0] == "accepted" { outcome.accepted = v }
                 if kv[0] == "rejected" { outcome.rejected = v }
                 if kv[0] == "late" { outcome.late = v }
+                if kv[0] == "duplicate" { outcome.duplicate = v }
             }
         } else if line.hasPrefix("PROGRESS ") {
             for part in line.split(separator: " ").dropFirst() {
@@ -112,6 +117,10 @@ private final class ReplyCollector: @unchecked Sendable {
             }
         } else if line.hasPrefix("ERR ") {
             outcome.errors.append(line)
+            onError(line)
+        } else if line.hasPrefix("NOTICE ") {
+            // Rows accepted but not evaluated (late): said, not counted as rejected.
+            outcome.notices.append(line)
             onError(line)
         }
     }

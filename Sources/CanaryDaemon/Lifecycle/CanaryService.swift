@@ -186,6 +186,7 @@ public final class CanaryService: Service, @unchecked Sendable {
 
     func statusLine() -> String {
         let c = context.engine.totals
-        return "\(c.subjects) subjects, \(c.rows) rows ingested, \(c.alerts) alerts emitted, \(context.connections.count) connections"
+        let late = c.late > 0 ? ", \(c.late) late rows not evaluated" : ""
+        return "\(c.subjects) subjects, \(c.rows) rows ingested\(late), \(c.alerts) alerts emitted, \(context.connections.count) connections"
     }
 }

@@ -10,6 +10,8 @@ public struct BatchOutcome: Sendable {
     }
 
     public var late = 0
+    /// The batch's first late row: its index, and its subject's oldest period still open.
+    public var firstLate: (index: Int, openSince: String)?
     /// Raw samples not newer than their series' latest (resent or repeated), not evaluated again.
     public var duplicate = 0
     public var refused: [Refused] = []

@@ -24,6 +24,8 @@ public final class EngineLoop: @unchecked Sendable {
         public var subjects = 0
         /// Alerts no channel could take (the subject consented to none that wanted them).
         public var withheld = 0
+        /// Rows for periods already evaluated (counted, not evaluated).
+        public var late = 0
     }
 
     private let queue = BoundedQueue<Command>(capacity: .max)
@@ -180,13 +182,21 @@ public final class EngineLoop: @unchecked Sendable {
                 let version = admittedVersion ?? 0
                 let allows = { (subject: String) in admission.allows(subject, now) }
                 var refused: [BatchOutcome.Refused] = []
+                var firstLate: (index: Int, openSince: String)?
+                var late = lateBefore
                 for (i, r) in records.enumerated() {
                     if let why = engine.ingest(r, admission: version, allows: allows, into: &sink) { refused.append(.init(index: i, refusal: why)) }
+                    if engine.lateRows != late {
+                        late = engine.lateRows
+                        if firstLate == nil { firstLate = (i, engine.lastLateOpenPeriod ?? "?") }
+                    }
                 }
                 update(rows: records.count - refused.count, alerts: sink.takeCount(), subjects: engine.subjectCount)
                 lastBatch = ContinuousClock.now
                 pendingClose = true
-                done(BatchOutcome(late: engine.lateRows - lateBefore, duplicate: engine.duplicateRows - duplicateBefore, refused: refused))
+                lock.withLock { counters.late += engine.lateRows - lateBefore }
+                done(BatchOutcome(late: engine.lateRows - lateBefore, firstLate: firstLate,
+                                  duplicate: engine.duplicateRows - duplicateBefore, refused: refused))
             case .assignZone(let subject, let zone)?:
                 engine.assignZone(zone, to: subject)
             case .snapshot(let done)?:

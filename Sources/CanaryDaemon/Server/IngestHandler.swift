@@ -37,6 +37,8 @@ final class IngestHandler: ChannelDuplexHandler {
     private var replies: ByteBuffer?
     private var late = 0
     private var duplicate = 0
+    /// Whether this connection was told about its first late row.
+    private var lateNoticed = false
     /// The session's mark at each batch in flight (oldest first) with the engine refusals counted when it
     /// was taken, the mark all evaluated rows reach, and the last acknowledged.
     private var marks: [(mark: ProgressMark, refused: Int)] = []
@@ -263,6 +265,15 @@ final class IngestHandler: ChannelDuplexHandler {
         self.late += outcome.late
         self.duplicate += outcome.duplicate
         let lines = linesInFlight.isEmpty ? [] : linesInFlight.removeFirst()
+        if let first = outcome.firstLate, !lateNoticed {
+            // The client hears at once, not only in the final OK, that rows came too late to be evaluated.
+            lateNoticed = true
+            let line = first.index < lines.count ? lines[first.index] : 0
+            reply("NOTICE \(line) late: this row's period was already evaluated; rows like it are counted (late=L in the final OK), "
+                  + "not evaluated; the subject's oldest period still open is \(first.openSince)", ctx)
+            flushReplies(ctx)
+            context.lateRowsArrived(line: line, openSince: first.openSince)
+        }
         if !outcome.refused.isEmpty {
             // The engine's bounds: the rows were counted as accepted when parsed; they are rejected, by line.
             for r in outcome.refused {

@@ -69,6 +69,17 @@ final class ServerContext: @unchecked Sendable {
 extension ServerContext {
     /// A feeder reached one of the bounds (`key`): a journal warning, once per connection and bound
     /// (the connection's replies name every refused line). No subject id and no value in it.
+    /// A connection sent rows for periods already evaluated: said once per connection, with no subject.
+    func lateRowsArrived(line: Int, openSince: String) {
+        _ = systemd.journalSend([
+            ("MESSAGE", "an ingest connection sent rows for periods already evaluated (first at line \(line)); they are counted late, not evaluated"),
+            ("PRIORITY", "5"),
+            ("SYSLOG_IDENTIFIER", "canaryd"),
+            ("CANARY_LATE_FIRST_LINE", "\(line)"),
+        ])
+        logger.notice("rows arrived for periods already evaluated", metadata: ["first_line": "\(line)"])
+    }
+
     func limitReached(_ key: String, _ detail: String) {
         _ = systemd.journalSend([
             ("MESSAGE", "ingest limit reached (\(key)): \(detail)"),
