@@ -36,8 +36,6 @@ public struct CanaryEngine: Sendable {
     /// Raw samples not newer than their series' latest observation (a resend, a repeat), not evaluated
     /// again, in this engine's life.
     public private(set) var duplicateRows = 0
-    /// Rows of subjects whose consent ended before the row was evaluated (dropped), in this engine's life.
-    public private(set) var withdrawnRows = 0
 
     /// Swaps in a new configuration; state (histories, rule states) is kept.
     public mutating func reconfigure(_ configuration: EngineConfiguration) {
@@ -61,7 +59,7 @@ public struct CanaryEngine: Sendable {
     }
 
     /// `ingest`, keeping nothing of a subject `allows` says no to (consent withdrawn while the row was on
-    /// its way): such a row is counted in `withdrawnRows` and dropped. `allows` is asked once per subject
+    /// its way): such a row is dropped. `allows` is asked once per subject
     /// per `admission` version (the ledger's), so the per-row cost is one integer comparison.
     @discardableResult
     public mutating func ingest<S: EngineSink>(_ record: Record, admission version: Int, allows: (String) -> Bool,
@@ -70,10 +68,7 @@ public struct CanaryEngine: Sendable {
         let subject = record.subject
         var index = subjects.index(forKey: subject)
         if index == nil {
-            guard allows(subject) else {
-                withdrawnRows &+= 1
-                return nil
-            }
+            guard allows(subject) else { return nil }
             guard subjects.count < configuration.maxSubjects else {
                 refusedRows += 1
                 return .tooManySubjects(limit: configuration.maxSubjects)
@@ -96,7 +91,6 @@ public struct CanaryEngine: Sendable {
             lastLateOpenPeriod = tally.oldestOpen
         }
         duplicateRows &+= tally.duplicate
-        withdrawnRows &+= tally.withdrawn
         return nil
     }
 

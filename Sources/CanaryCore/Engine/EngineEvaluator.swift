@@ -19,10 +19,7 @@ final class EngineEvaluator: Sendable {
                                tally: inout RowTally, admission version: Int = 0, allows: (String) -> Bool = { _ in true }) -> IngestRefusal? {
         if state.admittedUnder != version {
             // Asked once per subject per version of the answer; the caller drops the subject's state on a "no".
-            guard allows(subject) else {
-                tally.withdrawn &+= 1
-                return nil
-            }
+            guard allows(subject) else { return nil }
             state.admittedUnder = version
         }
         let t = record.timestamp
@@ -41,7 +38,6 @@ final class EngineEvaluator: Sendable {
             case .hour:
                 let hour = Int((state.clock.local(t) / 3600).rounded(.down))
                 if let next = state.nextHour[r.metric], hour < next {
-                    state.lateRows += 1
                     tally.late &+= 1
                     tally.oldestOpen = tally.oldestOpen ?? PeriodLabel.hour(next)
                 } else {
@@ -92,7 +88,6 @@ final class EngineEvaluator: Sendable {
                 add(&state.days[day, default: DayBucket()])
                 return
             }
-            state.lateRows += 1
             tally.late &+= 1
             tally.oldestOpen = tally.oldestOpen ?? PeriodLabel.day(next)
             return
@@ -462,8 +457,6 @@ extension EngineConfiguration {
 struct RowTally: Sendable {
     var late = 0
     var duplicate = 0
-    /// Rows of a subject the caller no longer admits (dropped).
-    var withdrawn = 0
     /// For a late row: the subject's oldest period still open (a local date, or an hour for hourly metrics).
     var oldestOpen: String?
 }

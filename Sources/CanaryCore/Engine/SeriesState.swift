@@ -29,8 +29,6 @@ struct SubjectState: Sendable, Codable {
     var composites: [String: CompositeRule] = [:]
     /// Streams the subject has ever sent; only these are checked for gaps and features.
     var streams = StreamSet()
-    /// Rows that arrived for a period already closed (counted, not evaluated).
-    var lateRows = 0
     /// Whether any day has been closed yet (until then, earlier rows extend the open range).
     var closedAny = false
     /// Changed since the state was last exported (not part of the saved state itself).
@@ -51,7 +49,7 @@ struct SubjectState: Sendable, Codable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case clock, watermark, nextDay, days, hours, nextHour, series, gaps, composites, streams, lateRows, closedAny, assignedZone
+        case clock, watermark, nextDay, days, hours, nextHour, series, gaps, composites, streams, closedAny, assignedZone
     }
 }
 

@@ -272,7 +272,7 @@ final class IngestHandler: ChannelDuplexHandler {
             reply("NOTICE \(line) late: this row's period was already evaluated; rows like it are counted (late=L in the final OK), "
                   + "not evaluated; the subject's oldest period still open is \(first.openSince)", ctx)
             flushReplies(ctx)
-            context.lateRowsArrived(line: line, openSince: first.openSince)
+            context.lateRowsArrived(line: line)
         }
         if !outcome.refused.isEmpty {
             // The engine's bounds: the rows were counted as accepted when parsed; they are rejected, by line.

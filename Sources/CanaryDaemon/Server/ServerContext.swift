@@ -70,7 +70,7 @@ extension ServerContext {
     /// A feeder reached one of the bounds (`key`): a journal warning, once per connection and bound
     /// (the connection's replies name every refused line). No subject id and no value in it.
     /// A connection sent rows for periods already evaluated: said once per connection, with no subject.
-    func lateRowsArrived(line: Int, openSince: String) {
+    func lateRowsArrived(line: Int) {
         _ = systemd.journalSend([
             ("MESSAGE", "an ingest connection sent rows for periods already evaluated (first at line \(line)); they are counted late, not evaluated"),
             ("PRIORITY", "5"),

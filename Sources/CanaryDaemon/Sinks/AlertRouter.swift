@@ -59,10 +59,17 @@ public final class AlertRouter: @unchecked Sendable {
             var ok = true
             var removed = 0
             var pending: [UInt8] = []
+            var kept: [UInt8] = []
             var chunk = [UInt8](repeating: 0, count: 1 << 20)
+            // Kept lines are gathered and written once per chunk read, not once per line.
             func emit(_ line: ArraySlice<UInt8>) {
                 if markers.contains(where: { line.firstRange(of: $0) != nil }) { removed += 1; return }
-                ok = ok && POSIXIO.writeAll(output, line) && POSIXIO.writeAll(output, [UInt8(ascii: "\n")])
+                kept += line
+                kept.append(UInt8(ascii: "\n"))
+            }
+            func flush() {
+                ok = ok && POSIXIO.writeAll(output, kept)
+                kept.removeAll(keepingCapacity: true)
             }
             while ok {
                 let n = chunk.withUnsafeMutableBytes { read(input, $0.baseAddress, $0.count) }
@@ -76,8 +83,10 @@ public final class AlertRouter: @unchecked Sendable {
                     start = nl + 1
                 }
                 pending.removeSubrange(..<start)
+                flush()
             }
             if !pending.isEmpty { emit(pending[...]) }
+            flush()
             ok = ok && fsync(output) == 0
             close(output)
             guard ok, removed > 0 else {
