@@ -210,8 +210,7 @@ struct HostileInputCoreTests {
     }
 
     @Test func aFarJumpOfTheClockClosesOnlyDaysWithData() {
-        var c = EngineConfiguration()
-        c.closeOnData = false  // as the daemon: days close by its clock
+        let c = EngineConfiguration()
         var engine = CanaryEngine(configuration: c)
         var sink = CollectingSink()
         for i in 0..<20 { engine.ingest(EngineTests.night(i, hours: 7.5), into: &sink) }

@@ -31,7 +31,7 @@ import Testing
         func add(_ table: String, _ names: [String], preamble: String = "") {
             keys += names.map { NumericKey(table: table, name: $0, preamble: preamble) }
         }
-        add("engine", ["close_delay", "max_future", "max_past"])
+        add("engine", ["close_delay", "max_lateness", "max_future", "max_past"])
         add("baseline", ["window_days", "min_history_days", "weekday_min_samples"])
         add("sleep", ["min_main_sleep_min"])
         add("activity", ["active_threshold", "sedentary_threshold", "non_wear_min", "non_wear_tolerance_min", "min_wear_min", "max_count"])
@@ -106,7 +106,7 @@ import Testing
         #expect(refused.contains("state.retention"), "\(refused)")
 
         // And an infinite interval, through a duration the old code took as seconds.
-        try config.replacingOccurrences(of: "settle = \"1s\"", with: "settle = \"1s\"\nprogress_interval = inf")
+        try config.replacingOccurrences(of: "max_close_interval = \"1s\"", with: "max_close_interval = \"1s\"\nprogress_interval = inf")
             .write(toFile: daemon.configPath, atomically: true, encoding: .utf8)
         daemon.signal(SIGHUP)
         let again = try daemon.notify.wait(for: "a second refused reload") { $0.contains("reload refused") && $0.contains("progress_interval") }

@@ -114,7 +114,7 @@ import Testing
     @Test func erasureRacingALiveFeedLeavesNothingInAnyFile() throws {
         let subject = "zz-erase-4711"
         let reference = "form-erase-0099"
-        let daemon = try DaemonHarness(extraConfig: Self.rawRule, consent: ["s2"], settle: "1s")
+        let daemon = try DaemonHarness(extraConfig: Self.rawRule, consent: ["s2"], maxLateness: "1s")
         try daemon.waitReady()
         let control = ControlClient(socketPath: daemon.controlPath)
         #expect(try control.send(ControlRequest(cmd: .grant, subject: subject, scopes: ["monitor", "alert:journal"],
@@ -185,18 +185,23 @@ import Testing
     }
 
     @Test func withoutMonitorNothingIsEvaluatedStoredOrAlerted() throws {
-        let daemon = try DaemonHarness(consent: [], settle: "4s")
+        let daemon = try DaemonHarness(consent: [], maxLateness: "4s")
         try daemon.waitReady()
         let control = ControlClient(socketPath: daemon.controlPath)
         #expect(try control.send(ControlRequest(cmd: .grant, subject: "eli", scopes: ["monitor", "alert:journal"], reference: "f", by: "dr-a")).ok)
-        // eli's nights, episode included, arrive; the days are still open (ingest has not settled) ...
-        let nights = TestSupport.root("config/sample/sleep.csv")
+        // eli's nights, episode included, arrive newest first (as some exports list them): the stream's data
+        // never moves past a day, so every day stays open until the stream has been quiet for max_lateness ...
+        let lines = try String(contentsOfFile: TestSupport.root("config/sample/sleep.csv"), encoding: .utf8)
+            .split(separator: "\n").map(String.init)
+        let nights = TestSupport.temporaryFile("eli-newest-first.csv")
+        try ([lines[0]] + lines.dropFirst().reversed()).joined(separator: "\n").appending("\n")
+            .write(toFile: nights, atomically: true, encoding: .utf8)
         #expect(try IngestClient(socketPath: daemon.socketPath).send(path: nights).accepted == 36)
         // ... when monitor is revoked; alert:journal stays.
         let r = try control.send(ControlRequest(cmd: .revoke, subject: "eli", scopes: ["monitor"], by: "dr-a"))
         #expect(r.revocation?.scopes == ["monitor"])
         try daemon.notify.wait(for: "the subject dropped from the engine") { $0.contains("STATUS=0 subjects") }
-        // Well past the settle time and a gap check: nothing about eli is decided or said.
+        // Well past max_lateness and a gap check: nothing about eli is decided or said.
         sleep(6)
         #expect(daemon.alerts().isEmpty, "\(daemon.alerts().map { $0["rule"] ?? "" })")
         #expect(try daemon.stop() == 0)

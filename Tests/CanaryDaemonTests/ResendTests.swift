@@ -42,7 +42,7 @@ import Testing
 /// Rows for periods already evaluated are counted, and the sender hears at once.
 @Suite(.serialized) struct LateRowNoticeTests {
     @Test func theFirstLateRowOfAConnectionGetsANoticeNamingTheOldestOpenDay() throws {
-        let daemon = try DaemonHarness(extraConfig: DaemonLifecycleTests.noGaps, settle: "1s")
+        let daemon = try DaemonHarness(extraConfig: DaemonLifecycleTests.noGaps, maxLateness: "1s")
         try daemon.waitReady()
         #expect(try IngestClient(socketPath: daemon.socketPath).send(path: TestSupport.root("config/sample/sleep.csv")).accepted == 189)
         // Ingest settles and the days up to now close.

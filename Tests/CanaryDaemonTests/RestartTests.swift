@@ -40,7 +40,7 @@ import Testing
         let stateDirectory = "/tmp/canary-it-state-\(UUID().uuidString.prefix(8))"
         defer { try? FileManager.default.removeItem(atPath: stateDirectory) }
         // The first run stops before ingest settles: its days are still open when it stops, and are saved so.
-        let before = try DaemonHarness(extraConfig: noGaps, keyFile: keyFile, stateDirectory: stateDirectory, settle: "1h")
+        let before = try DaemonHarness(extraConfig: noGaps, keyFile: keyFile, stateDirectory: stateDirectory, maxLateness: "1h")
         try before.waitReady()
         #expect(try IngestClient(socketPath: before.socketPath).send(path: first).accepted == early.count)
         #expect(try before.stop() == 0)

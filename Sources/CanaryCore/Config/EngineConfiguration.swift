@@ -2,12 +2,13 @@
 /// tests build it directly. Every field has a documented default (see `config/canary.toml`).
 public struct EngineConfiguration: Sendable, Equatable {
     public var zones: ZoneBook
-    /// How long after local midnight a day is closed and evaluated, in seconds (late rows still count until then).
+    /// A stream's day closes once the stream's own data has moved this far past the day's end, in
+    /// seconds: rows of a day may arrive in any order until then.
     public var closeDelaySeconds: Double = 2 * 3600
-    /// Close a subject's days as soon as its own data has moved past them (replay: data in time order).
-    /// When false, days close only when the caller's clock says so (`advance(to:)`), as the daemon does,
-    /// so files of one person sent one after another all land before the days they cover are evaluated.
-    public var closeOnData = true
+    /// A stream that went quiet (no row for this long, by the caller's clock) closes the days its data
+    /// never moved past once they ended this long ago, in seconds. Long enough for a phone that syncs
+    /// once a day; pauses shorter than this never change what is decided.
+    public var maxLatenessSeconds: Double = 36 * 3600
     /// Rows stamped further than this into the future are refused, in seconds.
     public var maxFutureSeconds: Double = 24 * 3600
     /// Rows stamped further than this into the past are refused (`too-old`), in seconds: before the

@@ -2,10 +2,14 @@ import Foundation
 
 /// The functional core: takes validated records and the passage of time, returns decisions through a sink.
 ///
-/// Rows are grouped per subject into local days (hours, or single observations for raw metrics).
-/// A day closes once the subject's data has moved `closeDelaySeconds` past its end, or when the
-/// caller's clock says so via `advance(to:)`; then its features are derived, scored against the
-/// person's own baseline, and passed through the rules. The engine never reads a clock or a file.
+/// Rows are grouped per subject and stream into local days (hours, or single observations for raw
+/// metrics). Time is event time, per stream: a stream's day closes once that stream's own data has
+/// moved `closeDelaySeconds` past the day's end, whatever the other streams or the wall clock do, so
+/// a backfill closes its days as fast as its data advances and rows within the window may come in any
+/// order. A stream that went quiet is closed by the caller's clock (`advance(to:)`) once its days
+/// ended `maxLatenessSeconds` ago. A closed day's features are derived, scored against the person's
+/// own baseline and passed through the rules; cross-stream (composite) rules decide a day once every
+/// stream the subject uses has closed it. The engine never reads a clock or a file.
 public struct CanaryEngine: Sendable {
     public var configuration: EngineConfiguration { evaluator.configuration }
     private var evaluator: EngineEvaluator
@@ -17,6 +21,9 @@ public struct CanaryEngine: Sendable {
     public private(set) var refusedRows = 0
     /// Subjects dropped since the last `takeRemovals`.
     private var removed: Set<String> = []
+    /// The caller's clock when it feeds rows as they arrive (the daemon sets it per batch); nil in a
+    /// replay. Kept per stream, so a stream that goes quiet is known as such.
+    public var arrival: Double?
 
     public init(configuration: EngineConfiguration) {
         evaluator = EngineEvaluator(configuration: configuration)
@@ -82,7 +89,7 @@ public struct CanaryEngine: Sendable {
         // In place (never read through the getter: that would copy the whole state, buffers and all).
         var tally = RowTally()
         if let refusal = evaluator.ingest(record, subject: subject, state: &subjects.values[index!], into: &sink, tally: &tally,
-                                          admission: version, allows: allows) {
+                                          arrival: arrival, admission: version, allows: allows) {
             refusedRows += 1
             return refusal
         }
@@ -94,24 +101,32 @@ public struct CanaryEngine: Sendable {
         return nil
     }
 
-    /// Closes every period that ends before `now` (minus the close delay) and checks gaps; the daemon calls
-    /// this from its clock, replay calls it once with the end of the data.
-    public mutating func advance<S: EngineSink>(to now: Double, into sink: inout S) {
+    /// The caller's clock has reached `now`: every stream that has had no row for `maxLatenessSeconds`
+    /// closes the days that ended that long ago (its data will not say so any more), and gaps of raw
+    /// metrics are checked. With `inputEnded` (a one-shot input at its end) every stream is quiet and
+    /// days close once they ended `closeDelaySeconds` ago.
+    public mutating func advance<S: EngineSink>(to now: Double, inputEnded: Bool = false, into sink: inout S) {
         let evaluator = self.evaluator
         for key in subjects.keys.sorted() {
-            subjects[key]!.unsaved = true
-            evaluator.closePeriods(subject: key, state: &subjects[key]!, watermark: now, into: &sink)
-            evaluator.checkRawGaps(subject: key, state: &subjects[key]!, now: now, into: &sink)
+            let i = subjects.index(forKey: key)!
+            if evaluator.advance(subject: key, state: &subjects.values[i], now: now, inputEnded: inputEnded, into: &sink) {
+                subjects.values[i].unsaved = true
+            }
         }
     }
 
-    /// The input has ended (a replay's last row): closes every subject's days up to and including
-    /// the day of its last row, and every open hour, so nothing received goes unevaluated.
-    public mutating func finish<S: EngineSink>(into sink: inout S) {
+    /// The input has ended (a replay's last row): every stream of every subject closes its days up to and
+    /// including the day of the subject's last row, and up to `latest` (the input's newest row) minus the
+    /// close delay, so nothing received goes unevaluated; then gaps of raw metrics are checked at `latest`.
+    public mutating func finish<S: EngineSink>(at latest: Double = -.infinity, into sink: inout S) {
         let evaluator = self.evaluator
         for key in subjects.keys.sorted() {
-            subjects[key]!.unsaved = true
-            evaluator.finish(subject: key, state: &subjects[key]!, into: &sink)
+            let i = subjects.index(forKey: key)!
+            subjects.values[i].unsaved = true
+            evaluator.finish(subject: key, state: &subjects.values[i], latest: latest, into: &sink)
+            if latest.isFinite {
+                evaluator.checkRawGaps(subject: key, state: &subjects.values[i], now: latest, into: &sink)
+            }
         }
     }
 }

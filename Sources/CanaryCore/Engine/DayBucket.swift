@@ -12,3 +12,25 @@ struct DayBucket: Sendable, Codable {
 
     var isEmpty: Bool { sleep.isEmpty && activity.isEmpty && typing.isEmpty && samples.isEmpty }
 }
+
+extension DayBucket {
+    /// Whether the bucket holds rows of `stream`.
+    func has(_ stream: Stream) -> Bool {
+        switch stream {
+        case .sleep: !sleep.isEmpty
+        case .activity: !activity.isEmpty
+        case .typing: !typing.isEmpty
+        case .samples: !samples.isEmpty
+        }
+    }
+
+    /// Drops the rows of `stream` (its day closed; the other streams' rows wait for theirs).
+    mutating func clear(_ stream: Stream) {
+        switch stream {
+        case .sleep: sleep = []
+        case .activity: activity = [:]
+        case .typing: typing = []
+        case .samples: samples = [:]
+        }
+    }
+}

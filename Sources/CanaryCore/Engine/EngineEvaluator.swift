@@ -7,24 +7,51 @@ final class EngineEvaluator: Sendable {
         self.configuration = configuration
     }
 
-    func finish<S: EngineSink>(subject: String, state: inout SubjectState, into sink: inout S) {
+    /// The input has ended (a replay): every stream closes its days up to and including the day of the
+    /// subject's last row, and up to `latest` (the newest row of the whole input) minus the close delay.
+    func finish<S: EngineSink>(subject: String, state: inout SubjectState, latest: Double, into sink: inout S) {
         guard state.watermark.isFinite else { return }
         let endOfLastDay = state.clock.startOfDay(state.clock.day(of: state.watermark) + 1)
-        closePeriods(subject: subject, state: &state, watermark: endOfLastDay + configuration.closeDelaySeconds, into: &sink)
+        let horizon = max(endOfLastDay, latest - configuration.closeDelaySeconds)
+        for stream in Stream.allCases where state.progress[stream] != nil {
+            closeStream(stream, horizon: horizon, subject: subject, state: &state, into: &sink)
+        }
+    }
+
+    /// The caller's clock: a stream that has had no row for `maxLateness` closes the days its data
+    /// never moved past once they ended `maxLateness` ago (when `inputEnded`, every stream is quiet and
+    /// days close once they ended `closeDelay` ago). Returns whether anything changed.
+    func advance<S: EngineSink>(subject: String, state: inout SubjectState, now: Double, inputEnded: Bool,
+                                into sink: inout S) -> Bool {
+        let lateness = inputEnded ? configuration.closeDelaySeconds : configuration.maxLatenessSeconds
+        let before = (state.progress, state.nextHour, state.gaps)
+        for stream in Stream.allCases {
+            guard let p = state.progress[stream] else { continue }
+            let quiet = inputEnded || (p.lastArrival ?? -.infinity) <= now - configuration.maxLatenessSeconds
+            if quiet {
+                closeStream(stream, horizon: now - lateness, subject: subject, state: &state, into: &sink)
+            }
+        }
+        checkRawGaps(subject: subject, state: &state, now: now, into: &sink)
+        return before.0 != state.progress || before.1 != state.nextHour || before.2 != state.gaps
     }
 
     /// Takes one record into the subject's state (in place); returns why it was refused, if it was
-    /// (nothing of it is kept then). Late and duplicate rows are counted in `tally`.
+    /// (nothing of it is kept then). Late and duplicate rows are counted in `tally`. `arrival` is the
+    /// caller's clock (nil in a replay), kept per stream for the quiet-stream timeout.
     func ingest<S: EngineSink>(_ record: Record, subject: String, state: inout SubjectState, into sink: inout S,
-                               tally: inout RowTally, admission version: Int = 0, allows: (String) -> Bool = { _ in true }) -> IngestRefusal? {
+                               tally: inout RowTally, arrival: Double? = nil,
+                               admission version: Int = 0, allows: (String) -> Bool = { _ in true }) -> IngestRefusal? {
         if state.admittedUnder != version {
             // Asked once per subject per version of the answer; the caller drops the subject's state on a "no".
             guard allows(subject) else { return nil }
             state.admittedUnder = version
         }
         let t = record.timestamp
+        let stream: Stream
         switch record {
         case .sample(let r):
+            stream = .samples
             let m = configuration.metricSettings(r.metric)
             // The raw path finds the metric's series with one lookup; a new metric is checked against the bound there.
             if m.mode != .raw, let refusal = admitMetric(r.metric, state: &state) { return refusal }
@@ -36,35 +63,42 @@ final class EngineEvaluator: Sendable {
                     return refusal
                 }
             case .hour:
-                let hour = Int((state.clock.local(t) / 3600).rounded(.down))
+                let hour = HourIndex.of(t, clock: &state.clock)
                 if let next = state.nextHour[r.metric], hour < next {
                     tally.late &+= 1
-                    tally.oldestOpen = tally.oldestOpen ?? PeriodLabel.hour(next)
+                    tally.oldestOpen = tally.oldestOpen ?? HourIndex.label(next, clock: &state.clock)
                 } else {
                     state.hours[r.metric, default: [:]][hour, default: [:]][t] = r.value
                     if state.nextHour[r.metric] == nil { state.nextHour[r.metric] = hour }
                 }
             case .day:
-                addToDay(t, state: &state, tally: &tally) { $0.samples[r.metric, default: [:]][t] = r.value }
+                addToDay(.samples, t, state: &state, tally: &tally) { $0.samples[r.metric, default: [:]][t] = r.value }
             }
         case .sleep(let r):
+            stream = .sleep
             state.unsaved = true
             state.streams.insert(.sleep)
-            addToDay(r.end, state: &state, tally: &tally) { $0.sleep.insert(r) }
+            addToDay(.sleep, r.end, state: &state, tally: &tally) { $0.sleep.insert(r) }
         case .activity(let r):
+            stream = .activity
             state.unsaved = true
             state.streams.insert(.activity)
-            addToDay(t, state: &state, tally: &tally) { $0.activity[r.timestamp] = r.count }
+            addToDay(.activity, t, state: &state, tally: &tally) { $0.activity[r.timestamp] = r.count }
         case .typing(let r):
+            stream = .typing
             state.unsaved = true
             state.streams.insert(.typing)
-            addToDay(t, state: &state, tally: &tally) { $0.typing.insert(r) }
+            addToDay(.typing, t, state: &state, tally: &tally) { $0.typing.insert(r) }
         }
-        if t > state.watermark {
-            state.watermark = t
-            if configuration.closeOnData {
-                closePeriods(subject: subject, state: &state, watermark: t, into: &sink)
-            }
+        if t > state.watermark { state.watermark = t }
+        var p = state.progress[stream] ?? StreamProgress()
+        if let arrival { p.lastArrival = arrival }
+        let advanced = t > p.watermark
+        if advanced { p.watermark = t }
+        state.progress[stream] = p
+        // The stream's own data says how far its days are over.
+        if advanced {
+            closeStream(stream, horizon: t - configuration.closeDelaySeconds, subject: subject, state: &state, into: &sink)
         }
         return nil
     }
@@ -79,12 +113,14 @@ final class EngineEvaluator: Sendable {
         return nil
     }
 
-    func addToDay(_ t: Double, state: inout SubjectState, tally: inout RowTally, _ add: (inout DayBucket) -> Void) {
+    func addToDay(_ stream: Stream, _ t: Double, state: inout SubjectState, tally: inout RowTally, _ add: (inout DayBucket) -> Void) {
         let day = state.clock.day(of: t)
-        if let next = state.nextDay, day < next {
-            // Before anything has closed, an earlier row just moves the start back.
-            guard state.closedAny else {
-                state.nextDay = day
+        var p = state.progress[stream] ?? StreamProgress()
+        if let next = p.nextDay, day < next {
+            // Before the stream has closed anything, an earlier row just moves its start back.
+            guard p.closedAny else {
+                p.nextDay = day
+                state.progress[stream] = p
                 add(&state.days[day, default: DayBucket()])
                 return
             }
@@ -92,7 +128,10 @@ final class EngineEvaluator: Sendable {
             tally.oldestOpen = tally.oldestOpen ?? PeriodLabel.day(next)
             return
         }
-        if state.nextDay == nil { state.nextDay = day }
+        if p.nextDay == nil {
+            p.nextDay = day
+            state.progress[stream] = p
+        }
         add(&state.days[day, default: DayBucket()])
     }
 
@@ -157,18 +196,21 @@ final class EngineEvaluator: Sendable {
 
     // MARK: Closing periods
 
-    func closePeriods<S: EngineSink>(subject: String, state: inout SubjectState, watermark: Double, into sink: inout S) {
-        let horizon = watermark - configuration.closeDelaySeconds
-        if let next = state.nextDay {
+    /// Closes the days (and, for `samples`, the hours) of one stream that end at or before `horizon`,
+    /// then lets the composite rules decide the days every stream has closed.
+    func closeStream<S: EngineSink>(_ stream: Stream, horizon: Double, subject: String, state: inout SubjectState,
+                                    into sink: inout S) {
+        if let next = state.progress[stream]?.nextDay {
             let limit = state.clock.day(of: horizon)
             if next < limit {
-                closeDays(next..<limit, subject: subject, state: &state, into: &sink)
-                state.nextDay = limit
-                state.closedAny = true
+                closeDays(next..<limit, stream: stream, subject: subject, state: &state, into: &sink)
+                state.progress[stream]!.nextDay = limit
+                state.progress[stream]!.closedAny = true
+                decideComposites(subject: subject, state: &state, into: &sink)
             }
         }
-        if !state.nextHour.isEmpty {
-            let limitHour = Int((state.clock.local(horizon) / 3600).rounded(.down))
+        if stream == .samples && !state.nextHour.isEmpty {
+            let limitHour = HourIndex.of(horizon, clock: &state.clock)
             for metric in state.nextHour.keys.sorted() {
                 guard let next = state.nextHour[metric], next < limitHour else { continue }
                 let buckets = state.hours[metric] ?? [:]
@@ -181,60 +223,56 @@ final class EngineEvaluator: Sendable {
         }
     }
 
-    /// Closes the days of `range` in order, at a cost proportional to the days with data, not to
-    /// calendar days (a row from long ago, or a subject silent for a year, must not make the engine
-    /// walk every day in between). A day without data changes nothing unless it is the first of a
-    /// silent run (gap rules may be created) or the day a stream's gap opens; only those are closed,
-    /// so alerts and state are exactly those of closing every day.
-    func closeDays<S: EngineSink>(_ range: Range<Int>, subject: String, state: inout SubjectState, into sink: inout S) {
+    /// Closes the days of `range` of one stream in order, at a cost proportional to the days with
+    /// data, not to calendar days (a row from long ago, or a stream silent for a year, must not make
+    /// the engine walk every day in between). A day without data changes nothing unless it is the
+    /// first of a silent run (a gap rule may be created) or the day the stream's gap opens; only those
+    /// are closed, so alerts and state are exactly those of closing every day.
+    func closeDays<S: EngineSink>(_ range: Range<Int>, stream: Stream, subject: String, state: inout SubjectState,
+                                  into sink: inout S) {
         // An empty day has features only when a configuration asks for none (no minimum wear or keystrokes):
         // then every day counts, and each is closed.
-        let emptyDaysScored = (state.streams.contains(.activity) && configuration.activity.minWearMinutes <= 0)
-            || (state.streams.contains(.typing) && configuration.typing.minKeystrokes <= 0)
+        let emptyDaysScored = (stream == .activity && configuration.activity.minWearMinutes <= 0)
+            || (stream == .typing && configuration.typing.minKeystrokes <= 0)
         if emptyDaysScored {
-            for day in range { closeDay(day, subject: subject, state: &state, into: &sink) }
+            for day in range { closeDay(day, stream: stream, subject: subject, state: &state, into: &sink) }
             return
         }
-        let withData = state.days.keys.filter { range.contains($0) }.sorted()
+        let withData = state.days.compactMap { range.contains($0.key) && $0.value.has(stream) ? $0.key : nil }.sorted()
         var nextData = 0
         var day = range.lowerBound
         while day < range.upperBound {
-            closeDay(day, subject: subject, state: &state, into: &sink)
+            closeDay(day, stream: stream, subject: subject, state: &state, into: &sink)
             while nextData < withData.count && withData[nextData] <= day { nextData += 1 }
             var next = nextData < withData.count ? withData[nextData] : range.upperBound
-            if let opens = firstGapOpening(after: day, before: next, state: &state) { next = opens }
+            if let opens = firstGapOpening(stream, after: day, before: next, state: &state) { next = opens }
             day = next
         }
     }
 
-    /// The earliest day after `day` and before `limit` on which an empty day could open a stream's gap
+    /// The earliest day after `day` and before `limit` on which an empty day could open the stream's gap
     /// (a day or so early is harmless: closing an empty day that opens nothing changes nothing).
-    private func firstGapOpening(after day: Int, before limit: Int, state: inout SubjectState) -> Int? {
-        var first: Int?
-        let limitStart = state.clock.startOfDay(limit)
-        for stream in state.streams.sorted() {
-            // The samples stream is checked on an empty day only when metrics are aggregated per day by default.
-            if stream == .samples && configuration.defaultMetric.mode != .day { continue }
-            guard let seconds = configuration.gapSeconds[stream], let gap = state.gaps[stream], !gap.isOpen else { continue }
-            // Opens on the first day whose end is at least `seconds` after the last covered instant.
-            let due = gap.lastCovered + seconds
-            guard due <= limitStart else { continue }
-            let candidate = max(day + 1, state.clock.day(of: due) - 1)
-            if candidate < limit { first = min(first ?? candidate, candidate) }
-        }
-        return first
+    private func firstGapOpening(_ stream: Stream, after day: Int, before limit: Int, state: inout SubjectState) -> Int? {
+        // The samples stream is checked on an empty day only when metrics are aggregated per day by default.
+        if stream == .samples && configuration.defaultMetric.mode != .day { return nil }
+        guard let seconds = configuration.gapSeconds[stream], let gap = state.gaps[stream], !gap.isOpen else { return nil }
+        // Opens on the first day whose end is at least `seconds` after the last covered instant.
+        let due = gap.lastCovered + seconds
+        guard due <= state.clock.startOfDay(limit) else { return nil }
+        let candidate = max(day + 1, state.clock.day(of: due) - 1)
+        return candidate < limit ? candidate : nil
     }
 
     func closeHour<S: EngineSink>(_ hour: Int, metric: String, values: [Double: Double], subject: String,
                                           state: inout SubjectState, into sink: inout S) {
         let m = configuration.metricSettings(metric)
         guard values.count >= m.minObservations, let value = Aggregation.apply(m.aggregate, Array(values.values)) else { return }
-        let start = state.clock.instant(fromLocal: Double(hour) * 3600)
+        let start = HourIndex.start(hour, clock: &state.clock)
         var series = state.series[metric] ?? SeriesState()
         let b = configuration.baseline
         _ = evaluatePeriod(value: value, period: hour, kind: .hour, feature: Feature.metric(metric), rule: m.rule,
                            window: b.windowDays * 24, minHistory: b.minHistoryDays, periodsPerDay: 24,
-                           label: PeriodLabel.hour(hour), start: start, subject: subject,
+                           label: HourIndex.label(hour, clock: &state.clock), start: start, subject: subject,
                            series: &series, suppressed: state.gaps[.samples]?.isOpen ?? false, into: &sink)
         series.history.trim(before: hour - min(b.windowDays * 24 + 1, configuration.retentionDays * 24 - 1))
         state.series[metric] = series
@@ -248,49 +286,47 @@ final class EngineEvaluator: Sendable {
         }
     }
 
-    func closeDay<S: EngineSink>(_ day: Int, subject: String, state: inout SubjectState, into sink: inout S) {
+    /// Closes one day of one stream: derives the stream's features from its rows of the day, checks the
+    /// stream's gap, scores and rules the features, and keeps their z-scores for the composite rules.
+    func closeDay<S: EngineSink>(_ day: Int, stream: Stream, subject: String, state: inout SubjectState, into sink: inout S) {
         state.daysClosed += 1
-        let bucket = state.days.removeValue(forKey: day) ?? DayBucket()
+        var bucket = DayBucket()
+        if let i = state.days.index(forKey: day) {
+            bucket = state.days.values[i]
+            state.days.values[i].clear(stream)
+            if state.days.values[i].isEmpty { state.days.remove(at: i) }
+        }
         let start = state.clock.startOfDay(day)
         let end = state.clock.startOfDay(day + 1)
         var clock = state.clock
         let label = PeriodLabel.day(day)
 
-        var values: [Stream: [String: Double]] = [:]
-        if state.streams.contains(.sleep) {
-            values[.sleep] = SleepFeatures.compute(sessions: Array(bucket.sleep), settings: configuration.sleep) {
-                clock.minuteOfDay($0)
+        var values: [String: Double]?
+        switch stream {
+        case .sleep:
+            values = SleepFeatures.compute(sessions: Array(bucket.sleep), settings: configuration.sleep) { clock.minuteOfDay($0) }
+        case .activity:
+            values = activityValues(bucket.activity, start: start, end: end, clock: &clock)
+        case .typing:
+            values = TypingFeatures.compute(events: Array(bucket.typing), settings: configuration.typing) { clock.minuteOfDay($0) }
+        case .samples:
+            var metricValues: [String: Double] = [:]
+            for (metric, samples) in bucket.samples {
+                let m = configuration.metricSettings(metric)
+                if samples.count >= m.minObservations, let v = Aggregation.apply(m.aggregate, Array(samples.values)) {
+                    metricValues[metric] = v
+                }
             }
-        }
-        if state.streams.contains(.activity) {
-            values[.activity] = activityValues(bucket.activity, start: start, end: end, clock: &clock)
-        }
-        if state.streams.contains(.typing) {
-            values[.typing] = TypingFeatures.compute(events: Array(bucket.typing), settings: configuration.typing) {
-                clock.minuteOfDay($0)
-            }
-        }
-        var metricValues: [String: Double] = [:]
-        for (metric, samples) in bucket.samples {
-            let m = configuration.metricSettings(metric)
-            if samples.count >= m.minObservations, let v = Aggregation.apply(m.aggregate, Array(samples.values)) {
-                metricValues[metric] = v
-            }
-        }
-        if state.streams.contains(.samples) && configuration.metricsAggregatedDaily(seen: bucket.samples.keys) {
-            values[.samples] = metricValues
+            if configuration.metricsAggregatedDaily(seen: bucket.samples.keys) { values = metricValues }
         }
         state.clock = clock
 
         // A stream whose gap was open when this day began stays suppressed for the whole day, the day
         // its data come back included: that day is usually partial (the watch was charging until noon).
-        var suppressedStreams = StreamSet()
-        for stream in state.streams.sorted() where state.gaps[stream]?.isOpen ?? false {
-            suppressedStreams.insert(stream)
-        }
-        // Then gaps: a stream with no usable data today may open a gap; one with data closes it.
-        for stream in state.streams.sorted() where stream != .samples || values[.samples] != nil {
-            let covered = !(values[stream]?.isEmpty ?? true)
+        let suppressedAtStart = state.gaps[stream]?.isOpen ?? false
+        // Then the gap: no usable data today may open it; data closes it.
+        if let values {
+            let covered = !values.isEmpty
             var gap = state.gaps[stream] ?? GapRule(firstSeen: start)
             if covered {
                 if case .closed(let since)? = gap.covered(until: end) {
@@ -302,33 +338,54 @@ final class EngineEvaluator: Sendable {
             }
             state.gaps[stream] = gap
         }
+        guard let values, !values.isEmpty else { return }
 
         var zs: [String: Double] = [:]
         let b = configuration.baseline
-        for stream in values.keys.sorted() {
-            let suppressed = suppressedStreams.contains(stream) || (state.gaps[stream]?.isOpen ?? false)
-            for (name, value) in values[stream]!.sorted(by: { $0.key < $1.key }) {
-                let feature = stream == .samples ? Feature.metric(name) : (Feature.builtIn(named: name) ?? Feature.metric(name))
-                let rule = stream == .samples ? configuration.metricSettings(name).rule : configuration.rules[name]
-                var series = state.series[name] ?? SeriesState()
-                if let d = evaluatePeriod(value: value, period: day, kind: .day, feature: feature, rule: rule,
-                                          window: b.windowDays, minHistory: b.minHistoryDays,
-                                          label: label, start: start, subject: subject,
-                                          series: &series, suppressed: suppressed, into: &sink), !suppressed {
-                    zs[name] = d.z
-                }
-                series.history.trim(before: day - min(b.windowDays + 1, configuration.retentionDays - 1))
-                state.series[name] = series
+        let suppressed = suppressedAtStart || (state.gaps[stream]?.isOpen ?? false)
+        for (name, value) in values.sorted(by: { $0.key < $1.key }) {
+            let feature = stream == .samples ? Feature.metric(name) : (Feature.builtIn(named: name) ?? Feature.metric(name))
+            let rule = stream == .samples ? configuration.metricSettings(name).rule : configuration.rules[name]
+            var series = state.series[name] ?? SeriesState()
+            if let d = evaluatePeriod(value: value, period: day, kind: .day, feature: feature, rule: rule,
+                                      window: b.windowDays, minHistory: b.minHistoryDays,
+                                      label: label, start: start, subject: subject,
+                                      series: &series, suppressed: suppressed, into: &sink), !suppressed {
+                zs[name] = d.z
             }
+            series.history.trim(before: day - min(b.windowDays + 1, configuration.retentionDays - 1))
+            state.series[name] = series
         }
+        // Kept for the composite rules until every stream has closed the day; a stream that closes a day
+        // the composites already decided (it started sending after the others had moved on) is too late for them.
+        let wanted = zs.filter { z in configuration.composites.contains { $0.features.contains(z.key) } }
+        if !wanted.isEmpty && day >= (state.compositeNext ?? Int.min) {
+            state.compositeDays[day, default: [:]].merge(wanted) { $1 }
+        }
+    }
 
-        for composite in configuration.composites {
-            let present = composite.features.compactMap { zs[$0] }
-            var rule = state.composites[composite.name] ?? CompositeRule()
-            if let result = rule.evaluate(period: day, zs: present, settings: composite), let event = result.event {
-                sink.emit(compositeAlert(event, composite: composite, zs: zs, subject: subject, label: label, start: start))
+    /// Runs the composite rules over the days every day-bound stream of the subject has closed, in order.
+    /// A day no stream gave a z for changes no composite, so only days with z-scores are visited.
+    func decideComposites<S: EngineSink>(subject: String, state: inout SubjectState, into sink: inout S) {
+        var limit = Int.max
+        for stream in Stream.allCases {
+            if let next = state.progress[stream]?.nextDay { limit = min(limit, next) }
+        }
+        guard limit != Int.max, limit > (state.compositeNext ?? Int.min) else { return }
+        state.compositeNext = limit
+        guard !state.compositeDays.isEmpty else { return }
+        for day in state.compositeDays.keys.filter({ $0 < limit }).sorted() {
+            let zs = state.compositeDays.removeValue(forKey: day)!
+            let label = PeriodLabel.day(day)
+            let start = state.clock.startOfDay(day)
+            for composite in configuration.composites {
+                let present = composite.features.compactMap { zs[$0] }
+                var rule = state.composites[composite.name] ?? CompositeRule()
+                if let result = rule.evaluate(period: day, zs: present, settings: composite), let event = result.event {
+                    sink.emit(compositeAlert(event, composite: composite, zs: zs, subject: subject, label: label, start: start))
+                }
+                state.composites[composite.name] = rule
             }
-            state.composites[composite.name] = rule
         }
     }
 

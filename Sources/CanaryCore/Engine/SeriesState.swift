@@ -13,24 +13,68 @@ struct SeriesState: Sendable, Codable {
     var lastInstant: Double?
 }
 
+/// Event-time progress of one of a subject's input streams: which of its days are closed, how far its
+/// own data has come, and when it last received a row (the caller's clock, for the quiet-stream timeout).
+struct StreamProgress: Sendable, Codable, Equatable {
+    /// Days before this index are closed and evaluated for the stream; nil until its first day-bound row.
+    var nextDay: Int?
+    /// Whether the stream has closed any day yet (until then, earlier rows extend its open range back,
+    /// so an export listed newest first loses nothing).
+    var closedAny = false
+    /// The newest data instant of the stream.
+    var watermark = -Double.infinity
+    /// Wall-clock instant of the stream's latest row, as the caller gave it; nil when the caller gives
+    /// none (a replay), which counts as quiet.
+    var lastArrival: Double?
+
+    init(nextDay: Int? = nil, closedAny: Bool = false, watermark: Double = -.infinity, lastArrival: Double? = nil) {
+        self.nextDay = nextDay
+        self.closedAny = closedAny
+        self.watermark = watermark
+        self.lastArrival = lastArrival
+    }
+
+    private enum CodingKeys: String, CodingKey { case nextDay, closedAny, watermark, lastArrival }
+
+    init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        nextDay = try c.decodeIfPresent(Int.self, forKey: .nextDay)
+        closedAny = try c.decodeIfPresent(Bool.self, forKey: .closedAny) ?? false
+        watermark = try c.decodeIfPresent(Double.self, forKey: .watermark) ?? -.infinity
+        lastArrival = try c.decodeIfPresent(Double.self, forKey: .lastArrival)
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encodeIfPresent(nextDay, forKey: .nextDay)
+        try c.encode(closedAny, forKey: .closedAny)
+        // No data yet is no key; any other value is written as it is (one JSON cannot hold fails the save).
+        if watermark != -.infinity { try c.encode(watermark, forKey: .watermark) }
+        try c.encodeIfPresent(lastArrival, forKey: .lastArrival)
+    }
+}
+
 /// Everything the engine holds for one subject.
-struct SubjectState: Sendable, Codable {
+struct SubjectState: Sendable {
     var clock: ZoneClock
     /// Latest data instant seen for the subject, any stream.
     var watermark = -Double.infinity
-    /// Days before this index are closed and evaluated; nil until the first day-bound row arrives.
-    var nextDay: Int?
+    /// Each stream's own progress: its days close as its own data moves on, whatever the others do.
+    var progress = PerStream<StreamProgress>()
     var days: [Int: DayBucket] = [:]
-    /// Hour-aggregated metrics: metric → local hour index → instant → value.
+    /// Hour-aggregated metrics: metric → hour index (`HourIndex`) → instant → value.
     var hours: [String: [Int: [Double: Double]]] = [:]
     var nextHour: [String: Int] = [:]
     var series: [String: SeriesState] = [:]
     var gaps = PerStream<GapRule>()
     var composites: [String: CompositeRule] = [:]
+    /// Per day not yet decided by the composite rules: the z of each feature a stream closed it with.
+    /// A day is decided once every day-bound stream the subject uses has closed it.
+    var compositeDays: [Int: [String: Double]] = [:]
+    /// Composite rules have decided every day before this one.
+    var compositeNext: Int?
     /// Streams the subject has ever sent; only these are checked for gaps and features.
     var streams = StreamSet()
-    /// Whether any day has been closed yet (until then, earlier rows extend the open range).
-    var closedAny = false
     /// Changed since the state was last exported (not part of the saved state itself).
     var unsaved = true
     /// The `samples` metric names the subject has sent, for `maxMetricsPerSubject` (rebuilt from the
@@ -47,9 +91,58 @@ struct SubjectState: Sendable, Codable {
     init(clock: ZoneClock) {
         self.clock = clock
     }
+}
 
+extension SubjectState: Codable {
     enum CodingKeys: String, CodingKey {
-        case clock, watermark, nextDay, days, hours, nextHour, series, gaps, composites, streams, closedAny, assignedZone
+        case clock, watermark, progress, days, hours, nextHour, series, gaps, composites, compositeDays, compositeNext
+        case streams, assignedZone
+        /// Saved by versions that closed a subject's streams together: read once, then written as `progress`.
+        case nextDay, closedAny
+    }
+
+    init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        clock = try c.decode(ZoneClock.self, forKey: .clock)
+        watermark = try c.decodeIfPresent(Double.self, forKey: .watermark) ?? -.infinity
+        days = try c.decodeIfPresent([Int: DayBucket].self, forKey: .days) ?? [:]
+        hours = try c.decodeIfPresent([String: [Int: [Double: Double]]].self, forKey: .hours) ?? [:]
+        nextHour = try c.decodeIfPresent([String: Int].self, forKey: .nextHour) ?? [:]
+        series = try c.decodeIfPresent([String: SeriesState].self, forKey: .series) ?? [:]
+        gaps = try c.decodeIfPresent(PerStream<GapRule>.self, forKey: .gaps) ?? PerStream()
+        composites = try c.decodeIfPresent([String: CompositeRule].self, forKey: .composites) ?? [:]
+        compositeDays = try c.decodeIfPresent([Int: [String: Double]].self, forKey: .compositeDays) ?? [:]
+        streams = try c.decodeIfPresent(StreamSet.self, forKey: .streams) ?? StreamSet()
+        assignedZone = try c.decodeIfPresent(String.self, forKey: .assignedZone)
+        if let saved = try c.decodeIfPresent(PerStream<StreamProgress>.self, forKey: .progress) {
+            progress = saved
+            compositeNext = try c.decodeIfPresent(Int.self, forKey: .compositeNext)
+        } else if let next = try c.decodeIfPresent(Int.self, forKey: .nextDay) {
+            // One shared position for every stream, as the earlier versions kept it.
+            let closedAny = try c.decodeIfPresent(Bool.self, forKey: .closedAny) ?? false
+            for stream in streams.sorted() {
+                progress[stream] = StreamProgress(nextDay: next, closedAny: closedAny, watermark: watermark)
+            }
+            compositeNext = next
+        }
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(clock, forKey: .clock)
+        // No data yet is no key; any other value is written as it is (one JSON cannot hold fails the save).
+        if watermark != -.infinity { try c.encode(watermark, forKey: .watermark) }
+        try c.encode(progress, forKey: .progress)
+        try c.encode(days, forKey: .days)
+        try c.encode(hours, forKey: .hours)
+        try c.encode(nextHour, forKey: .nextHour)
+        try c.encode(series, forKey: .series)
+        try c.encode(gaps, forKey: .gaps)
+        try c.encode(composites, forKey: .composites)
+        try c.encode(compositeDays, forKey: .compositeDays)
+        try c.encodeIfPresent(compositeNext, forKey: .compositeNext)
+        try c.encode(streams, forKey: .streams)
+        try c.encodeIfPresent(assignedZone, forKey: .assignedZone)
     }
 }
 

@@ -9,6 +9,8 @@ import TOMLKit
 public struct CanaryConfiguration: Sendable, Equatable {
     public var engine: EngineConfiguration
     public var daemon: DaemonSettings
+    /// Keys that are still read but no longer do anything, with what to do instead (logged at start).
+    public var deprecations: [String] = []
 
     public init(engine: EngineConfiguration = EngineConfiguration(), daemon: DaemonSettings = DaemonSettings()) {
         self.engine = engine
@@ -42,10 +44,12 @@ public struct CanaryConfiguration: Sendable, Equatable {
         }
         var root = TableReader(table, path: "")
         var engine = EngineConfiguration()
+        var deprecations: [String] = []
 
         if var t = try root.subtable("engine") {
             if let tz = try t.string("timezone") { engine.zones.defaultZone = try zone(tz, key: t.key("timezone")) }
             if let v = try t.duration("close_delay", in: 0...7 * day) { engine.closeDelaySeconds = v }
+            if let v = try t.duration("max_lateness", in: 0...30 * day) { engine.maxLatenessSeconds = v }
             if let v = try t.duration("max_future", in: 0...366 * day) { engine.maxFutureSeconds = v }
             if let v = try t.duration("max_past", in: day...36_500 * day) { engine.maxPastSeconds = v }
             if let v = try t.int("max_subjects", in: 1...100_000_000) { engine.maxSubjects = v }
@@ -188,7 +192,10 @@ public struct CanaryConfiguration: Sendable, Equatable {
                 daemon.controlSocketPath = v
             }
             if let v = try t.strings("admin_groups") { daemon.adminGroups = v }
-            if let v = try t.duration("settle", in: 0...day) { daemon.settleSeconds = v }
+            if try t.duration("settle", in: 0...day) != nil {
+                deprecations.append("daemon.settle has no effect any more: days close by event time, per stream "
+                                    + "(engine.close_delay), and a quiet stream's after engine.max_lateness; remove the key")
+            }
             if let v = try t.duration("max_close_interval", in: 0...day) { daemon.maxCloseIntervalSeconds = max(1, v) }
             if t.isOff("progress_interval") {
                 _ = t.value("progress_interval")
@@ -255,7 +262,9 @@ public struct CanaryConfiguration: Sendable, Equatable {
             }
         }
         try root.finish(known: ["daemon", "state", "privacy", "consent", "delivery", "webhooks", "engine", "baseline", "sleep", "activity", "typing", "gaps", "rules", "metrics", "composite", "subjects"])
-        return CanaryConfiguration(engine: engine, daemon: daemon)
+        var configuration = CanaryConfiguration(engine: engine, daemon: daemon)
+        configuration.deprecations = deprecations
+        return configuration
     }
 
     enum JournalMode: String { case auto, on, off }

@@ -28,11 +28,9 @@ public struct DaemonSettings: Sendable, Equatable {
     public var statusIntervalSeconds = 5.0
     /// On stop, how long connections may take to finish the lines in flight, in seconds.
     public var drainTimeoutSeconds = 10.0
-    /// Past days are closed and evaluated (and gaps checked) once ingest has been quiet this long,
-    /// in seconds, so the files of a backfill sent one after another all land first; under
-    /// continuous ingest, at least every `maxCloseInterval` seconds.
-    public var settleSeconds = 30.0
-    public var maxCloseIntervalSeconds = 600.0
+    /// How often the clock is checked for streams that went quiet (`engine.max_lateness`) and for gaps
+    /// of raw metrics, in seconds. Days of streams that keep sending close by their own data at once.
+    public var maxCloseIntervalSeconds = 60.0
     /// A connection that stays open hears `PROGRESS line=L accepted=N rejected=M` this often (in
     /// seconds) while it has newly evaluated rows, after they are committed; nil: only the final `OK`.
     public var progressIntervalSeconds: Double? = 1

@@ -59,6 +59,7 @@ public struct StandardInputIngest {
             let n = read(0, buffer.baseAddress, buffer.count)
             if n < 0 && errno == EINTR { continue }
             if n <= 0 { break }
+            engine.arrival = Date().timeIntervalSince1970
             session.receive(UnsafeBufferPointer(rebasing: buffer[0..<n]),
                             record: ingest,
                             reply: { replies.write($0 + "\n") },
@@ -67,8 +68,9 @@ public struct StandardInputIngest {
         session.finishInput(record: ingest, reply: { replies.write($0 + "\n") }, zone: { engine.assignZone($1, to: $0) })
         session.engineRefused(refused)
         replies.write(session.okLine(late: engine.lateRows, duplicate: engine.duplicateRows) + "\n")
-        // Close what the wall clock says is over; days still running stay open, as in the service.
-        engine.advance(to: Date().timeIntervalSince1970, into: &sink)
+        // The input has ended, and nothing is saved: every day that ended at least `close_delay` ago by the
+        // wall clock is closed; the day still running is not evaluated.
+        engine.advance(to: Date().timeIntervalSince1970, inputEnded: true, into: &sink)
         return (session.accepted, session.rejected)
     }
 }

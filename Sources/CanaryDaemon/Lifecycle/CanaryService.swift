@@ -51,7 +51,6 @@ public final class CanaryService: Service, @unchecked Sendable {
             let plan = self.plan
             engine = try EngineLoop(configuration: configuration.engine,
                                     channels: { plan.channels(for: $0, at: Date().timeIntervalSince1970) }, notifier: notifier,
-                                    settleSeconds: configuration.daemon.settleSeconds,
                                     maxCloseInterval: configuration.daemon.maxCloseIntervalSeconds, state: saved,
                                     admission: MonitorAdmission(version: { consent.version },
                                                                 allows: { consent.allows($0, .monitor, at: $1) },
@@ -88,6 +87,7 @@ public final class CanaryService: Service, @unchecked Sendable {
         try await server.start(activatedFDs: context.systemd.listenFDs())
         try await control.start(path: controlPath)
         let backlog = await dispatcher.backlog
+        for note in context.settings.deprecations { logger.warning("\(note)") }
         logger.info("listening", metadata: [
             "socket": "\(server.boundPath ?? "socket-activated")",
             "alerts": "\(router.journalEnabled ? "journald" : "standard error")",

@@ -113,10 +113,7 @@ public struct Replay {
             }
             records.removeAll()
         }
-        if latest.isFinite {
-            engine.advance(to: latest, into: &sink)
-            engine.finish(into: &sink)
-        }
+        if latest.isFinite { engine.finish(at: latest, into: &sink) }
         progress?.finish()
         alerts.flush()
         scores?.flush()

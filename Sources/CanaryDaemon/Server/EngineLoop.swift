@@ -33,7 +33,6 @@ public final class EngineLoop: @unchecked Sendable {
     private var counters = Counters()
     private let notifier: ServiceNotifier
     private let watchdogEvery: Duration?
-    private let settleSeconds: Double
     private let maxCloseInterval: Double
     private let channels: @Sendable (Alert) -> [String]
     private let admission: MonitorAdmission
@@ -51,18 +50,15 @@ public final class EngineLoop: @unchecked Sendable {
     /// - Parameter admission: which subjects the engine may hold anything about (monitor consent).
     /// - Parameter identity: gives alerts their keyed ids.
     public init(configuration: EngineConfiguration, channels: @escaping @Sendable (Alert) -> [String], notifier: ServiceNotifier,
-                settleSeconds: Double, maxCloseInterval: Double, state: [String: Data] = [:],
+                maxCloseInterval: Double, state: [String: Data] = [:],
                 admission: MonitorAdmission = .everyone, identity: AlertIdentity? = nil) throws {
         self.channels = channels
         self.admission = admission
         self.identity = identity
         self.notifier = notifier
-        self.settleSeconds = settleSeconds
         self.maxCloseInterval = maxCloseInterval
         // Ping at half the interval systemd expects, as sd_watchdog_enabled(3) advises.
         watchdogEvery = notifier.systemd.watchdogInterval().map { $0 / 2 }
-        var configuration = configuration
-        configuration.closeOnData = false  // the daemon closes days by its clock, after ingest settles
         var engine = CanaryEngine(configuration: configuration)
         try engine.importState(state)
         counters.subjects = engine.subjectCount
@@ -101,8 +97,6 @@ public final class EngineLoop: @unchecked Sendable {
     }
 
     public func reconfigure(_ configuration: EngineConfiguration) {
-        var configuration = configuration
-        configuration.closeOnData = false
         queue.pushUnbounded(.reconfigure(configuration))
     }
 
@@ -139,10 +133,8 @@ public final class EngineLoop: @unchecked Sendable {
         var engine = initial
         var sink = OutboxSink(channels: channels, identity: identity)
         var lastPing = ContinuousClock.now
-        var lastBatch = ContinuousClock.now
-        var lastClose = ContinuousClock.now
-        // True from the start: days restored from the saved state close once the settle time has passed.
-        var pendingClose = true
+        // Set back so the first round checks the clock: streams that went quiet before a restart close at once.
+        var lastClose = ContinuousClock.now - .seconds(maxCloseInterval)
         var sequence = 0
         /// Each erased subject's command sequence number, by token: alerts of a failed snapshot taken before it stay dropped.
         var erasedAt: [String: Int] = [:]
@@ -166,7 +158,7 @@ public final class EngineLoop: @unchecked Sendable {
         refreshAdmission(Date().timeIntervalSince1970)
         if watchdogEvery != nil { notifier.watchdog() }
         while true {
-            // Wake at least every second: to close settled days and to show the loop is alive.
+            // Wake at least every second: to check the clock for quiet streams and to show the loop is alive.
             let (command, closed) = queue.pop(until: Date().addingTimeInterval(1))
             if closed { break }
             sequence += 1
@@ -181,6 +173,7 @@ public final class EngineLoop: @unchecked Sendable {
                 // to name their lines.
                 let version = admittedVersion ?? 0
                 let allows = { (subject: String) in admission.allows(subject, now) }
+                engine.arrival = now
                 var refused: [BatchOutcome.Refused] = []
                 var firstLate: (index: Int, openSince: String)?
                 var late = lateBefore
@@ -192,8 +185,6 @@ public final class EngineLoop: @unchecked Sendable {
                     }
                 }
                 update(rows: records.count - refused.count, alerts: sink.takeCount(), subjects: engine.subjectCount)
-                lastBatch = ContinuousClock.now
-                pendingClose = true
                 lock.withLock { counters.late += engine.lateRows - lateBefore }
                 done(BatchOutcome(late: engine.lateRows - lateBefore, firstLate: firstLate,
                                   duplicate: engine.duplicateRows - duplicateBefore, refused: refused))
@@ -231,12 +222,12 @@ public final class EngineLoop: @unchecked Sendable {
             // A withdrawal takes effect within a loop round, ingest or not.
             refreshAdmission(Date().timeIntervalSince1970)
             let now = ContinuousClock.now
-            let settled = pendingClose && now - lastBatch >= .seconds(settleSeconds)
-            if settled || now - lastClose >= .seconds(maxCloseInterval) {
+            // Days of streams that keep sending close by their own data as it arrives; the clock speaks
+            // only for streams that went quiet (`engine.max_lateness`) and for gaps of raw metrics.
+            if now - lastClose >= .seconds(maxCloseInterval) {
                 engine.advance(to: Date().timeIntervalSince1970, into: &sink)
                 update(rows: 0, alerts: sink.takeCount(), subjects: engine.subjectCount)
                 lastClose = now
-                pendingClose = false
             }
             if sink.announce() { alertsPending() }
             // The loop came round and the event loops answer: the pipeline is alive.

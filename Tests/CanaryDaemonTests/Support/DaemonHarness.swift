@@ -42,7 +42,7 @@ final class DaemonHarness: @unchecked Sendable {
 
     init(daemonKeys: String = "", engineKeys: String = "", extraConfig: String = "", socketActivated: Bool = false, journal: String = "off",
          consent: [String] = DaemonHarness.defaultConsent, scopes: [String] = ["monitor", "alert:journal"], keyFile: String? = nil, rawSubjects: Bool = false,
-         stateDirectory: String? = nil, settle: String = "1s", environment: [String: String] = [:]) throws {
+         stateDirectory: String? = nil, maxLateness: String = "1s", environment: [String: String] = [:]) throws {
         directory = "/tmp/canary-it-\(UUID().uuidString.prefix(8))"
         self.stateDirectory = stateDirectory ?? directory + "/state"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -53,7 +53,7 @@ final class DaemonHarness: @unchecked Sendable {
         notify = try NotifyListener(directory: directory)
         let scopeList = scopes.map { "\"\($0)\"" }.joined(separator: ", ")
         let seeds = consent.map { "[[consent.grant]]\nsubject = \"\($0)\"\nscopes = [\(scopeList)]\nreference = \"test\"\n" }.joined(separator: "\n")
-        try Self.config(socket: socketPath, alertLog: alertLog, settle: settle, engineKeys: engineKeys,
+        try Self.config(socket: socketPath, alertLog: alertLog, maxLateness: maxLateness, engineKeys: engineKeys,
                         daemonKeys: "journal = \"\(journal)\"\ncontrol_socket = \"\(directory)/control.sock\"\n" + daemonKeys,
                         extra: "[state]\npath = \"\(self.stateDirectory)/state.sqlite\"\n\n[privacy]\nkey_file = \"\(keyFile ?? self.stateDirectory + "/pseudonym.key")\"\n"
                             + (rawSubjects ? "journal_subject = \"raw\"\n" : "") + "\n" + seeds + "\n" + extraConfig)
@@ -84,7 +84,7 @@ final class DaemonHarness: @unchecked Sendable {
         try process.run()
     }
 
-    static func config(socket: String, alertLog: String, settle: String, engineKeys: String = "", daemonKeys: String, extra: String) -> String {
+    static func config(socket: String, alertLog: String, maxLateness: String, engineKeys: String = "", daemonKeys: String, extra: String) -> String {
         """
         [daemon]
         socket = "\(socket)"
@@ -92,13 +92,15 @@ final class DaemonHarness: @unchecked Sendable {
         alert_log = "\(alertLog)"
         status_interval = "1s"
         drain_timeout = "5s"
-        settle = "\(settle)"
+        max_close_interval = "1s"
         \(daemonKeys)
 
         [engine]
         timezone = "Europe/Oslo"
         # The fixtures have fixed dates (2026-03): keep them inside engine.max_past whatever the clock says.
         max_past = "36500d"
+        # A stream quiet this long closes its days by the clock (the fixtures' last days, in most tests).
+        max_lateness = "\(maxLateness)"
         \(engineKeys)
 
         \(extra)
