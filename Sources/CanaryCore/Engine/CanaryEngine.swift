@@ -40,8 +40,8 @@ public struct CanaryEngine: Sendable {
     /// For the last late row: its subject's oldest period still open (`2026-03-05`, or an hour), so the
     /// sender can be told from where on rows are still evaluated.
     public private(set) var lastLateOpenPeriod: String?
-    /// Raw samples not newer than their series' latest observation (a resend, a repeat), not evaluated
-    /// again, in this engine's life.
+    /// Rows the engine already held (a resend, an overlapping upload: same subject, stream and instant, for
+    /// sleep the same session; for a raw metric, not newer than its series' latest), counted once, in this engine's life.
     public private(set) var duplicateRows = 0
 
     /// Swaps in a new configuration; state (histories, rule states) is kept.

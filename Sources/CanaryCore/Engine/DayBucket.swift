@@ -34,3 +34,26 @@ extension DayBucket {
         }
     }
 }
+
+/// One fixed order for the rows of a period, whatever order they arrived in (and whatever order a set or
+/// dictionary of this process keeps them in): sums of floating-point values then come out the same to
+/// the last bit, so a delivery's decisions equal a replay's.
+enum CanonicalOrder {
+    static func values(_ byInstant: [Double: Double]) -> [Double] {
+        byInstant.sorted { $0.key < $1.key }.map(\.value)
+    }
+
+    static func sessions(_ set: Set<SleepRecord>) -> [SleepRecord] {
+        set.sorted { a, b in
+            (a.end, a.start, a.asleepMinutes ?? -1, a.awakeMinutes ?? -1, a.efficiency ?? -1)
+                < (b.end, b.start, b.asleepMinutes ?? -1, b.awakeMinutes ?? -1, b.efficiency ?? -1)
+        }
+    }
+
+    static func keystrokes(_ set: Set<TypingRecord>) -> [TypingRecord] {
+        set.sorted { a, b in
+            (a.timestamp, a.holdMilliseconds, a.flightMilliseconds, a.key.rawValue)
+                < (b.timestamp, b.holdMilliseconds, b.flightMilliseconds, b.key.rawValue)
+        }
+    }
+}

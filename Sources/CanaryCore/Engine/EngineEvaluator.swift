@@ -68,27 +68,30 @@ final class EngineEvaluator: Sendable {
                     tally.late &+= 1
                     tally.oldestOpen = tally.oldestOpen ?? HourIndex.label(next, clock: &state.clock)
                 } else {
-                    state.hours[r.metric, default: [:]][hour, default: [:]][t] = r.value
+                    // The first value of an instant counts; a repeat is a duplicate, not a second observation.
+                    if !Self.insertFirst(r.value, at: t, into: &state.hours[r.metric, default: [:]][hour, default: [:]]) {
+                        tally.duplicate &+= 1
+                    }
                     if state.nextHour[r.metric] == nil { state.nextHour[r.metric] = hour }
                 }
             case .day:
-                addToDay(.samples, t, state: &state, tally: &tally) { $0.samples[r.metric, default: [:]][t] = r.value }
+                addToDay(.samples, t, state: &state, tally: &tally) { Self.insertFirst(r.value, at: t, into: &$0.samples[r.metric, default: [:]]) }
             }
         case .sleep(let r):
             stream = .sleep
             state.unsaved = true
             state.streams.insert(.sleep)
-            addToDay(.sleep, r.end, state: &state, tally: &tally) { $0.sleep.insert(r) }
+            addToDay(.sleep, r.end, state: &state, tally: &tally) { $0.sleep.insert(r).inserted }
         case .activity(let r):
             stream = .activity
             state.unsaved = true
             state.streams.insert(.activity)
-            addToDay(.activity, t, state: &state, tally: &tally) { $0.activity[r.timestamp] = r.count }
+            addToDay(.activity, t, state: &state, tally: &tally) { Self.insertFirst(r.count, at: r.timestamp, into: &$0.activity) }
         case .typing(let r):
             stream = .typing
             state.unsaved = true
             state.streams.insert(.typing)
-            addToDay(.typing, t, state: &state, tally: &tally) { $0.typing.insert(r) }
+            addToDay(.typing, t, state: &state, tally: &tally) { $0.typing.insert(r).inserted }
         }
         if t > state.watermark { state.watermark = t }
         var p = state.progress[stream] ?? StreamProgress()
@@ -113,7 +116,16 @@ final class EngineEvaluator: Sendable {
         return nil
     }
 
-    func addToDay(_ stream: Stream, _ t: Double, state: inout SubjectState, tally: inout RowTally, _ add: (inout DayBucket) -> Void) {
+    /// Keeps the first value of an instant: a repeat (a resend, an overlapping upload) changes nothing.
+    /// False when the instant was already there.
+    static func insertFirst(_ value: Double, at t: Double, into values: inout [Double: Double]) -> Bool {
+        guard values[t] == nil else { return false }
+        values[t] = value
+        return true
+    }
+
+    /// Places a row in its day of `stream` (`add` returns false for a row the day already holds: a duplicate).
+    func addToDay(_ stream: Stream, _ t: Double, state: inout SubjectState, tally: inout RowTally, _ add: (inout DayBucket) -> Bool) {
         let day = state.clock.day(of: t)
         var p = state.progress[stream] ?? StreamProgress()
         if let next = p.nextDay, day < next {
@@ -121,7 +133,7 @@ final class EngineEvaluator: Sendable {
             guard p.closedAny else {
                 p.nextDay = day
                 state.progress[stream] = p
-                add(&state.days[day, default: DayBucket()])
+                if !add(&state.days[day, default: DayBucket()]) { tally.duplicate &+= 1 }
                 return
             }
             tally.late &+= 1
@@ -132,7 +144,7 @@ final class EngineEvaluator: Sendable {
             p.nextDay = day
             state.progress[stream] = p
         }
-        add(&state.days[day, default: DayBucket()])
+        if !add(&state.days[day, default: DayBucket()]) { tally.duplicate &+= 1 }
     }
 
     // MARK: Raw metrics
@@ -266,7 +278,7 @@ final class EngineEvaluator: Sendable {
     func closeHour<S: EngineSink>(_ hour: Int, metric: String, values: [Double: Double], subject: String,
                                           state: inout SubjectState, into sink: inout S) {
         let m = configuration.metricSettings(metric)
-        guard values.count >= m.minObservations, let value = Aggregation.apply(m.aggregate, Array(values.values)) else { return }
+        guard values.count >= m.minObservations, let value = Aggregation.apply(m.aggregate, CanonicalOrder.values(values)) else { return }
         let start = HourIndex.start(hour, clock: &state.clock)
         var series = state.series[metric] ?? SeriesState()
         let b = configuration.baseline
@@ -304,16 +316,16 @@ final class EngineEvaluator: Sendable {
         var values: [String: Double]?
         switch stream {
         case .sleep:
-            values = SleepFeatures.compute(sessions: Array(bucket.sleep), settings: configuration.sleep) { clock.minuteOfDay($0) }
+            values = SleepFeatures.compute(sessions: CanonicalOrder.sessions(bucket.sleep), settings: configuration.sleep) { clock.minuteOfDay($0) }
         case .activity:
             values = activityValues(bucket.activity, start: start, end: end, clock: &clock)
         case .typing:
-            values = TypingFeatures.compute(events: Array(bucket.typing), settings: configuration.typing) { clock.minuteOfDay($0) }
+            values = TypingFeatures.compute(events: CanonicalOrder.keystrokes(bucket.typing), settings: configuration.typing) { clock.minuteOfDay($0) }
         case .samples:
             var metricValues: [String: Double] = [:]
             for (metric, samples) in bucket.samples {
                 let m = configuration.metricSettings(metric)
-                if samples.count >= m.minObservations, let v = Aggregation.apply(m.aggregate, Array(samples.values)) {
+                if samples.count >= m.minObservations, let v = Aggregation.apply(m.aggregate, CanonicalOrder.values(samples)) {
                     metricValues[metric] = v
                 }
             }
@@ -392,7 +404,7 @@ final class EngineEvaluator: Sendable {
     func activityValues(_ epochs: [Double: Double], start: Double, end: Double, clock: inout ZoneClock) -> [String: Double] {
         let length = max(1, Int(((end - start) / 60).rounded()))
         var minutes = [Double?](repeating: nil, count: length)
-        for (t, count) in epochs {
+        for (t, count) in epochs.sorted(by: { $0.key < $1.key }) {
             let i = Int(((t - start) / 60).rounded(.down))
             guard i >= 0 && i < length else { continue }
             minutes[i] = (minutes[i] ?? 0) + count
@@ -509,7 +521,7 @@ extension EngineConfiguration {
     }
 }
 
-/// Rows an ingest call found late (their period already closed) or duplicate (a raw sample not newer
+/// Rows an ingest call found late (their period already closed) or duplicate (already held; a raw sample not newer
 /// than its series' latest): counted by the engine as it goes, never summed over subjects.
 struct RowTally: Sendable {
     var late = 0

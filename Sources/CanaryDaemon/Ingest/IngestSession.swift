@@ -88,7 +88,8 @@ public struct IngestSession {
     }
 
     /// The final reply: `OK accepted=N rejected=M`, plus ` late=L` when rows arrived for days already
-    /// evaluated and ` duplicate=D` for raw samples already observed (resent), which count once.
+    /// evaluated and ` duplicate=D` for rows already held (resent or overlapping: same subject, stream and
+    /// instant, for sleep the same session, for a raw metric not newer than its latest), which count once.
     public func okLine(late: Int = 0, duplicate: Int = 0) -> String {
         "OK accepted=\(accepted) rejected=\(rejected)" + (late > 0 ? " late=\(late)" : "") + (duplicate > 0 ? " duplicate=\(duplicate)" : "")
     }
