@@ -42,7 +42,7 @@ final class DaemonHarness: @unchecked Sendable {
 
     init(daemonKeys: String = "", engineKeys: String = "", extraConfig: String = "", socketActivated: Bool = false, journal: String = "off",
          consent: [String] = DaemonHarness.defaultConsent, scopes: [String] = ["monitor", "alert:journal"], keyFile: String? = nil, rawSubjects: Bool = false,
-         stateDirectory: String? = nil, maxLateness: String = "1s", environment: [String: String] = [:]) throws {
+         stateDirectory: String? = nil, maxLateness: String? = "1s", environment: [String: String] = [:]) throws {
         directory = "/tmp/canary-it-\(UUID().uuidString.prefix(8))"
         self.stateDirectory = stateDirectory ?? directory + "/state"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -84,7 +84,7 @@ final class DaemonHarness: @unchecked Sendable {
         try process.run()
     }
 
-    static func config(socket: String, alertLog: String, maxLateness: String, engineKeys: String = "", daemonKeys: String, extra: String) -> String {
+    static func config(socket: String, alertLog: String, maxLateness: String?, engineKeys: String = "", daemonKeys: String, extra: String) -> String {
         """
         [daemon]
         socket = "\(socket)"
@@ -100,7 +100,7 @@ final class DaemonHarness: @unchecked Sendable {
         # The fixtures have fixed dates (2026-03): keep them inside engine.max_past whatever the clock says.
         max_past = "36500d"
         # A stream quiet this long closes its days by the clock (the fixtures' last days, in most tests).
-        max_lateness = "\(maxLateness)"
+        \(maxLateness.map { "max_lateness = \"\($0)\"" } ?? "")
         \(engineKeys)
 
         \(extra)
