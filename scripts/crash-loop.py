@@ -90,8 +90,9 @@ class Daemon:
         self.output.close()
 
 
-def send(socket_path, path, timeout=20):
-    """One connection: the file, a half-close, then the replies. True when the final OK came (acknowledged)."""
+def send(socket_path, path, timeout=20, half_closed=None):
+    """One connection: the file, a half-close, then the replies. True when the final OK came (acknowledged).
+    `half_closed` (an Event) is set once the half-close is sent: the final OK is then pending."""
     try:
         with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
             s.settimeout(timeout)
@@ -99,6 +100,8 @@ def send(socket_path, path, timeout=20):
             with open(path, "rb") as f:
                 s.sendall(f.read())
             s.shutdown(socket.SHUT_WR)
+            if half_closed is not None:
+                half_closed.set()
             reply = b""
             while True:
                 data = s.recv(65536)
@@ -294,30 +297,46 @@ def main():
     pending = list(chunks)
     acknowledged = []
     interrupted = 0
+    modes = {"start-up": 0, "mid-ingest": 0, "final OK pending": 0}
     for i in range(args.n):
         daemon = Daemon(binary, config, loop_dir, f"kill-{i:03d}")
+        # One kill in eight lands during start-up (before READY=1: the saved state loading, the sockets
+        # not yet open); one in four just after a connection's half-close, while its final OK is pending.
+        mode = rng.choices(["start-up", "mid-ingest", "final OK pending"], weights=[1, 5, 2])[0]
+        modes[mode] += 1
+        if mode == "start-up":
+            time.sleep(rng.uniform(0, 0.03))
+            daemon.kill()
+            continue
         daemon.wait_ready()
         to_send = list(pending)
         done = []
+        half_closed = threading.Event()
+        target = rng.randrange(0, 4)
 
         def sender():
             # Paced like a live feed (a chunk every 5 ms at most), so ingest goes on through most kills.
-            for path in to_send:
-                if not send(os.path.join(loop_dir, "ingest.sock"), path):
+            for k, path in enumerate(to_send):
+                if not send(os.path.join(loop_dir, "ingest.sock"), path,
+                            half_closed=half_closed if mode == "final OK pending" and k == target else None):
                     return
                 done.append(path)
                 time.sleep(0.005)
 
         thread = threading.Thread(target=sender, daemon=True)
         thread.start()
-        time.sleep(rng.uniform(0, 0.1))
+        if mode == "final OK pending":
+            half_closed.wait(timeout=5)
+        else:
+            time.sleep(rng.uniform(0, 0.1))
         daemon.kill()
         thread.join(timeout=20)
         if len(done) < len(to_send):
             interrupted += 1
         acknowledged += done
         pending = [p for p in pending if p not in done]
-    log(f"kill loop: {args.n} kills, {interrupted} mid-ingest, {len(acknowledged)} chunks acknowledged, {len(pending)} left")
+    log(f"kill loop: {args.n} kills ({', '.join(f'{v} {k}' for k, v in modes.items())}), {interrupted} interrupted ingest, "
+        f"{len(acknowledged)} chunks acknowledged, {len(pending)} left")
 
     # 1. Every acknowledged row is in the saved state. A subject's chunks go in time order and the sender stops
     #    at the first one not acknowledged, so its acknowledged rows are a prefix of its rows: the saved series
@@ -368,6 +387,15 @@ def main():
         failures.append("a webhook request failed signature verification")
     if code != 0:
         failures.append(f"the final run exited with {code}")
+
+    # 4. Resending was harmless: each subject's series observed each of its rows exactly once.
+    saved = saved_series(os.path.join(loop_dir, "state", "state.sqlite"))
+    all_rows = set().union(*[rows_of(p) for p in chunks])
+    miscounted = [(subject, sum(1 for s, _ in all_rows if s == subject), saved.get(subject, (0, 0))[0])
+                  for subject in SUBJECTS if saved.get(subject, (0, 0))[0] != sum(1 for s, _ in all_rows if s == subject)]
+    log(f"observations: {sum(v[0] for v in saved.values())} for {len(all_rows)} rows; subjects miscounted: {len(miscounted)}")
+    if miscounted:
+        failures.append(f"rows observed other than once (subject, rows, observations): {miscounted[:3]}")
 
     log(f"duration: {time.time() - began:.0f} s")
     if failures:

@@ -30,6 +30,9 @@ public struct IngestSession {
     /// Subjects the session holds anything of (admitted, or with a directive's zone); tests check it shrinks on withdrawal.
     var heldSubjects: Set<String> { Set(lines.admitted.keys).union(lines.stream.effectiveZones.subjects.keys) }
 
+    /// Distinct subjects the session may send (`daemon.max_subjects_per_connection`).
+    public var maxSubjects: Int { lines.maxSubjects }
+
     /// Whether a row was refused for `maxSubjects` (the caller journals it once).
     public var subjectLimitReached: Bool { lines.subjectLimitReached }
 
