@@ -72,8 +72,9 @@ import Testing
         let store = try StateStore(path: directory + "/state.sqlite")
         let systemd = RecordingSystemd()
         let pseudonyms = Pseudonymizer(key: Data(repeating: 7, count: 32))
-        let consent = try ConsentService(store: store, systemd: systemd, logger: Logger(label: "test"), pseudonyms: pseudonyms)
-        consent.journalName = { $0 }  // even where the journal names subjects by id, this report uses the token
+        // Even where the journal names subjects by id, this report uses the token.
+        let consent = try ConsentService(store: store, systemd: systemd, logger: Logger(label: "test"), pseudonyms: pseudonyms,
+                                         journalName: { $0 })
         let token = pseudonyms.token(for: "s-unsaveable")
 
         // A real state for "s-fine"; for "s-unsaveable", a state JSON cannot hold (an infinite value). Ingest can no

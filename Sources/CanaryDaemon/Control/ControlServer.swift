@@ -17,12 +17,15 @@ final class ControlServer: @unchecked Sendable {
     private var adminGroups: [String]
     private let group: MultiThreadedEventLoopGroup
     private let logger: Logger
+    private let erasure: ErasureSteps
     private var channel: (any Channel)?
     private var path: String?
 
-    init(consent: ConsentService, store: StateStore, dispatcher: AlertDispatcher, adminGroups: [String],
+    /// - Parameter erasure: what an erasure drops from the engine's and the dispatcher's memory.
+    init(consent: ConsentService, erasure: ErasureSteps, store: StateStore, dispatcher: AlertDispatcher, adminGroups: [String],
          group: MultiThreadedEventLoopGroup, logger: Logger) {
         self.consent = consent
+        self.erasure = erasure
         self.store = store
         self.dispatcher = dispatcher
         self.policy = AccessPolicy(users: ["root"], groups: adminGroups)
@@ -126,14 +129,16 @@ final class ControlServer: @unchecked Sendable {
                     return .failure("grant needs the consent reference (e.g. the form id)")
                 }
                 if let e = request.expires, e <= now { return .failure("the expiry is in the past") }
-                let grants = try consent.grant(subject: subject, scopes: scopes, reference: reference,
-                                               by: Self.actor(request.by, peer: peer), expiresAt: request.expires, now: now)
+                let consent = self.consent, actor = Self.actor(request.by, peer: peer), expires = request.expires
+                let grants = try await store.offload {
+                    try consent.grant(subject: subject, scopes: scopes, reference: reference, by: actor, expiresAt: expires, now: now)
+                }
                 return ControlResponse(ok: true, grants: grants.map { .init($0, now: now) })
             case .revoke:
                 guard let subject = request.subject else { return .failure("revoke needs a subject") }
                 let scopes = try request.scopes.map { try Self.scopes($0) }
                 let r = try await consent.revoke(subject: subject, scopes: scopes, by: Self.actor(request.by, peer: peer),
-                                                 erase: request.erase ?? false, now: now)
+                                                 erase: request.erase ?? false, now: now, erasing: erasure)
                 return ControlResponse(ok: true, revocation: r)
             case .alertsList:
                 var state: StateStore.DeliveryState?

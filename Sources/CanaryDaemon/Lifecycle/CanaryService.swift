@@ -5,12 +5,20 @@ import NIOCore
 import NIOPosix
 import ServiceLifecycle
 
-/// The running daemon: engine thread, ingest socket, alert dispatcher, STATUS= updates, and a
-/// graceful stop that finishes the lines in flight before exiting.
+/// The running daemon's front: the ingest and control sockets, READY/STATUS for systemd, consent
+/// expiry and retention on the clock, and, on a graceful stop, the drain of the connections in flight.
+///
+/// Everything is built in dependency order, each collaborator passed to the initialiser of the next
+/// (nothing is assigned after construction): the state database and the consent ledger, the
+/// dispatcher, the engine loop (its alert signal a stream the committer reads), the committer, then
+/// the sockets. The engine loop, the committer and the dispatcher run as their own services
+/// (`services`), so the service group stops them in reverse order after this one: connections
+/// drained, then the final commit, then the engine thread, then the last deliveries.
 public final class CanaryService: Service, @unchecked Sendable {
     let context: ServerContext
     private let server: IngestServer
     private let group: MultiThreadedEventLoopGroup
+    private let heartbeat: LoopHeartbeat
     private let notifier: ServiceNotifier
     private let logger: Logger
     private let router: AlertRouter
@@ -21,10 +29,13 @@ public final class CanaryService: Service, @unchecked Sendable {
     private let plan: ChannelPlan
     private let store: StateStore
     private let committer: StateCommitter
+    private let engine: EngineLoop
 
     public init(configuration: CanaryConfiguration, systemd: any SystemdAPI, logger: Logger) throws {
         notifier = ServiceNotifier(systemd: systemd)
         self.logger = logger
+        group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, System.coreCount))
+        heartbeat = LoopHeartbeat(group: group)
         router = try AlertRouter(systemd: systemd, journal: configuration.daemon.journal,
                                  alertLog: configuration.daemon.alertLog, logger: logger)
         store = try StateStore(path: configuration.daemon.statePath)
@@ -32,10 +43,12 @@ public final class CanaryService: Service, @unchecked Sendable {
         // for them; the same installation key, domain-separated, keys the alert ids.
         let key = try Pseudonymizer.loadKey(path: configuration.daemon.pseudonymKeyPath)
         let pseudonyms = Pseudonymizer(key: key)
-        let consent = try ConsentService(store: store, systemd: systemd, logger: logger, pseudonyms: pseudonyms)
-        let webhooks = configuration.daemon.webhooks
         let journalByToken = configuration.daemon.journalSubject == "token"
-        if journalByToken { consent.journalName = { pseudonyms.token(for: $0) } }
+        let journalName: @Sendable (String) -> String
+        if journalByToken { journalName = { pseudonyms.token(for: $0) } } else { journalName = { $0 } }
+        let consent = try ConsentService(store: store, systemd: systemd, logger: logger, pseudonyms: pseudonyms,
+                                         journalName: journalName)
+        let webhooks = configuration.daemon.webhooks
         let targets = try webhooks.map { try WebhookTarget.load($0) }
         dispatcher = try AlertDispatcher(store: store, local: router, webhooks: targets, consent: consent,
                                          maxConcurrent: configuration.daemon.maxConcurrentDeliveries, systemd: systemd,
@@ -46,44 +59,47 @@ public final class CanaryService: Service, @unchecked Sendable {
 
         // Continue where the last run stopped: baselines, rule states, open days and gaps.
         let saved = try store.loadSubjectStates()
-        let engine: EngineLoop
+        let alertsPending = AlertsPending()
         do {
             let plan = self.plan
+            let heartbeat = self.heartbeat
             engine = try EngineLoop(configuration: configuration.engine,
                                     channels: { plan.channels(for: $0, at: Date().timeIntervalSince1970) }, notifier: notifier,
                                     maxCloseInterval: configuration.daemon.maxCloseIntervalSeconds, state: saved,
                                     admission: MonitorAdmission(version: { consent.version },
                                                                 allows: { consent.allows($0, .monitor, at: $1) },
                                                                 token: { pseudonyms.token(for: $0) }),
-                                    identity: AlertIdentity(pseudonymKey: key))
+                                    identity: AlertIdentity(pseudonymKey: key),
+                                    alertsPending: alertsPending.signal,
+                                    pipelineHealthy: { heartbeat.healthy(within: .seconds(5)) })
         } catch {
             throw DaemonError("cannot read the saved evaluation state in \(configuration.daemon.statePath): \(error)")
         }
         snapshotInterval = configuration.daemon.snapshotIntervalSeconds
-        consent.eraseEngineState = { await engine.erase(subject: $0) }
-        let dispatcher = self.dispatcher
-        consent.forgetDeliveries = { await dispatcher.forget(subject: $0) }
-        context = ServerContext(configuration: configuration, engine: engine, consent: consent, systemd: systemd, logger: logger)
-        let committer = StateCommitter(engine: engine, consent: consent, dispatcher: dispatcher,
-                                       spacing: .milliseconds(Int64(configuration.daemon.alertCommitSeconds * 1000)), logger: logger)
-        self.committer = committer
-        context.committer = committer
-        // Alerts wait on the engine thread for a commit; ask for one as soon as they are decided.
-        engine.alertsPending = { committer.commitSoon() }
-        group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, System.coreCount))
+        committer = StateCommitter(engine: engine, consent: consent, dispatcher: dispatcher, alertsPending: alertsPending.stream,
+                                   spacing: .milliseconds(Int64(configuration.daemon.alertCommitSeconds * 1000)), logger: logger)
+        context = ServerContext(configuration: configuration, engine: engine, consent: consent, committer: committer,
+                                systemd: systemd, logger: logger)
         server = IngestServer(context: context, group: group)
-        control = ControlServer(consent: consent, store: store, dispatcher: dispatcher, adminGroups: configuration.daemon.adminGroups, group: group, logger: logger)
+        let engine = self.engine, dispatcher = self.dispatcher
+        control = ControlServer(consent: consent,
+                                erasure: ErasureSteps(dropEngineState: { await engine.erase(subject: $0) },
+                                                      forgetDeliveries: { await dispatcher.forget(subject: $0) }),
+                                store: store, dispatcher: dispatcher, adminGroups: configuration.daemon.adminGroups,
+                                group: group, logger: logger)
         controlPath = configuration.daemon.controlSocketPath
         for name in AccessPolicy(users: configuration.daemon.allowUsers, groups: configuration.daemon.allowGroups).unknownNames {
             logger.warning("daemon allow-list names an unknown user or group", metadata: ["name": "\(name)"])
         }
     }
 
+    /// The services behind this one, in start order (the group stops them in reverse, after this one):
+    /// the dispatcher, the engine loop, the committer.
+    var services: [any Service] {
+        [DeliveryService(dispatcher: dispatcher), engine, committer]
+    }
+
     public func run() async throws {
-        let heartbeat = LoopHeartbeat(group: group)
-        context.engine.pipelineHealthy = { heartbeat.healthy(within: .seconds(5)) }
-        context.engine.start()
-        let delivering = Task { [dispatcher] in await dispatcher.run() }
         try await server.start(activatedFDs: context.systemd.listenFDs())
         try await control.start(path: controlPath)
         let backlog = await dispatcher.backlog
@@ -104,7 +120,7 @@ public final class CanaryService: Service, @unchecked Sendable {
             var sinceRetention = 3600.0
             while !Task.isCancelled {
                 heartbeat.poke()
-                context.consent.expireDue(now: Date().timeIntervalSince1970)
+                await context.consent.expireDueOffloaded(now: Date().timeIntervalSince1970)
                 try await Task.sleep(for: .seconds(1))
                 sinceStatus += 1
                 sinceSnapshot += 1
@@ -115,7 +131,7 @@ public final class CanaryService: Service, @unchecked Sendable {
                 sinceRetention += 1
                 if sinceRetention >= 3600 {
                     sinceRetention = 0
-                    trimAlertHistory()
+                    await trimAlertHistory()
                 }
                 if sinceStatus >= interval {
                     notifier.status(await statusLineWithDeliveries())
@@ -124,25 +140,21 @@ public final class CanaryService: Service, @unchecked Sendable {
             }
         }
 
+        // Stopping, first of the services: no new connections, the lines in flight finish (their
+        // final OK waits for commits, which the committer, still running, makes).
         notifier.stopping(status: "stopping: finishing the lines in flight")
         logger.info("stopping", metadata: ["connections": "\(context.connections.count)"])
         await server.stopAccepting()
         await control.stop()
         let deadline = Date().addingTimeInterval(context.settings.daemon.drainTimeoutSeconds)
-        let drained = await Task.detached { [context] in context.connections.waitForZero(until: deadline) }.value
-        if !drained {
+        if !(await context.connections.drained(until: deadline)) {
             logger.warning("connections still open after the drain timeout; closing them", metadata: ["connections": "\(context.connections.count)"])
         }
         try? await group.shutdownGracefully()
-        // Everything queued is evaluated, committed (state and alerts together), then the engine stops.
-        await context.engine.drain()
-        if !(await committer.commitAndWait()) {
-            logger.error("the final state could not be saved; the next start continues from the last commit")
-        }
-        context.engine.stop()
-        // Journal deliveries due now go out; webhook requests in flight get two seconds; the rest stays owed.
-        await dispatcher.stop(deadline: Date().addingTimeInterval(2))
-        delivering.cancel()
+    }
+
+    /// After the whole group stopped: what this run did.
+    func logStopped() async {
         let c = context.engine.totals
         let d = await dispatcher.totals
         let left = await dispatcher.backlog
@@ -151,10 +163,11 @@ public final class CanaryService: Service, @unchecked Sendable {
     }
 
     /// Retention: alerts (and their delivery history) older than `state.retention` are deleted once settled.
-    private func trimAlertHistory() {
+    private func trimAlertHistory() async {
         let cutoff = Date().timeIntervalSince1970 - Double(context.settings.engine.retentionDays) * 86_400
         do {
-            let removed = try store.trimAlerts(emittedBefore: cutoff)
+            let store = self.store
+            let removed = try await store.offload { try store.trimAlerts(emittedBefore: cutoff) }
             if removed > 0 { logger.info("alerts past retention deleted", metadata: ["alerts": "\(removed)"]) }
         } catch {
             logger.error("cannot apply retention to the alert history", metadata: ["reason": "\(error)"])

@@ -9,13 +9,16 @@ public enum DaemonMain {
         let logger = Logger(label: "canaryd")
         let service = try CanaryService(configuration: configuration, systemd: systemd, logger: logger)
         let reload = ReloadService(path: configPath, service: service, systemd: systemd, logger: logger)
+        // Started in this order, stopped in reverse: the reload handler, the sockets (connections drained),
+        // the committer (final commit), the engine thread, the dispatcher (last deliveries).
         var group = ServiceGroupConfiguration(
-            services: [.init(service: service), .init(service: reload)],
+            services: service.services.map { .init(service: $0) } + [.init(service: service), .init(service: reload)],
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger)
         // Below the unit's TimeoutStopSec (20 s), so systemd never has to kill a draining daemon.
         group.maximumGracefulShutdownDuration = .seconds(15)
         try await ServiceGroup(configuration: group).run()
+        await service.logStopped()
     }
 
     /// Operational logs to journald when running under systemd with journald present, else to standard error.

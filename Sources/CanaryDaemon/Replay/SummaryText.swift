@@ -16,7 +16,7 @@ public enum SummaryText {
         lines.append("  alerts: \(kinds) total=\(s.alertsByKind.values.reduce(0, +))")
         if s.observations > 0 { lines.append("  observations scored=\(s.observations)") }
         if s.lateRows > 0 { lines.append("  late rows (period already closed, not evaluated)=\(s.lateRows)") }
-        if s.duplicateRows > 0 { lines.append("  duplicate raw samples (not newer than their series' latest, counted once)=\(s.duplicateRows)") }
+        if s.duplicateRows > 0 { lines.append("  duplicate rows (already held: same subject, stream and instant, or a raw sample not newer than its series' latest; counted once)=\(s.duplicateRows)") }
         if s.refusedRows > 0 {
             lines.append("  refused rows (beyond engine.max_subjects or engine.max_metrics_per_subject, not evaluated)=\(s.refusedRows)")
         }

@@ -1,6 +1,7 @@
 import CanaryCore
 import Foundation
 import Logging
+import ServiceLifecycle
 
 /// Owns the engine on one dedicated thread. Connections hand it batches of records; it evaluates
 /// them in arrival order, keeps the alerts it decides for the next snapshot (which writes them to
@@ -38,20 +39,26 @@ public final class EngineLoop: @unchecked Sendable {
     private let admission: MonitorAdmission
     private let identity: AlertIdentity?
     private var thread: Thread?
-    /// Called on the engine thread when alerts wait for a snapshot (the service commits one soon).
-    var alertsPending: @Sendable () -> Void = {}
+    /// Called on the engine thread when alerts wait for a snapshot (the committer commits one soon).
+    private let alertsPending: @Sendable () -> Void
     /// Whether the rest of the pipeline (the event loops) is alive; the watchdog is pinged only then.
-    var pipelineHealthy: @Sendable () -> Bool = { true }
-    private let finished = DispatchSemaphore(value: 0)
+    private let pipelineHealthy: @Sendable () -> Bool
+    /// Finished by the engine thread as it ends.
+    private let stopped = AsyncStream<Void>.makeStream()
 
     /// - Parameter state: a snapshot from `snapshot()` of an earlier run, to continue where it was.
     /// - Parameter channels: where an alert may go at the moment of emission (consent and configuration);
     ///   an alert with no channel is withheld.
     /// - Parameter admission: which subjects the engine may hold anything about (monitor consent).
     /// - Parameter identity: gives alerts their keyed ids.
+    /// - Parameter alertsPending: called on the engine thread when alerts wait for a commit.
+    /// - Parameter pipelineHealthy: whether the event loops answer (the watchdog is pinged only then).
     public init(configuration: EngineConfiguration, channels: @escaping @Sendable (Alert) -> [String], notifier: ServiceNotifier,
                 maxCloseInterval: Double, state: [String: Data] = [:],
-                admission: MonitorAdmission = .everyone, identity: AlertIdentity? = nil) throws {
+                admission: MonitorAdmission = .everyone, identity: AlertIdentity? = nil,
+                alertsPending: @escaping @Sendable () -> Void = {}, pipelineHealthy: @escaping @Sendable () -> Bool = { true }) throws {
+        self.alertsPending = alertsPending
+        self.pipelineHealthy = pipelineHealthy
         self.channels = channels
         self.admission = admission
         self.identity = identity
@@ -122,9 +129,9 @@ public final class EngineLoop: @unchecked Sendable {
     }
 
     /// Stops the thread after the commands queued so far.
-    public func stop() {
+    public func stop() async {
         queue.close()
-        finished.wait()
+        for await _ in stopped.stream {}
     }
 
     private func run(_ initial: CanaryEngine) {
@@ -236,7 +243,7 @@ public final class EngineLoop: @unchecked Sendable {
                 lastPing = now
             }
         }
-        finished.signal()
+        stopped.continuation.finish()
     }
 
     private func update(rows: Int, alerts: (emitted: Int, withheld: Int), subjects: Int) {
@@ -323,4 +330,14 @@ public struct MonitorAdmission: Sendable {
 
     /// Everyone (no consent ledger).
     public static let everyone = MonitorAdmission(version: { 0 }, allows: { _, _ in true }, token: { $0 })
+}
+
+extension EngineLoop: Service {
+    /// Runs the engine thread until a graceful stop reaches it (the committer, stopped before it, has
+    /// drained it and committed); then the thread ends after the commands already queued.
+    public func run() async throws {
+        start()
+        try? await gracefulShutdown()
+        await stop()
+    }
 }

@@ -10,15 +10,16 @@ final class ServerContext: @unchecked Sendable {
     let systemd: any SystemdAPI
     let logger: Logger
     let connections = ConnectionCounter()
-    /// Commits the evaluation state before a connection is acknowledged; set by the service.
-    var committer: StateCommitter?
+    /// Commits the evaluation state before a connection is acknowledged (nil: acknowledgements do not wait).
+    let committer: StateCommitter?
     let clock: @Sendable () -> Double
     private let lock = NSLock()
     private var current: CanaryConfiguration
     private var currentPolicy: AccessPolicy
 
-    init(configuration: CanaryConfiguration, engine: EngineLoop, consent: ConsentService, systemd: any SystemdAPI, logger: Logger,
-         clock: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 }) {
+    init(configuration: CanaryConfiguration, engine: EngineLoop, consent: ConsentService, committer: StateCommitter?,
+         systemd: any SystemdAPI, logger: Logger, clock: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 }) {
+        self.committer = committer
         self.current = configuration
         self.currentPolicy = AccessPolicy(users: configuration.daemon.allowUsers, groups: configuration.daemon.allowGroups)
         self.engine = engine
@@ -94,7 +95,7 @@ extension ServerContext {
 
 /// Counts open connections; a drain waits for the count to reach zero.
 final class ConnectionCounter: @unchecked Sendable {
-    private let condition = NSCondition()
+    private let condition = NSLock()
     private var open = 0
 
     /// Counts one more open connection; returns how many are open with it.
@@ -107,7 +108,7 @@ final class ConnectionCounter: @unchecked Sendable {
     }
 
     func closed() {
-        condition.lock(); open -= 1; condition.broadcast(); condition.unlock()
+        condition.lock(); open -= 1; condition.unlock()
     }
 
     var count: Int {
@@ -116,13 +117,11 @@ final class ConnectionCounter: @unchecked Sendable {
         return open
     }
 
-    /// Waits until no connection is open or `deadline` passes; true when all closed.
-    func waitForZero(until deadline: Date) -> Bool {
-        condition.lock()
-        defer { condition.unlock() }
-        while open > 0 {
-            if !condition.wait(until: deadline) { return open == 0 }
+    /// Waits (suspended, no thread blocked) until no connection is open or `deadline` passes; true when all closed.
+    func drained(until deadline: Date) async -> Bool {
+        while count > 0 && Date() < deadline {
+            try? await Task.sleep(for: .milliseconds(20))
         }
-        return true
+        return count == 0
     }
 }

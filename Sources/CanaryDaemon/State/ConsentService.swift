@@ -25,15 +25,14 @@ public final class ConsentService: @unchecked Sendable {
     private let logger: Logger
     private let pseudonyms: Pseudonymizer
     private let stateEncoder: SubjectStateEncoder
-    /// Drops an erased subject's evaluation state; set by the service once the engine runs.
-    var eraseEngineState: @Sendable (String) async -> (deleted: Bool, sequence: Int) = { _ in (false, 0) }
-    /// Drops an erased subject's queued deliveries from the dispatcher's memory and its lines from the alert log; set by the service.
-    var forgetDeliveries: @Sendable (String) async -> Void = { _ in }
     /// How a subject is named in the journal (its pseudonymous token, or its id).
-    var journalName: @Sendable (String) -> String = { $0 }
+    let journalName: @Sendable (String) -> String
 
-    /// - Parameter pseudonyms: names subjects in the audit trail (and, by default, the journal).
-    public init(store: StateStore, systemd: any SystemdAPI, logger: Logger, pseudonyms: Pseudonymizer) throws {
+    /// - Parameter pseudonyms: names subjects in the audit trail.
+    /// - Parameter journalName: how the journal names a subject (`privacy.journal_subject`).
+    public init(store: StateStore, systemd: any SystemdAPI, logger: Logger, pseudonyms: Pseudonymizer,
+                journalName: @escaping @Sendable (String) -> String = { $0 }) throws {
+        self.journalName = journalName
         self.store = store
         self.systemd = systemd
         self.logger = logger
@@ -143,9 +142,15 @@ public final class ConsentService: @unchecked Sendable {
     ///
     /// The withdrawal takes effect in memory before anything else: from then on no row of the subject is
     /// admitted (by connections or by the engine), no alert about them is emitted or delivered.
-    public func revoke(subject: String, scopes: [ConsentScope]?, by actor: String, erase: Bool, now: Double) async throws -> Revocation {
-        if erase { return try await eraseSubject(subject, by: actor, now: now) }
-        return try changeLock.withLock {
+    /// `erasing` drops what the engine and the dispatcher hold in memory (the caller, which has them, says how).
+    public func revoke(subject: String, scopes: [ConsentScope]?, by actor: String, erase: Bool, now: Double,
+                       erasing steps: ErasureSteps = .none) async throws -> Revocation {
+        if erase { return try await eraseSubject(subject, by: actor, now: now, steps: steps) }
+        return try await store.offload { try self.revokeNow(subject: subject, scopes: scopes, by: actor, now: now) }
+    }
+
+    private func revokeNow(subject: String, scopes: [ConsentScope]?, by actor: String, now: Double) throws -> Revocation {
+        try changeLock.withLock {
             let held = grants(of: subject)
             let removing = (scopes ?? held.map(\.scope)).filter { s in held.contains { $0.scope == s } }
             let names = removing.map(\.description).sorted().joined(separator: ",")
@@ -158,31 +163,44 @@ public final class ConsentService: @unchecked Sendable {
         }
     }
 
-    private func eraseSubject(_ subject: String, by actor: String, now: Double) async throws -> Revocation {
+    private func eraseSubject(_ subject: String, by actor: String, now: Double, steps: ErasureSteps) async throws -> Revocation {
         let tokenName = token(subject)
         // Withdrawn in memory first: connections and the engine stop admitting the subject's rows.
         let held = lock.withLock { ledger.revoke(subject) }
         let names = held.map(\.scope.description).sorted().joined(separator: ",")
         // After every batch queued before this point; rows queued later find no consent and are dropped.
-        let (engineDeleted, sequence) = await eraseEngineState(subject)
+        let (engineDeleted, sequence) = await steps.dropEngineState(subject)
         // Under the store's snapshot lock: no snapshot saved from now on brings the subject back,
         // and one being saved has finished before the rows are deleted.
-        let removed = try changeLock.withLock {
-            try store.exclusively {
-                lock.withLock { erasedAt[tokenName] = sequence }
-                return try store.erase(subject: subject, token: tokenName, audit: AuditRecord(
-                    at: now, action: "erase", subject: tokenName, scopes: names, actor: actor, reference: "",
-                    detail: "consent rows, evaluation state (days, baselines, rule states) and alerts with their deliveries deleted"))
+        let store = self.store
+        let removed = try await store.offload {
+            try self.changeLock.withLock {
+                try store.exclusively {
+                    self.lock.withLock { self.erasedAt[tokenName] = sequence }
+                    return try store.erase(subject: subject, token: tokenName, audit: AuditRecord(
+                        at: now, action: "erase", subject: tokenName, scopes: names, actor: actor, reference: "",
+                        detail: "consent rows, evaluation state (days, baselines, rule states) and alerts with their deliveries deleted"))
+                }
             }
         }
         // A grant recorded while the erasure ran was deleted with the rest: forget it here too.
         lock.withLock { _ = ledger.revoke(subject) }
-        await forgetDeliveries(subject)
+        await steps.forgetDeliveries(subject)
         journal(action: "erase", subject: subject, scopes: names, actor: actor,
                 message: "consent revoked and data erased for \(subject) by \(actor)")
         return Revocation(scopes: held.map(\.scope.description), erased: true, consentRowsDeleted: removed.consentRows,
                           engineStateDeleted: engineDeleted, alertsDeleted: removed.alerts.alerts,
                           undeliveredDeleted: removed.alerts.undelivered)
+    }
+
+    /// `save`, on the store's own queue (no cooperative thread waits for the disk).
+    func commit(_ snapshot: EngineSnapshot, at instant: Double) async throws -> [DeliveryItem] {
+        try await store.offload { try self.save(snapshot, at: instant) }
+    }
+
+    /// `expireDue`, on the store's own queue.
+    func expireDueOffloaded(now: Double) async {
+        _ = try? await store.offload { self.expireDue(now: now) }
     }
 
     /// Removes grants whose expiry has passed, each audited; called from the daemon's clock. One
@@ -251,4 +269,21 @@ enum PeriodFormat {
         f.formatOptions = [.withInternetDateTime]
         return f.string(from: Date(timeIntervalSince1970: t))
     }
+}
+
+/// What an erasure does beyond the ledger and the database: the engine forgets the subject (after every
+/// batch queued before it; it returns whether it held anything and its command sequence number then),
+/// and the dispatcher forgets the subject's queued deliveries and alert-log lines.
+public struct ErasureSteps: Sendable {
+    var dropEngineState: @Sendable (String) async -> (deleted: Bool, sequence: Int)
+    var forgetDeliveries: @Sendable (String) async -> Void
+
+    init(dropEngineState: @escaping @Sendable (String) async -> (deleted: Bool, sequence: Int),
+         forgetDeliveries: @escaping @Sendable (String) async -> Void) {
+        self.dropEngineState = dropEngineState
+        self.forgetDeliveries = forgetDeliveries
+    }
+
+    /// Nothing held in memory elsewhere (tests of the ledger alone).
+    public static let none = ErasureSteps(dropEngineState: { _ in (false, 0) }, forgetDeliveries: { _ in })
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import ServiceLifecycle
 
 /// Makes acknowledgement mean durability: a connection's `OK` waits until a snapshot of the engine
 /// taken after its rows were evaluated is committed. Requests that arrive while a commit runs share
@@ -18,8 +19,14 @@ final class StateCommitter: @unchecked Sendable {
     private var lastStart = ContinuousClock.now - .seconds(3600)
     private var soonPending = false
 
+    /// Signals from the engine thread that alerts wait for a commit (`AlertsPending.signal`).
+    private let alertsPending: AsyncStream<Void>
+
     /// - Parameter spacing: `commitSoon` commits at most this often (a commit for an acknowledgement is never delayed).
-    init(engine: EngineLoop, consent: ConsentService, dispatcher: AlertDispatcher, spacing: Duration = .zero, logger: Logger) {
+    /// - Parameter alertsPending: each element asks for a commit soon (the engine decided alerts).
+    init(engine: EngineLoop, consent: ConsentService, dispatcher: AlertDispatcher, alertsPending: AsyncStream<Void>,
+         spacing: Duration = .zero, logger: Logger) {
+        self.alertsPending = alertsPending
         self.engine = engine
         self.consent = consent
         self.dispatcher = dispatcher
@@ -48,11 +55,11 @@ final class StateCommitter: @unchecked Sendable {
         await withCheckedContinuation { (c: CheckedContinuation<Bool, Never>) in commit { c.resume(returning: $0) } }
     }
 
-    /// Saves one snapshot with its alerts; true when committed. Only `run` calls it: snapshots hold
+    /// Saves one snapshot with its alerts; true when committed. Only `commitWhileAsked` calls it: snapshots hold
     /// what changed since the previous one, so they are saved one at a time, in order.
     private func persist(_ snapshot: EngineSnapshot) async -> Bool {
         do {
-            let items = try consent.save(snapshot, at: Date().timeIntervalSince1970)
+            let items = try await consent.commit(snapshot, at: Date().timeIntervalSince1970)
             await dispatcher.add(items)
             return true
         } catch {
@@ -69,10 +76,10 @@ final class StateCommitter: @unchecked Sendable {
         let start = !running
         running = true
         lock.unlock()
-        if start { Task { await self.run() } }
+        if start { Task { await self.commitWhileAsked() } }
     }
 
-    private func run() async {
+    private func commitWhileAsked() async {
         while true {
             let batch: [@Sendable (Bool) -> Void] = lock.withLock {
                 let b = waiting
@@ -88,5 +95,34 @@ final class StateCommitter: @unchecked Sendable {
             }
             for done in batch { done(ok) }
         }
+    }
+}
+
+extension StateCommitter: Service {
+    /// Commits soon whenever the engine has alerts waiting; on a graceful stop (after the ingest and
+    /// control servers stopped, before the engine does) everything queued is evaluated and committed,
+    /// state and alerts together.
+    func run() async throws {
+        for await _ in alertsPending.cancelOnGracefulShutdown() { commitSoon() }
+        await engine.drain()
+        if !(await commitAndWait()) {
+            logger.error("the final state could not be saved; the next start continues from the last commit")
+        }
+    }
+}
+
+/// The engine thread's "alerts wait for a commit", as a stream the committer reads (newest only: one
+/// pending signal is as good as many).
+struct AlertsPending: Sendable {
+    let stream: AsyncStream<Void>
+    let continuation: AsyncStream<Void>.Continuation
+
+    init() {
+        (stream, continuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+    }
+
+    var signal: @Sendable () -> Void {
+        let c = continuation
+        return { c.yield() }
     }
 }

@@ -11,6 +11,17 @@ public final class StateStore: @unchecked Sendable {
     let pool: DatabasePool
     public let path: String
     private let snapshotLock = NSLock()
+    /// Where async code runs its (blocking) database work: one serial queue of its own, off the cooperative
+    /// thread pool, so a slow disk never holds a thread Swift's tasks need.
+    private let blockingQueue = DispatchQueue(label: "canary.state-database")
+
+    /// Runs `body` (database work that blocks) on the store's own queue and awaits its result; the
+    /// awaiting task is suspended, no cooperative thread waits.
+    public func offload<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { (c: CheckedContinuation<T, any Error>) in
+            blockingQueue.async { c.resume(with: Result { try body() }) }
+        }
+    }
 
     /// Opens (creating when needed, owner-only) and migrates the database at `path`.
     public init(path: String) throws {

@@ -1,0 +1,18 @@
+import Foundation
+import ServiceLifecycle
+
+/// The dispatcher as a service: delivers from the outbox until a graceful stop reaches it, the last of
+/// the daemon's services (after the engine's final commit has handed it its last alerts); then journal
+/// deliveries due go out, webhook requests in flight get `finishWithin`, and the rest stays owed.
+struct DeliveryService: Service {
+    let dispatcher: AlertDispatcher
+    var finishWithin: Duration = .seconds(2)
+
+    func run() async throws {
+        let delivering = Task { await dispatcher.run() }
+        try? await gracefulShutdown()
+        let seconds = Double(finishWithin.components.seconds) + Double(finishWithin.components.attoseconds) / 1e18
+        await dispatcher.stop(deadline: Date().addingTimeInterval(seconds))
+        delivering.cancel()
+    }
+}
