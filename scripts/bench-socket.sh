@@ -2,7 +2,7 @@
 # Socket benchmark: rows from K concurrent `canaryctl send` clients to evaluated state in canaryd.
 #   bash scripts/bench-socket.sh [WORKDIR]      (default /tmp/canary-bench)
 #
-# For K = 1, 2, 4, 8 (override with CLIENTS="1 4"; RUNS=2 repetitions each): starts a fresh canaryd
+# For K = 1, 2, 4, 8 (override with CLIENTS="1 4"; RUNS=2 repetitions each; BIN=DIR for other binaries): starts a fresh canaryd
 # (the bench/peer.toml rule, journal off, alerts to a JSON Lines file), runs K clients in parallel,
 # each sending one part of samples.csv split by subject, and times launch-until-all-exited. A client
 # exits only after the daemon's final `OK accepted=N rejected=M`, which comes once all of that
@@ -49,9 +49,14 @@ build() {
   cat "$tmp/build.log" >&2
   return 1
 }
-build canaryd
-build canaryctl
-bin="$root/.build/release"
+# BIN=DIR runs the canaryd and canaryctl built there instead (e.g. an older commit's release build).
+if [ -n "${BIN:-}" ]; then
+  bin=$BIN
+else
+  build canaryd
+  build canaryctl
+  bin="$root/.build/release"
+fi
 
 python3 -c 'import numpy' 2>/dev/null || pip install -q numpy
 [ -f "$work/samples.csv" ] || python3 "$shared/gen_workload.py" --out "$work/samples.csv"
@@ -78,7 +83,6 @@ socket = "$tmp/ingest.sock"
 socket_mode = "0600"
 journal = "off"
 alert_log = "$tmp/alerts.jsonl"
-settle = "1s"
 control_socket = "$tmp/control.sock"
 
 [state]

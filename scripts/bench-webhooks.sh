@@ -70,7 +70,7 @@ run() {  # run SCENARIO
   local scenario=$1 dir="$tmp/$1"
   mkdir -p "$dir/state"
   {
-    printf '[daemon]\nsocket = "%s/ingest.sock"\ncontrol_socket = "%s/control.sock"\njournal = "off"\nalert_log = "%s/alerts.jsonl"\nsettle = "1h"\n' "$dir" "$dir" "$dir"
+    printf '[daemon]\nsocket = "%s/ingest.sock"\ncontrol_socket = "%s/control.sock"\njournal = "off"\nalert_log = "%s/alerts.jsonl"\n' "$dir" "$dir" "$dir"
     printf '[state]\npath = "%s/state/state.sqlite"\n[privacy]\nkey_file = "%s/state/pseudonym.key"\n' "$dir" "$dir"
     printf '[delivery]\nmax_concurrent = %s\n' "$concurrency"
     # The rows are dated from 2026-01-01: keep them within max_past whenever this runs.

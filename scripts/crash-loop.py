@@ -136,7 +136,6 @@ socket = "{directory}/ingest.sock"
 control_socket = "{directory}/control.sock"
 alert_log = "{directory}/alerts.jsonl"
 journal = "off"
-settle = "1h"
 drain_timeout = "5s"
 
 [engine]

@@ -36,7 +36,8 @@ follower=$!
 "$bin/canaryctl" send --socket run/ingest.sock \
   config/sample/sleep.csv config/sample/activity.csv config/sample/typing.csv config/sample/samples.csv
 
-# The daemon evaluates the days once ingest has settled (daemon.settle = 2 s in config/dev.toml).
+# The days close as each stream's own data moves past them (event time): the alerts arrive while the
+# files go in. The last day of each stream closes a minute later (engine.max_lateness in config/dev.toml).
 expected=22
 for _ in $(seq 1 100); do
   [ "$(wc -l < run/alerts.jsonl)" -ge "$expected" ] && break
