@@ -66,8 +66,9 @@ public actor AlertDispatcher {
     /// An operator's retry: dead letters (all, one alert's, or one channel's) are queued again with a
     /// fresh attempt count and age, and matching deliveries waiting for a backoff are made due now.
     /// Returns how many dead letters came back and how many waiting deliveries were hurried.
-    public func retry(alertID: String?, channel: String?) throws -> (requeued: Int, expedited: Int) {
-        let items = try store.retryDead(alertID: alertID, channel: channel, at: Date().timeIntervalSince1970)
+    public func retry(alertID: String?, channel: String?) async throws -> (requeued: Int, expedited: Int) {
+        let store = self.store
+        let items = try await store.offload { try store.retryDead(alertID: alertID, channel: channel, at: Date().timeIntervalSince1970) }
         let expedited = queue.expedite(alertID: alertID, channel: channel)
         queue.add(items)
         wakeUp.yield()
@@ -100,7 +101,7 @@ public actor AlertDispatcher {
         for await _ in wakes {
             if Task.isCancelled { break }
             counters.wakeups += 1
-            pump()
+            await pump()
             timer?.cancel()
             timer = nil
             // Due already but not started: held by the concurrency limit, and a finishing attempt wakes us.
@@ -119,7 +120,7 @@ public actor AlertDispatcher {
     /// Whatever is left stays in the outbox for the next start.
     public func stop(deadline: Date) async {
         wakeUp.finish()
-        pump(journalOnly: true)
+        await pump(journalOnly: true)
         for task in running.values {
             let remaining = deadline.timeIntervalSinceNow
             if remaining <= 0 { task.cancel(); continue }
@@ -128,21 +129,28 @@ public actor AlertDispatcher {
             waiter.cancel()
         }
         await sender.shutdown()
+        // Every delivery result recorded before this returns.
+        _ = try? await store.offload {}
     }
 
-    private func pump(journalOnly: Bool = false) {
+    /// Starts what is due. The alerts' bodies are read on the store's queue (the actor may take other
+    /// calls meanwhile: an erasure's consent withdrawal, taken first in memory, then stops any of them in
+    /// `refusal`, and a forgotten delivery's result is never recorded).
+    private func pump(journalOnly: Bool = false) async {
         while true {
-            let now = Date().timeIntervalSince1970
-            let due = queue.due(now: now, limit: maxConcurrent) { $0 != AlertChannel.journal }
+            let due = queue.due(now: Date().timeIntervalSince1970, limit: maxConcurrent) { $0 != AlertChannel.journal }
             if due.isEmpty { return }
             let bodies: [String: StateStore.StoredAlert]
+            let store = self.store, ids = due.map(\.alertID)
             do {
-                bodies = try store.alerts(due.map(\.alertID))
+                bodies = try await store.offload { try store.alerts(ids) }
             } catch {
                 logger.error("cannot read queued alerts from the state database", metadata: ["reason": "\(error)"])
+                let now = Date().timeIntervalSince1970
                 for item in due { queue.finish(item, .retry(at: now + 5, reason: "state database unreadable")) }
                 return
             }
+            let now = Date().timeIntervalSince1970
             var results: [StateStore.AttemptResult] = []
             for var item in due {
                 let channel = item.channel
@@ -239,13 +247,17 @@ public actor AlertDispatcher {
         journalByToken ? pseudonyms.token(for: subject) : subject
     }
 
+    /// Records results on the store's queue, in order, without waiting for the disk.
     private func record(_ results: [StateStore.AttemptResult]) {
         guard !results.isEmpty else { return }
-        do {
-            try store.record(results, at: Date().timeIntervalSince1970)
-        } catch {
-            // The queue moved on in memory; the database still holds them as owed, so a restart sends them again.
-            logger.error("cannot record delivery results", metadata: ["reason": "\(error)", "results": "\(results.count)"])
+        let store = self.store, logger = self.logger, now = Date().timeIntervalSince1970
+        store.enqueueWrite {
+            do {
+                try store.record(results, at: now)
+            } catch {
+                // The queue moved on in memory; the database still holds them as owed, so a restart sends them again.
+                logger.error("cannot record delivery results", metadata: ["reason": "\(error)", "results": "\(results.count)"])
+            }
         }
     }
 

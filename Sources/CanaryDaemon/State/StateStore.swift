@@ -15,6 +15,12 @@ public final class StateStore: @unchecked Sendable {
     /// thread pool, so a slow disk never holds a thread Swift's tasks need.
     private let blockingQueue = DispatchQueue(label: "canary.state-database")
 
+    /// Queues `body` (a write nobody waits for) on the store's own queue: writes queued so run in the order
+    /// they were queued, before anything queued after them. `offload { }` waits for all of them.
+    public func enqueueWrite(_ body: @escaping @Sendable () -> Void) {
+        blockingQueue.async(execute: body)
+    }
+
     /// Runs `body` (database work that blocks) on the store's own queue and awaits its result; the
     /// awaiting task is suspended, no cooperative thread waits.
     public func offload<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
