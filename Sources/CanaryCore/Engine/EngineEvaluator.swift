@@ -119,10 +119,14 @@ final class EngineEvaluator: Sendable {
     /// Keeps the first value of an instant: a repeat (a resend, an overlapping upload) changes nothing.
     /// False when the instant was already there.
     static func insertFirst(_ value: Double, at t: Double, into values: inout [Double: Double]) -> Bool {
-        guard values[t] == nil else { return false }
-        values[t] = value
-        return true
+        // One hash lookup: the default is evaluated, and stored, only when the instant is not there yet.
+        var inserted = false
+        keep(&values[t, default: { inserted = true; return value }()])
+        return inserted
     }
+
+    /// A mutating access that changes nothing (it makes `subscript(_:default:)` store its default).
+    @inline(__always) private static func keep(_ value: inout Double) {}
 
     /// Places a row in its day of `stream` (`add` returns false for a row the day already holds: a duplicate).
     func addToDay(_ stream: Stream, _ t: Double, state: inout SubjectState, tally: inout RowTally, _ add: (inout DayBucket) -> Bool) {
@@ -404,10 +408,21 @@ final class EngineEvaluator: Sendable {
     func activityValues(_ epochs: [Double: Double], start: Double, end: Double, clock: inout ZoneClock) -> [String: Double] {
         let length = max(1, Int(((end - start) / 60).rounded()))
         var minutes = [Double?](repeating: nil, count: length)
-        for (t, count) in epochs.sorted(by: { $0.key < $1.key }) {
+        var shared = false
+        for (t, count) in epochs {
             let i = Int(((t - start) / 60).rounded(.down))
             guard i >= 0 && i < length else { continue }
-            minutes[i] = (minutes[i] ?? 0) + count
+            if minutes[i] == nil { minutes[i] = count } else { shared = true }
+        }
+        if shared {
+            // Several epochs in one minute (sub-minute epochs): add them in time order, so the sum is the
+            // same to the last bit whatever order they arrived in.
+            minutes = [Double?](repeating: nil, count: length)
+            for (t, count) in epochs.sorted(by: { $0.key < $1.key }) {
+                let i = Int(((t - start) / 60).rounded(.down))
+                guard i >= 0 && i < length else { continue }
+                minutes[i] = (minutes[i] ?? 0) + count
+            }
         }
         let result = ActivityFeatures.compute(minutes: minutes, settings: configuration.activity) { i in
             clock.minuteOfDay(start + Double(i) * 60)
