@@ -9,7 +9,7 @@ import Testing
 @Suite(.serialized) struct HostileInputTests {
     static let sleepFile = TestSupport.root("config/sample/sleep.csv")
 
-    /// Epoch seconds of noon, `days` days ago: a day the daemon closes once ingest settles.
+    /// Epoch seconds of noon, `days` days ago: a day the daemon closes once the stream is quiet for max_lateness.
     static func noon(daysAgo days: Int) -> Int {
         let now = Int(Date().timeIntervalSince1970)
         return now - now % 86_400 - days * 86_400 + 12 * 3600
@@ -26,7 +26,7 @@ import Testing
     @Test func hugeValuesOfOneSubjectNeitherStopCommitsNorOtherSubjectsAlerts() throws {
         let daemon = try DaemonHarness(extraConfig: DaemonLifecycleTests.noGaps)
         try daemon.waitReady()
-        // Two rows of 1e308 for one consented subject, on a day the daemon closes once ingest settles:
+        // Two rows of 1e308 for one consented subject, on a day the daemon closes once the stream is quiet for max_lateness (1 s here):
         // their mean overflowed to infinity, no snapshot could be encoded again, every client heard
         // `ERR 0 not-committed` and no alert for anyone was delivered.
         let t = Self.noon(daysAgo: 3)
@@ -35,7 +35,7 @@ import Testing
         #expect(replies.first?.hasPrefix("ERR 2 out-of-range: field 'value': ") == true, "\(replies)")
         #expect(replies.dropFirst().first?.hasPrefix("ERR 3 out-of-range: field 'value': ") == true, "\(replies)")
         #expect(replies.last == "OK accepted=1 rejected=2", "\(replies)")
-        usleep(3_000_000)  // the day closes once ingest has settled (1 s) and the engine loop comes round
+        usleep(3_000_000)  // the day closes once the stream has been quiet for max_lateness (1 s) and the clock is checked (1 s)
 
         // Another subject's rows are committed and acknowledged, and their alerts delivered.
         let outcome = try IngestClient(socketPath: daemon.socketPath).send(path: Self.sleepFile)

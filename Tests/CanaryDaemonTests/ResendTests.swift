@@ -45,7 +45,7 @@ import Testing
         let daemon = try DaemonHarness(extraConfig: DaemonLifecycleTests.noGaps, maxLateness: "1s")
         try daemon.waitReady()
         #expect(try IngestClient(socketPath: daemon.socketPath).send(path: TestSupport.root("config/sample/sleep.csv")).accepted == 189)
-        // Ingest settles and the days up to now close.
+        // The days close as the data moves on; the last ones once the stream has been quiet for max_lateness (1 s).
         try daemon.notify.wait(for: "alerts decided") { $0.contains("STATUS=") && !$0.contains(" 0 alerts emitted") }
         let client = try RawClient(path: daemon.socketPath)
         try client.send("subject,start,end\neli,2026-03-10T23:00:00+01:00,2026-03-11T06:30:00+01:00\neli,2026-03-11T23:00:00+01:00,2026-03-12T06:30:00+01:00\n")

@@ -39,7 +39,8 @@ import Testing
         // The same data in two runs of canaryd that share a state directory.
         let stateDirectory = "/tmp/canary-it-state-\(UUID().uuidString.prefix(8))"
         defer { try? FileManager.default.removeItem(atPath: stateDirectory) }
-        // The first run stops before ingest settles: its days are still open when it stops, and are saved so.
+        // The first run stops with its last days still open (its data has not moved past them and max_lateness
+        // is an hour): they are saved so, and closed by the second run's data.
         let before = try DaemonHarness(extraConfig: noGaps, keyFile: keyFile, stateDirectory: stateDirectory, maxLateness: "1h")
         try before.waitReady()
         #expect(try IngestClient(socketPath: before.socketPath).send(path: first).accepted == early.count)
