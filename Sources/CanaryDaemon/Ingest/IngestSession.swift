@@ -8,7 +8,7 @@ public struct IngestSession {
     public var accepted: Int { lines.accepted }
     public var rejected: Int { lines.rejected }
     private var splitter: LineSplitter
-    private var lines: LineHandler
+    private var lines: IngestDecoder
 
     /// - Parameters:
     ///   - admit: whether a subject's rows may be taken (consent); refused rows get `ERR <line> no-consent`.
@@ -22,9 +22,9 @@ public struct IngestSession {
                 format: InputFormat? = nil, subject: String? = nil, maxSubjects: Int = .max,
                 admit: @escaping (String) -> Bool = { _ in true }) {
         splitter = LineSplitter(maxLineBytes: maxLineBytes)
-        lines = LineHandler(stream: IngestStream(format: format, subject: subject, zones: zones, latestAccepted: latestAccepted,
-                                                 earliestAccepted: earliestAccepted, limits: limits),
-                            maxLineBytes: maxLineBytes, maxSubjects: maxSubjects, admit: admit)
+        lines = IngestDecoder(stream: IngestStream(format: format, subject: subject, zones: zones, latestAccepted: latestAccepted,
+                                                   earliestAccepted: earliestAccepted, limits: limits),
+                              maxLineBytes: maxLineBytes, maxSubjects: maxSubjects, admit: admit)
     }
 
     /// Subjects the session holds anything of (admitted, or with a directive's zone); tests check it shrinks on withdrawal.
@@ -56,7 +56,7 @@ public struct IngestSession {
         lines.admissionVersion = version
         var dropped = false
         for subject in Array(lines.admitted.keys) {
-            if lines.admit(subject) {
+            if lines.admit?(subject) ?? true {
                 lines.admitted[subject] = version
             } else {
                 lines.admitted[subject] = nil
@@ -82,12 +82,19 @@ public struct IngestSession {
     /// `#canary subject=ID tz=Zone` directive to `zone`, in input order with the records.
     public mutating func receive(_ bytes: UnsafeBufferPointer<UInt8>, record: (Record, Int) -> Void, reply: (String) -> Void,
                                  zone: (String, TimeZone) -> Void = { _, _ in }) {
-        splitter.feed(bytes) { piece in lines.handle(piece, record: record, reply: reply, zone: zone) }
+        splitter.feed(bytes) { piece in Self.handle(piece, &lines, record: record, reply: reply, zone: zone) }
+    }
+
+    /// One split line through the decoder; rejections become `ERR` replies (a refused header once).
+    private static func handle(_ piece: LineSplitter.Piece, _ lines: inout IngestDecoder, record: (Record, Int) -> Void,
+                               reply: (String) -> Void, zone: (String, TimeZone) -> Void) {
+        lines.handle(piece, record: record, rejected: { reply(err($0)) },
+                     refused: { line, reason, first in if first { reply("ERR \(line) \(reason)") } }, zone: zone)
     }
 
     /// The client finished sending: the last unterminated line counts (its error too); no reply of its own.
     public mutating func finishInput(record: (Record, Int) -> Void, reply: (String) -> Void, zone: (String, TimeZone) -> Void = { _, _ in }) {
-        splitter.finish { piece in lines.handle(piece, record: record, reply: reply, zone: zone) }
+        splitter.finish { piece in Self.handle(piece, &lines, record: record, reply: reply, zone: zone) }
     }
 
     /// The final reply: `OK accepted=N rejected=M`, plus ` late=L` when rows arrived for days already
@@ -120,12 +127,17 @@ public struct ProgressMark: Sendable, Equatable {
     public var reply: String { "PROGRESS line=\(line) accepted=\(accepted) rejected=\(rejected)" }
 }
 
-/// What happens to each split line of a session.
-private struct LineHandler {
+/// The one decoder of ingest input, whoever reads it — a socket connection, standard input, a replay
+/// file: each split line becomes a record (with its line number), a rejection with its reason, a
+/// directive's zone, or a refusal (every line after a header that could not be understood). What to
+/// say about a rejection is the reader's (an `ERR` reply, a diagnostic line, a count). Consent and the
+/// per-connection subject bound are the daemon's filter on top (`admit`, `maxSubjects`); a reader
+/// without one (`admit == nil`: replay, files the operator already holds) takes every subject.
+struct IngestDecoder {
     var stream: IngestStream
     let maxLineBytes: Int
     let maxSubjects: Int
-    let admit: (String) -> Bool
+    let admit: ((String) -> Bool)?
     /// Subjects this session may send, each with the ledger version it was admitted under (asked again
     /// once the ledger changed). Only consented subjects enter, at most `maxSubjects` of them.
     var admitted: [String: Int] = [:]
@@ -138,6 +150,7 @@ private struct LineHandler {
     /// Nil when rows (or a directive) of `subject` may be taken; else the error for `line`. Consent is
     /// asked first, so nothing is held for a subject without it.
     mutating func admission(_ subject: String, line: Int) -> RowError? {
+        guard let admit else { return nil }
         let version = admitted[subject]
         if version == admissionVersion { return nil }
         guard admit(subject) else {
@@ -154,43 +167,48 @@ private struct LineHandler {
         return nil
     }
 
-    mutating func handle(_ piece: LineSplitter.Piece, record: (Record, Int) -> Void, reply: (String) -> Void,
-                         zone: (String, TimeZone) -> Void) {
+    /// The format of the rows (once the header or the caller named it).
+    var format: InputFormat? { stream.parser?.layout.format }
+
+    /// - Parameters:
+    ///   - rejected: a line refused, with its line number, field and reason.
+    ///   - refused: a line refused because the header was (line, reason, whether it is the first such line).
+    mutating func handle(_ piece: LineSplitter.Piece, record: (Record, Int) -> Void, rejected: (RowError) -> Void,
+                         refused: (Int, String, Bool) -> Void, zone: (String, TimeZone) -> Void) {
+        let reject = rejected
         switch piece {
         case .tooLong(let number, let bytes):
-            rejected += 1
-            reply(IngestSession.err(RowError.lineTooLong(line: number, bytes: bytes, limit: maxLineBytes)))
+            self.rejected += 1
+            reject(RowError.lineTooLong(line: number, bytes: bytes, limit: maxLineBytes))
         case .line(let bytes, let number):
             switch stream.feed(bytes, number: number) {
             case .record(let r):
                 if let e = admission(r.subject, line: number) {
-                    rejected += 1
-                    reply(IngestSession.err(e))
+                    self.rejected += 1
+                    reject(e)
                     return
                 }
                 accepted += 1
                 record(r, number)
             case .rejected(let e):
-                rejected += 1
-                reply(IngestSession.err(e))
+                self.rejected += 1
+                reject(e)
             case .control:
                 // `#canary subject=ID tz=Zone`: held and passed on only for a subject that may be sent, and
                 // only when it changes something, so repeating it costs nothing downstream.
                 guard let d = stream.takeZoneDirective() else { return }
                 if let e = admission(d.subject, line: number) {
-                    rejected += 1
-                    reply(IngestSession.err(e))
+                    self.rejected += 1
+                    reject(e)
                 } else if stream.effectiveZones.zone(for: d.subject) != d.zone {
                     stream.assignZone(d.zone, to: d.subject)
                     zone(d.subject, d.zone)
                 }
             case .refused(let h):
-                rejected += 1
+                self.rejected += 1
                 // One reason is enough: every later line is refused for the same header.
-                if !refusalSent {
-                    refusalSent = true
-                    reply("ERR \(number) \(h.reason)")
-                }
+                refused(number, h.reason, !refusalSent)
+                refusalSent = true
             }
         }
     }
