@@ -114,3 +114,22 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: first.socketPath))
     }
 }
+
+/// A graceful stop right after ingest: every alert committed reaches the alert log before canaryd exits.
+@Suite struct GracefulStopDeliveryTests {
+    @Test func everyCommittedAlertIsInTheAlertLogWhenTheStopReturns() throws {
+        let subjects = (0..<40).map { "s\($0)" }
+        let daemon = try DaemonHarness(extraConfig: ConsentTrustTests.rawRule, consent: subjects)
+        try daemon.waitReady()
+        // 40 people × 2000 raw samples, a spike every 97 minutes: hundreds of alerts, decided as rows arrive.
+        let file = try ConsentTrustTests.file(ConsentTrustTests.samples(subjects, from: 0, count: 2000))
+        let outcome = try IngestClient(socketPath: daemon.socketPath).send(path: file)
+        #expect(outcome.accepted == 80_000 && outcome.rejected == 0)
+        // Acknowledged: the alerts are committed. Stop at once; they must all be delivered to the log first.
+        #expect(try daemon.stop() == 0)
+        let store = try StateStore(path: daemon.statePath)
+        let owed = try store.pendingDeliveries().count
+        #expect(owed == 0, "\(owed) deliveries still owed after a graceful stop")
+        #expect(daemon.alerts().count == 40 * 20, "\(daemon.alerts().count) alerts in the log")
+    }
+}

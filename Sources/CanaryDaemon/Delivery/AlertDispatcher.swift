@@ -116,6 +116,11 @@ public actor AlertDispatcher {
         }
     }
 
+    /// Stopping, first step: `run` returns once the round it is in has finished (it starts no other).
+    public func endRounds() {
+        wakeUp.finish()
+    }
+
     /// Stopping: no new attempts; requests in flight get until `deadline`; the journal gets what is due.
     /// Whatever is left stays in the outbox for the next start.
     public func stop(deadline: Date) async {

@@ -11,6 +11,10 @@ struct DeliveryService: Service {
     func run() async throws {
         let delivering = Task { await dispatcher.run() }
         try? await gracefulShutdown()
+        // A round in progress finishes first (it reads alert bodies on the store's queue, so it may be
+        // suspended now): nothing it started is cut short by the stop below.
+        await dispatcher.endRounds()
+        await delivering.value
         let seconds = Double(finishWithin.components.seconds) + Double(finishWithin.components.attoseconds) / 1e18
         await dispatcher.stop(deadline: Date().addingTimeInterval(seconds))
         delivering.cancel()
