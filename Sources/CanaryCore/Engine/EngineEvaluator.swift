@@ -266,7 +266,7 @@ final class EngineEvaluator: Sendable {
     func closeHour<S: EngineSink>(_ hour: Int, metric: String, values: [Double: Double], subject: String,
                                           state: inout SubjectState, into sink: inout S) {
         let m = configuration.metricSettings(metric)
-        guard values.count >= m.minObservations, let value = Aggregation.apply(m.aggregate, Array(values.values)) else { return }
+        guard values.count >= m.minObservations, let value = Aggregation.apply(m.aggregate, Aggregation.inTimeOrder(values)) else { return }
         let start = HourIndex.start(hour, clock: &state.clock)
         var series = state.series[metric] ?? SeriesState()
         let b = configuration.baseline
@@ -304,16 +304,23 @@ final class EngineEvaluator: Sendable {
         var values: [String: Double]?
         switch stream {
         case .sleep:
-            values = SleepFeatures.compute(sessions: Array(bucket.sleep), settings: configuration.sleep) { clock.minuteOfDay($0) }
+            // In time order: sums over a set's order would differ in their last bits from run to run.
+            let sessions = bucket.sleep.sorted { ($0.start, $0.end, $0.sleepMinutes) < ($1.start, $1.end, $1.sleepMinutes) }
+            values = SleepFeatures.compute(sessions: sessions, settings: configuration.sleep) { clock.minuteOfDay($0) }
         case .activity:
             values = activityValues(bucket.activity, start: start, end: end, clock: &clock)
         case .typing:
-            values = TypingFeatures.compute(events: Array(bucket.typing), settings: configuration.typing) { clock.minuteOfDay($0) }
+            // Key events at the same instant in a fixed order (which of them opens a session decides whose flight counts).
+            let events = bucket.typing.sorted {
+                ($0.timestamp, $0.holdMilliseconds, $0.flightMilliseconds, $0.key.rawValue)
+                    < ($1.timestamp, $1.holdMilliseconds, $1.flightMilliseconds, $1.key.rawValue)
+            }
+            values = TypingFeatures.compute(events: events, settings: configuration.typing) { clock.minuteOfDay($0) }
         case .samples:
             var metricValues: [String: Double] = [:]
             for (metric, samples) in bucket.samples {
                 let m = configuration.metricSettings(metric)
-                if samples.count >= m.minObservations, let v = Aggregation.apply(m.aggregate, Array(samples.values)) {
+                if samples.count >= m.minObservations, let v = Aggregation.apply(m.aggregate, Aggregation.inTimeOrder(samples)) {
                     metricValues[metric] = v
                 }
             }
@@ -392,10 +399,20 @@ final class EngineEvaluator: Sendable {
     func activityValues(_ epochs: [Double: Double], start: Double, end: Double, clock: inout ZoneClock) -> [String: Double] {
         let length = max(1, Int(((end - start) / 60).rounded()))
         var minutes = [Double?](repeating: nil, count: length)
+        var shared = false
         for (t, count) in epochs {
             let i = Int(((t - start) / 60).rounded(.down))
             guard i >= 0 && i < length else { continue }
-            minutes[i] = (minutes[i] ?? 0) + count
+            if let sum = minutes[i] { minutes[i] = sum + count; shared = true } else { minutes[i] = count }
+        }
+        if shared {
+            // Several epochs in one minute: add them in time order, not the dictionary's, which differs from run to run.
+            minutes = [Double?](repeating: nil, count: length)
+            for (t, count) in epochs.sorted(by: { $0.key < $1.key }) {
+                let i = Int(((t - start) / 60).rounded(.down))
+                guard i >= 0 && i < length else { continue }
+                minutes[i] = (minutes[i] ?? 0) + count
+            }
         }
         let result = ActivityFeatures.compute(minutes: minutes, settings: configuration.activity) { i in
             clock.minuteOfDay(start + Double(i) * 60)

@@ -15,4 +15,10 @@ enum Aggregation {
         case .max: return values.max()
         }
     }
+
+    /// A period's observations (instant → value) in time order: a mean or sum added up in a
+    /// dictionary's order would differ in its last bits from run to run, and so would alerts.
+    static func inTimeOrder(_ observations: [Double: Double]) -> [Double] {
+        observations.sorted { $0.key < $1.key }.map(\.value)
+    }
 }
