@@ -2,7 +2,7 @@ import CanaryCore
 import Foundation
 
 /// Reads one input file through the same line splitter and `IngestStream` the socket uses,
-/// handing each accepted record and each rejected row to the caller.
+/// handing each accepted record and each rejected row to the caller (`FileReader` does the reading).
 public struct FileIngest {
     /// Counts of one input, per format.
     public struct Counts: Sendable, Equatable {
@@ -44,64 +44,10 @@ public struct FileIngest {
                      onError: (RowError) -> Void,
                      onZone: (String, TimeZone) -> Void = { _, _ in },
                      progress: (Int) -> Void = { _ in }) throws -> Counts {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else {
-            throw ReplayError("cannot open \(path): \(String(cString: strerror(errno)))")
-        }
-        defer { close(fd) }
-        var stream = IngestStream(format: format, subject: subject, zones: zones, latestAccepted: latestAccepted,
-                                  maxPastBehindLatest: maxPastBehindLatest, limits: limits)
-        var splitter = LineSplitter(maxLineBytes: maxLineBytes)
-        var counts = Counts()
-        var total = 0
-        var accepted = 0  // one stream has one format: counted once at the end, not per row in a dictionary
-        let chunkSize = 1 << 20
-        let buffer = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: chunkSize)
-        defer { buffer.deallocate() }
-
-        func handle(_ piece: LineSplitter.Piece) {
-            switch piece {
-            case .tooLong(let number, let bytes):
-                let e = RowError.lineTooLong(line: number, bytes: bytes, limit: maxLineBytes)
-                if let f = stream.parser?.layout.format { counts.rejected[f, default: 0] += 1 } else { counts.rejectedUnknown += 1 }
-                onError(e)
-            case .line(let bytes, let number):
-                switch stream.feed(bytes, number: number) {
-                case .record(let r):
-                    accepted &+= 1
-                    onRecord(r)
-                case .rejected(let e):
-                    if let f = stream.parser?.layout.format { counts.rejected[f, default: 0] += 1 } else { counts.rejectedUnknown += 1 }
-                    onError(e)
-                case .control:
-                    // `#canary subject=ID tz=Zone`: that subject's days are on that zone, as in the daemon.
-                    // replay reads files the operator already holds: every directive applies.
-                    if let d = stream.takeZoneDirective() {
-                        stream.assignZone(d.zone, to: d.subject)
-                        onZone(d.subject, d.zone)
-                    }
-                case .refused(let h):
-                    counts.rejectedUnknown += 1
-                    if counts.rejectedUnknown == 1 {
-                        onError(RowError(line: number, field: nil, kind: .badIdentifier, reason: h.reason))
-                    }
-                }
-            }
-        }
-        while true {
-            let n = Foundation.read(fd, buffer.baseAddress, chunkSize)
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw ReplayError("cannot read \(path): \(String(cString: strerror(errno)))")
-            }
-            if n == 0 { break }
-            total += n
-            splitter.feed(UnsafeBufferPointer(rebasing: buffer[0..<n]), handle)
-            progress(total)
-        }
-        splitter.finish(handle)
-        if accepted > 0, let format = stream.parser?.layout.format { counts.accepted[format, default: 0] += accepted }
-        return counts
+        let reader = try FileReader(path: path, format: format, subject: subject, maxLineBytes: maxLineBytes, zones: zones,
+                                    latestAccepted: latestAccepted, maxPastBehindLatest: maxPastBehindLatest, limits: limits)
+        while try reader.step(onRecord: onRecord, onRejected: onError, onZone: onZone) { progress(reader.bytesRead) }
+        return reader.counts
     }
 }
 

@@ -2,7 +2,8 @@ import CanaryCore
 import Foundation
 
 /// `canaryctl replay`: runs the engine over files exactly as the daemon does over the socket,
-/// writing alerts as JSON Lines and, optionally, every evaluated observation as CSV.
+/// writing alerts as JSON Lines and, optionally, every evaluated observation as CSV. Several files
+/// are merged by time as streams, as a live feed would interleave them (`ReplayReader`).
 public struct Replay {
     /// One file to read, with the format and subject when the file does not say.
     public struct Input: Sendable {
@@ -50,21 +51,20 @@ public struct Replay {
                     progress: ProgressReporter?) throws -> Summary {
         let started = DispatchTime.now().uptimeNanoseconds
         var summary = Summary()
-        var engineConfiguration = configuration.engine
-        var records: [Record] = []
+        let engineConfiguration = configuration.engine
+        var engine = CanaryEngine(configuration: engineConfiguration)
         var sink = ReplaySink(alerts: alerts, scores: scores)
         var latest = -Double.infinity
-        // One file is fed to the engine as it is read, as the socket feeds it. Several files are merged
-        // by time first, as a live feed would interleave them.
-        var streaming: CanaryEngine? = inputs.count == 1 ? CanaryEngine(configuration: engineConfiguration) : nil
-        // Reading and parsing run on their own thread, evaluation on this one.
+        // Reading and parsing run on their own thread, evaluation on this one. One file is fed to the
+        // engine as it is read, as the socket feeds it; several are merged by time, as a live feed
+        // would interleave them (`ReplayReader`).
         let queue = BoundedQueue<ReplayItem>(capacity: 8)
-        let reader = Thread { [inputs, engineConfiguration, now] in
-            // No clock for the past: a backtest reads old files. Rows are bounded by their subject's latest row instead.
-            Self.read(inputs: inputs, zones: engineConfiguration.zones,
-                      latestAccepted: now + engineConfiguration.maxFutureSeconds,
-                      maxPast: engineConfiguration.maxPastSeconds, limits: engineConfiguration.valueLimits, into: queue)
-        }
+        // No clock for the past: a backtest reads old files. Rows are bounded by their subject's latest row instead.
+        var reading = ReplayReader(inputs: inputs, zones: engineConfiguration.zones,
+                                   latestAccepted: now + engineConfiguration.maxFutureSeconds,
+                                   maxPast: engineConfiguration.maxPastSeconds, limits: engineConfiguration.valueLimits)
+        reading.errorsShownPerFile = maxErrorsShownPerFile
+        let reader = Thread { [reading] in reading.run(into: queue) }
         reader.stackSize = 1 << 22
         reader.start()
         var shown: [String: Int] = [:]
@@ -73,13 +73,9 @@ public struct Replay {
         while let item = queue.pop() {
             switch item {
             case .records(let batch):
-                if streaming != nil {
-                    for record in batch {
-                        streaming!.ingest(record, into: &sink)
-                        if record.timestamp > latest { latest = record.timestamp }
-                    }
-                } else {
-                    records.append(contentsOf: batch)
+                for record in batch {
+                    engine.ingest(record, into: &sink)
+                    if record.timestamp > latest { latest = record.timestamp }
                 }
             case .rejected(let path, let e):
                 if shown[path, default: 0] < maxErrorsShownPerFile {
@@ -90,29 +86,18 @@ public struct Replay {
                 }
             case .zone(let subject, let zone):
                 // A `#canary subject=ID tz=Zone` directive sets the subject's zone for its days too.
-                engineConfiguration.zones.subjects[subject] = zone
-                streaming?.assignZone(zone, to: subject)
-            case .fileDone(let path, let counts):
-                if let n = hidden[path] { diagnostics("\(path): \(n) more rejected rows not shown") }
+                engine.assignZone(zone, to: subject)
+            case .fileDone(let path, let counts, let more):
+                let n = hidden[path, default: 0] + more
+                if n > 0 { diagnostics("\(path): \(n) more rejected rows not shown") }
                 summary.counts.add(counts)
-            case .progress(let done, let total):
-                progress?.update(phase: "reading", done: done, total: total)
+            case .progress(let phase, let done, let total):
+                progress?.update(phase: phase, done: done, total: total)
             case .failed(let message):
                 failure = message
             }
         }
         if let failure { throw ReplayError(failure) }
-        var engine = streaming ?? CanaryEngine(configuration: engineConfiguration)
-        if streaming == nil {
-            if !isSorted(records) { records = sortedStable(records) }
-            let total = records.count
-            for (i, record) in records.enumerated() {
-                engine.ingest(record, into: &sink)
-                latest = max(latest, record.timestamp)
-                if i & 0xFFFF == 0 { progress?.update(phase: "evaluating", done: i, total: total) }
-            }
-            records.removeAll()
-        }
         if latest.isFinite { engine.finish(at: latest, into: &sink) }
         progress?.finish()
         alerts.flush()
@@ -126,62 +111,6 @@ public struct Replay {
         summary.seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
         return summary
     }
-
-    /// The reading thread: every input through `FileIngest`, in batches, in input order.
-    private static func read(inputs: [Input], zones: ZoneBook, latestAccepted: Double, maxPast: Double, limits: ValueLimits,
-                             into queue: BoundedQueue<ReplayItem>) {
-        defer { queue.close() }
-        let totalBytes = inputs.reduce(0) { $0 + size($1.path) }
-        var bytesBefore = 0
-        for input in inputs {
-            var batch: [Record] = []
-            batch.reserveCapacity(8192)
-            func flush() {
-                if !batch.isEmpty { queue.push(.records(batch)); batch.removeAll(keepingCapacity: true) }
-            }
-            do {
-                let reader = FileIngest(path: input.path, format: input.format, subject: input.subject)
-                let counts = try reader.read(
-                    zones: zones, latestAccepted: latestAccepted, maxPastBehindLatest: maxPast, limits: limits,
-                    onRecord: { record in
-                        batch.append(record)
-                        if batch.count == 8192 { flush() }
-                    },
-                    onError: { e in flush(); queue.push(.rejected(input.path, e)) },
-                    onZone: { subject, zone in flush(); queue.push(.zone(subject, zone)) },
-                    progress: { done in queue.push(.progress(bytesBefore + done, totalBytes)) })
-                flush()
-                queue.push(.fileDone(input.path, counts))
-            } catch {
-                flush()
-                queue.push(.failed("\(error)"))
-                return
-            }
-            bytesBefore += size(input.path)
-        }
-    }
-
-    private static func size(_ path: String) -> Int {
-        (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
-    }
-
-    private func isSorted(_ records: [Record]) -> Bool {
-        var previous = -Double.infinity
-        for r in records {
-            let t = r.timestamp
-            if t < previous { return false }
-            previous = t
-        }
-        return true
-    }
-
-    private func sortedStable(_ records: [Record]) -> [Record] {
-        let order = records.indices.sorted { a, b in
-            let ta = records[a].timestamp, tb = records[b].timestamp
-            return ta < tb || (ta == tb && a < b)
-        }
-        return order.map { records[$0] }
-    }
 }
 
 /// What the reading thread hands to the evaluating thread.
@@ -189,8 +118,10 @@ enum ReplayItem: Sendable {
     case records([Record])
     case rejected(String, RowError)
     case zone(String, TimeZone)
-    case fileDone(String, FileIngest.Counts)
-    case progress(Int, Int)
+    /// A file read to its end; `moreRejected`: its rejected rows not handed over (beyond those shown).
+    case fileDone(String, FileIngest.Counts, moreRejected: Int)
+    /// Phase ("reading", "evaluating"), done, total.
+    case progress(String, Int, Int)
     case failed(String)
 }
 

@@ -1,0 +1,136 @@
+import CanaryCore
+import Foundation
+
+/// One input file read a chunk at a time through the line splitter and `IngestStream` the socket
+/// uses, for callers that pull: `FileIngest.read` drains one in a loop, a replay that merges many
+/// files by time keeps one per file and reads each only as far as the merge has come. Records are
+/// handed over as they are, not wrapped: a row's record is copied as few times as possible.
+final class FileReader {
+    let path: String
+    let maxLineBytes: Int
+    /// Bytes read so far.
+    private(set) var bytesRead = 0
+    /// Whether the file has been read to its end (or to `byteLimit`) and its last line handed over.
+    private(set) var atEnd = false
+    /// Counts so far, complete once `atEnd`.
+    private(set) var counts = FileIngest.Counts()
+    /// Reads stop here: a second reading of a file sees the bytes the first one saw, even if the
+    /// file has grown since.
+    private let byteLimit: Int
+    /// A merge of thousands of files would run out of descriptors: such readers close theirs after
+    /// each chunk and open it again (at the same offset) for the next.
+    private let keepsOpen: Bool
+    private var descriptor: Int32
+    private var stream: IngestStream
+    private var splitter: LineSplitter
+    // One stream has one format: accepted rows are counted once at the end, not per row in a dictionary.
+    private var accepted = 0
+    private let buffer: UnsafeMutableBufferPointer<UInt8>
+
+    /// Opens `path` (throwing `ReplayError` when it cannot). `chunkBytes` is what one `step` reads.
+    init(path: String, format: InputFormat? = nil, subject: String? = nil, maxLineBytes: Int = 64 * 1024,
+         zones: ZoneBook, latestAccepted: Double, maxPastBehindLatest: Double = .infinity, limits: ValueLimits = ValueLimits(),
+         chunkBytes: Int = 1 << 20, byteLimit: Int = .max, keepsOpen: Bool = true) throws {
+        // Opened first: a class whose initialiser throws once every property is set runs its deinit.
+        descriptor = try Self.open(path)
+        self.path = path
+        self.maxLineBytes = maxLineBytes
+        self.byteLimit = byteLimit
+        self.keepsOpen = keepsOpen
+        stream = IngestStream(format: format, subject: subject, zones: zones, latestAccepted: latestAccepted,
+                              maxPastBehindLatest: maxPastBehindLatest, limits: limits)
+        splitter = LineSplitter(maxLineBytes: maxLineBytes)
+        buffer = .allocate(capacity: max(1, chunkBytes))
+        if !keepsOpen { closeDescriptor() }
+    }
+
+    deinit {
+        closeDescriptor()
+        buffer.deallocate()
+    }
+
+    /// Whether `path` is a regular file, so it can be read a second time (a pipe cannot).
+    static func isRegularFile(_ path: String) -> Bool {
+        var info = stat()
+        return stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG
+    }
+
+    /// Reads the next chunk and hands what its lines hold over in file order: each accepted record to
+    /// `onRecord`, each rejected row to `onRejected`, each `#canary subject=ID tz=Zone` directive to
+    /// `onZone`. Returns false once the file has ended; that call hands over a last line without a newline.
+    func step(onRecord: (Record) -> Void, onRejected: (RowError) -> Void,
+              onZone: (String, TimeZone) -> Void = { _, _ in }) throws -> Bool {
+        guard !atEnd else { return false }
+        if descriptor < 0 {
+            descriptor = try Self.open(path)
+            if lseek(descriptor, off_t(bytesRead), SEEK_SET) < 0 { throw failure("cannot seek in") }
+        }
+        defer { if !keepsOpen { closeDescriptor() } }
+        let wanted = min(buffer.count, byteLimit - bytesRead)
+        var n = 0
+        if wanted > 0 {
+            repeat { n = Foundation.read(descriptor, buffer.baseAddress, wanted) } while n < 0 && errno == EINTR
+            if n < 0 { throw failure("cannot read") }
+        }
+        if n == 0 {
+            splitter.finish { handle($0, onRecord, onRejected, onZone) }
+            if accepted > 0, let format = stream.parser?.layout.format { counts.accepted[format, default: 0] += accepted }
+            accepted = 0
+            atEnd = true
+            closeDescriptor()
+            return false
+        }
+        bytesRead += n
+        splitter.feed(UnsafeBufferPointer(rebasing: buffer[0..<n])) { handle($0, onRecord, onRejected, onZone) }
+        return true
+    }
+
+    private func handle(_ piece: LineSplitter.Piece, _ onRecord: (Record) -> Void, _ onRejected: (RowError) -> Void,
+                        _ onZone: (String, TimeZone) -> Void) {
+        switch piece {
+        case .tooLong(let number, let bytes):
+            countRejected()
+            onRejected(RowError.lineTooLong(line: number, bytes: bytes, limit: maxLineBytes))
+        case .line(let bytes, let number):
+            switch stream.feed(bytes, number: number) {
+            case .record(let r):
+                accepted &+= 1
+                onRecord(r)
+            case .rejected(let e):
+                countRejected()
+                onRejected(e)
+            case .control:
+                // `#canary subject=ID tz=Zone`: that subject's days are on that zone, as in the daemon.
+                // replay reads files the operator already holds: every directive applies.
+                if let d = stream.takeZoneDirective() {
+                    stream.assignZone(d.zone, to: d.subject)
+                    onZone(d.subject, d.zone)
+                }
+            case .refused(let h):
+                counts.rejectedUnknown += 1
+                if counts.rejectedUnknown == 1 {
+                    onRejected(RowError(line: number, field: nil, kind: .badIdentifier, reason: h.reason))
+                }
+            }
+        }
+    }
+
+    private func countRejected() {
+        if let f = stream.parser?.layout.format { counts.rejected[f, default: 0] += 1 } else { counts.rejectedUnknown += 1 }
+    }
+
+    private func failure(_ what: String) -> ReplayError {
+        ReplayError("\(what) \(path): \(String(cString: strerror(errno)))")
+    }
+
+    private func closeDescriptor() {
+        if descriptor >= 0 { close(descriptor) }
+        descriptor = -1
+    }
+
+    private static func open(_ path: String) throws -> Int32 {
+        let fd = Foundation.open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw ReplayError("cannot open \(path): \(String(cString: strerror(errno)))") }
+        return fd
+    }
+}
