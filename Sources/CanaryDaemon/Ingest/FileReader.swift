@@ -1,8 +1,9 @@
 import CanaryCore
 import Foundation
 
-/// One input file read a chunk at a time through the line splitter and `IngestStream` the socket
-/// uses, for callers that pull: `FileIngest.read` drains one in a loop, a replay that merges many
+/// One input file read a chunk at a time through the line splitter and the decoder (`IngestDecoder`)
+/// the socket and standard input use — without their consent filter: replay reads files the operator
+/// already holds — for callers that pull: `FileIngest.read` drains one in a loop, a replay that merges many
 /// files by time keeps one per file and reads each only as far as the merge has come. Records are
 /// handed over as they are, not wrapped: a row's record is copied as few times as possible.
 final class FileReader {
@@ -21,7 +22,7 @@ final class FileReader {
     /// each chunk and open it again (at the same offset) for the next.
     private let keepsOpen: Bool
     private var descriptor: Int32
-    private var stream: IngestStream
+    private var decoder: IngestDecoder
     private var splitter: LineSplitter
     // One stream has one format: accepted rows are counted once at the end, not per row in a dictionary.
     private var accepted = 0
@@ -37,8 +38,9 @@ final class FileReader {
         self.maxLineBytes = maxLineBytes
         self.byteLimit = byteLimit
         self.keepsOpen = keepsOpen
-        stream = IngestStream(format: format, subject: subject, zones: zones, latestAccepted: latestAccepted,
-                              maxPastBehindLatest: maxPastBehindLatest, limits: limits)
+        decoder = IngestDecoder(stream: IngestStream(format: format, subject: subject, zones: zones, latestAccepted: latestAccepted,
+                                                     maxPastBehindLatest: maxPastBehindLatest, limits: limits),
+                                maxLineBytes: maxLineBytes, maxSubjects: .max, admit: nil)
         splitter = LineSplitter(maxLineBytes: maxLineBytes)
         buffer = .allocate(capacity: max(1, chunkBytes))
         if !keepsOpen { closeDescriptor() }
@@ -74,7 +76,7 @@ final class FileReader {
         }
         if n == 0 {
             splitter.finish { handle($0, onRecord, onRejected, onZone) }
-            if accepted > 0, let format = stream.parser?.layout.format { counts.accepted[format, default: 0] += accepted }
+            if accepted > 0, let format = decoder.format { counts.accepted[format, default: 0] += accepted }
             accepted = 0
             atEnd = true
             closeDescriptor()
@@ -85,39 +87,29 @@ final class FileReader {
         return true
     }
 
+    /// One split line through the decoder: rows counted by format, a refused header reported once, every
+    /// `#canary subject=ID tz=Zone` directive applied (as in the daemon: that subject's days are on that zone).
     private func handle(_ piece: LineSplitter.Piece, _ onRecord: (Record) -> Void, _ onRejected: (RowError) -> Void,
                         _ onZone: (String, TimeZone) -> Void) {
-        switch piece {
-        case .tooLong(let number, let bytes):
-            countRejected()
-            onRejected(RowError.lineTooLong(line: number, bytes: bytes, limit: maxLineBytes))
-        case .line(let bytes, let number):
-            switch stream.feed(bytes, number: number) {
-            case .record(let r):
-                accepted &+= 1
-                onRecord(r)
-            case .rejected(let e):
-                countRejected()
-                onRejected(e)
-            case .control:
-                // `#canary subject=ID tz=Zone`: that subject's days are on that zone, as in the daemon.
-                // replay reads files the operator already holds: every directive applies.
-                if let d = stream.takeZoneDirective() {
-                    stream.assignZone(d.zone, to: d.subject)
-                    onZone(d.subject, d.zone)
-                }
-            case .refused(let h):
-                counts.rejectedUnknown += 1
-                if counts.rejectedUnknown == 1 {
-                    onRejected(RowError(line: number, field: nil, kind: .badIdentifier, reason: h.reason))
-                }
-            }
-        }
+        // Read before the decoder is (it is being changed while it calls back); one piece is one line, and
+        // only a header line sets the format, which is never rejected with it.
+        let format = decoder.format
+        decoder.handle(piece,
+                       record: { r, _ in
+                           accepted &+= 1
+                           onRecord(r)
+                       },
+                       rejected: { e in
+                           if let format { counts.rejected[format, default: 0] += 1 } else { counts.rejectedUnknown += 1 }
+                           onRejected(e)
+                       },
+                       refused: { line, reason, first in
+                           counts.rejectedUnknown += 1
+                           if first { onRejected(RowError(line: line, field: nil, kind: .badIdentifier, reason: reason)) }
+                       },
+                       zone: onZone)
     }
 
-    private func countRejected() {
-        if let f = stream.parser?.layout.format { counts.rejected[f, default: 0] += 1 } else { counts.rejectedUnknown += 1 }
-    }
 
     private func failure(_ what: String) -> ReplayError {
         ReplayError("\(what) \(path): \(String(cString: strerror(errno)))")
