@@ -94,11 +94,13 @@ final class EngineEvaluator: Sendable {
             addToDay(.typing, t, state: &state, tally: &tally) { $0.typing.insert(r).inserted }
         }
         if t > state.watermark { state.watermark = t }
-        var p = state.progress[stream] ?? StreamProgress()
-        if let arrival { p.lastArrival = arrival }
-        let advanced = t > p.watermark
-        if advanced { p.watermark = t }
-        state.progress[stream] = p
+        let advanced = state.progress.update(stream) { p -> Bool in
+            if p == nil { p = StreamProgress() }
+            if let arrival { p!.lastArrival = arrival }
+            guard t > p!.watermark else { return false }
+            p!.watermark = t
+            return true
+        }
         // The stream's own data says how far its days are over.
         if advanced {
             closeStream(stream, horizon: t - configuration.closeDelaySeconds, subject: subject, state: &state, into: &sink)
@@ -131,22 +133,25 @@ final class EngineEvaluator: Sendable {
     /// Places a row in its day of `stream` (`add` returns false for a row the day already holds: a duplicate).
     func addToDay(_ stream: Stream, _ t: Double, state: inout SubjectState, tally: inout RowTally, _ add: (inout DayBucket) -> Bool) {
         let day = state.clock.day(of: t)
-        var p = state.progress[stream] ?? StreamProgress()
-        if let next = p.nextDay, day < next {
-            // Before the stream has closed anything, an earlier row just moves its start back.
-            guard p.closedAny else {
-                p.nextDay = day
-                state.progress[stream] = p
-                if !add(&state.days[day, default: DayBucket()]) { tally.duplicate &+= 1 }
-                return
+        // Where the row goes: its day is open (nil), or the stream has closed it (the oldest day still open).
+        let closedFrom = state.progress.update(stream) { p -> Int? in
+            if p == nil { p = StreamProgress() }
+            guard let next = p!.nextDay else {
+                p!.nextDay = day
+                return nil
             }
+            guard day < next else { return nil }
+            // Before the stream has closed anything, an earlier row just moves its start back.
+            guard p!.closedAny else {
+                p!.nextDay = day
+                return nil
+            }
+            return next
+        }
+        if let next = closedFrom {
             tally.late &+= 1
             tally.oldestOpen = tally.oldestOpen ?? PeriodLabel.day(next)
             return
-        }
-        if p.nextDay == nil {
-            p.nextDay = day
-            state.progress[stream] = p
         }
         if !add(&state.days[day, default: DayBucket()]) { tally.duplicate &+= 1 }
     }

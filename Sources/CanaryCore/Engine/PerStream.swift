@@ -22,6 +22,19 @@ struct PerStream<Value: Sendable>: Sendable {
     }
 }
 
+extension PerStream {
+    /// Changes one slot in place (no copy of the value out and back, as a get and a set would make).
+    @inline(__always)
+    mutating func update<R>(_ stream: Stream, _ body: (inout Value?) -> R) -> R {
+        switch stream {
+        case .sleep: body(&slots.0)
+        case .activity: body(&slots.1)
+        case .typing: body(&slots.2)
+        case .samples: body(&slots.3)
+        }
+    }
+}
+
 extension PerStream: Equatable where Value: Equatable {
     static func == (a: PerStream, b: PerStream) -> Bool {
         Stream.allCases.allSatisfy { a[$0] == b[$0] }
