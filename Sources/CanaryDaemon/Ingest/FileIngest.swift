@@ -44,7 +44,7 @@ public struct FileIngest {
                      onError: (RowError) -> Void,
                      onZone: (String, TimeZone) -> Void = { _, _ in },
                      progress: (Int) -> Void = { _ in }) throws -> Counts {
-        let reader = try FileReader(path: path, format: format, subject: subject, maxLineBytes: maxLineBytes, zones: zones,
+        var reader = try FileReader(path: path, format: format, subject: subject, maxLineBytes: maxLineBytes, zones: zones,
                                     latestAccepted: latestAccepted, maxPastBehindLatest: maxPastBehindLatest, limits: limits)
         while try reader.step(onRecord: onRecord, onRejected: onError, onZone: onZone) { progress(reader.bytesRead) }
         return reader.counts

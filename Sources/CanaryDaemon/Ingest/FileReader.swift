@@ -5,8 +5,10 @@ import Foundation
 /// the socket and standard input use — without their consent filter: replay reads files the operator
 /// already holds — for callers that pull: `FileIngest.read` drains one in a loop, a replay that merges many
 /// files by time keeps one per file and reads each only as far as the merge has come. Records are
-/// handed over as they are, not wrapped: a row's record is copied as few times as possible.
-final class FileReader {
+/// handed over as they are, not wrapped, and the per-row state is a value the reader mutates in
+/// place (no class, so no run-time exclusivity check per row). One reader per file: a copy would
+/// share the descriptor.
+struct FileReader {
     let path: String
     let maxLineBytes: Int
     /// Bytes read so far.
@@ -21,19 +23,17 @@ final class FileReader {
     /// A merge of thousands of files would run out of descriptors: such readers close theirs after
     /// each chunk and open it again (at the same offset) for the next.
     private let keepsOpen: Bool
-    private var descriptor: Int32
+    private let file: OpenFile
     private var decoder: IngestDecoder
     private var splitter: LineSplitter
     // One stream has one format: accepted rows are counted once at the end, not per row in a dictionary.
     private var accepted = 0
-    private let buffer: UnsafeMutableBufferPointer<UInt8>
 
     /// Opens `path` (throwing `ReplayError` when it cannot). `chunkBytes` is what one `step` reads.
     init(path: String, format: InputFormat? = nil, subject: String? = nil, maxLineBytes: Int = 64 * 1024,
          zones: ZoneBook, latestAccepted: Double, maxPastBehindLatest: Double = .infinity, limits: ValueLimits = ValueLimits(),
          chunkBytes: Int = 1 << 20, byteLimit: Int = .max, keepsOpen: Bool = true) throws {
-        // Opened first: a class whose initialiser throws once every property is set runs its deinit.
-        descriptor = try Self.open(path)
+        file = try OpenFile(path: path, bufferBytes: chunkBytes)
         self.path = path
         self.maxLineBytes = maxLineBytes
         self.byteLimit = byteLimit
@@ -42,13 +42,7 @@ final class FileReader {
                                                      maxPastBehindLatest: maxPastBehindLatest, limits: limits),
                                 maxLineBytes: maxLineBytes, maxSubjects: .max, admit: nil)
         splitter = LineSplitter(maxLineBytes: maxLineBytes)
-        buffer = .allocate(capacity: max(1, chunkBytes))
-        if !keepsOpen { closeDescriptor() }
-    }
-
-    deinit {
-        closeDescriptor()
-        buffer.deallocate()
+        if !keepsOpen { file.close() }
     }
 
     /// Whether `path` is a regular file, so it can be read a second time (a pipe cannot).
@@ -60,69 +54,102 @@ final class FileReader {
     /// Reads the next chunk and hands what its lines hold over in file order: each accepted record to
     /// `onRecord`, each rejected row to `onRejected`, each `#canary subject=ID tz=Zone` directive to
     /// `onZone`. Returns false once the file has ended; that call hands over a last line without a newline.
-    func step(onRecord: (Record) -> Void, onRejected: (RowError) -> Void,
-              onZone: (String, TimeZone) -> Void = { _, _ in }) throws -> Bool {
+    mutating func step(onRecord: (Record) -> Void, onRejected: (RowError) -> Void,
+                       onZone: (String, TimeZone) -> Void = { _, _ in }) throws -> Bool {
         guard !atEnd else { return false }
-        if descriptor < 0 {
-            descriptor = try Self.open(path)
-            if lseek(descriptor, off_t(bytesRead), SEEK_SET) < 0 { throw failure("cannot seek in") }
-        }
-        defer { if !keepsOpen { closeDescriptor() } }
-        let wanted = min(buffer.count, byteLimit - bytesRead)
-        var n = 0
-        if wanted > 0 {
-            repeat { n = Foundation.read(descriptor, buffer.baseAddress, wanted) } while n < 0 && errno == EINTR
-            if n < 0 { throw failure("cannot read") }
-        }
+        let n = try file.read(at: bytesRead, upTo: byteLimit - bytesRead)
+        if !keepsOpen { file.close() }
+        // The splitter is set aside while it calls back into `handle`, which mutates the rest of self.
+        var splitter = LineSplitter(maxLineBytes: maxLineBytes)
+        swap(&splitter, &self.splitter)
+        defer { swap(&splitter, &self.splitter) }
         if n == 0 {
             splitter.finish { handle($0, onRecord, onRejected, onZone) }
             if accepted > 0, let format = decoder.format { counts.accepted[format, default: 0] += accepted }
             accepted = 0
             atEnd = true
-            closeDescriptor()
+            file.close()
             return false
         }
         bytesRead += n
-        splitter.feed(UnsafeBufferPointer(rebasing: buffer[0..<n])) { handle($0, onRecord, onRejected, onZone) }
+        splitter.feed(UnsafeBufferPointer(rebasing: file.buffer[0..<n])) { handle($0, onRecord, onRejected, onZone) }
         return true
     }
 
     /// One split line through the decoder: rows counted by format, a refused header reported once, every
     /// `#canary subject=ID tz=Zone` directive applied (as in the daemon: that subject's days are on that zone).
-    private func handle(_ piece: LineSplitter.Piece, _ onRecord: (Record) -> Void, _ onRejected: (RowError) -> Void,
-                        _ onZone: (String, TimeZone) -> Void) {
-        // Read before the decoder is (it is being changed while it calls back); one piece is one line, and
-        // only a header line sets the format, which is never rejected with it.
+    private mutating func handle(_ piece: LineSplitter.Piece, _ onRecord: (Record) -> Void, _ onRejected: (RowError) -> Void,
+                                 _ onZone: (String, TimeZone) -> Void) {
+        // The decoder is changed while it calls back: the callbacks count into locals, not into self.
+        // One piece is one line, and only a header line sets the format (it is never rejected with it).
         let format = decoder.format
+        var accepted = 0, rejected = 0, refused = 0
         decoder.handle(piece,
                        record: { r, _ in
                            accepted &+= 1
                            onRecord(r)
                        },
                        rejected: { e in
-                           if let format { counts.rejected[format, default: 0] += 1 } else { counts.rejectedUnknown += 1 }
+                           rejected += 1
                            onRejected(e)
                        },
                        refused: { line, reason, first in
-                           counts.rejectedUnknown += 1
+                           refused += 1
                            if first { onRejected(RowError(line: line, field: nil, kind: .badIdentifier, reason: reason)) }
                        },
                        zone: onZone)
+        self.accepted &+= accepted
+        if rejected > 0 {
+            if let format { counts.rejected[format, default: 0] += rejected } else { counts.rejectedUnknown += rejected }
+        }
+        counts.rejectedUnknown += refused
     }
 
+    /// A reader's descriptor and read buffer, released with the last reader that holds them.
+    private final class OpenFile {
+        let path: String
+        let buffer: UnsafeMutableBufferPointer<UInt8>
+        private var descriptor: Int32
 
-    private func failure(_ what: String) -> ReplayError {
-        ReplayError("\(what) \(path): \(String(cString: strerror(errno)))")
-    }
+        init(path: String, bufferBytes: Int) throws {
+            // Opened before anything is set: an initialiser that throws once every property is set runs deinit.
+            descriptor = try Self.open(path)
+            self.path = path
+            buffer = .allocate(capacity: max(1, bufferBytes))
+        }
 
-    private func closeDescriptor() {
-        if descriptor >= 0 { close(descriptor) }
-        descriptor = -1
-    }
+        deinit {
+            close()
+            buffer.deallocate()
+        }
 
-    private static func open(_ path: String) throws -> Int32 {
-        let fd = Foundation.open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw ReplayError("cannot open \(path): \(String(cString: strerror(errno)))") }
-        return fd
+        /// Reads up to one buffer (and at most `limit` bytes) at `offset`, opening the file again if it was closed.
+        func read(at offset: Int, upTo limit: Int) throws -> Int {
+            if descriptor < 0 {
+                descriptor = try Self.open(path)
+                if lseek(descriptor, off_t(offset), SEEK_SET) < 0 { throw failure("cannot seek in") }
+            }
+            let wanted = min(buffer.count, limit)
+            guard wanted > 0 else { return 0 }
+            var n = 0
+            repeat { n = Foundation.read(descriptor, buffer.baseAddress, wanted) } while n < 0 && errno == EINTR
+            if n < 0 { throw failure("cannot read") }
+            return n
+        }
+
+        func close() {
+            if descriptor >= 0 { Foundation.close(descriptor) }
+            descriptor = -1
+        }
+
+        private func failure(_ what: String) -> ReplayError {
+            ReplayError("\(what) \(path): \(String(cString: strerror(errno)))")
+        }
+
+        private static func open(_ path: String) throws -> Int32 {
+            let fd = Foundation.open(path, O_RDONLY | O_CLOEXEC)
+            guard fd >= 0 else { throw ReplayError("cannot open \(path): \(String(cString: strerror(errno)))") }
+            return fd
+        }
     }
 }

@@ -95,7 +95,7 @@ final class FirstReading: @unchecked Sendable {
 
     private func read(_ input: Replay.Input, onProgress: (Int) -> Void) throws -> Outcome {
         let regular = FileReader.isRegularFile(input.path)
-        let reader = try reading.makeReader(input)
+        var reader = try reading.makeReader(input)
         var outcome = Outcome(counts: FileIngest.Counts(), errors: [], moreErrors: 0, bytes: 0, ordered: true)
         var previous = -Double.infinity
         var records: [Record] = []

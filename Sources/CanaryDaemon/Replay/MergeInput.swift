@@ -3,8 +3,9 @@ import Foundation
 
 /// One input of a merge by time: its records in time order, with its zone directives where they
 /// apply, taken from the front. A file in time order is read a chunk at a time as the merge takes
-/// it; an input that is not (or cannot be read twice) is held whole, sorted by `timeOrdered`.
-final class MergeInput {
+/// it; an input that is not (or cannot be read twice) is held whole, sorted by `timeOrdered`. A value
+/// the merge keeps in an array and mutates in place.
+struct MergeInput {
     /// A `#canary subject=ID tz=Zone` directive, due before the record at `before`.
     struct Directive {
         var before: Int
@@ -18,7 +19,7 @@ final class MergeInput {
     /// Records in the current chunk (taken or not); `before` of a directive counts from its start.
     private var chunkCount: Int
     private var nextDirective = 0
-    private let reader: FileReader?
+    private var reader: FileReader?
     /// The last record's time: a file found in time order must still be when it is read again.
     private var lastTime = -Double.infinity
 
@@ -41,7 +42,7 @@ final class MergeInput {
 
     /// Hands the directives due before the next record to `onZone`; the next record's time, nil once
     /// the input is exhausted.
-    func settle(_ onZone: (String, TimeZone) -> Void) throws -> Double? {
+    mutating func settle(_ onZone: (String, TimeZone) -> Void) throws -> Double? {
         while true {
             while nextDirective < directives.count && directives[nextDirective].before <= chunkCount - records.count {
                 onZone(directives[nextDirective].subject, directives[nextDirective].zone)
@@ -53,13 +54,15 @@ final class MergeInput {
     }
 
     /// The next record (after `settle` said there is one), taken.
-    func take() -> Record {
+    mutating func take() -> Record {
         records.removeLast()
     }
 
     /// Reads the file's next chunk that holds anything; false at its end.
-    private func refill() throws -> Bool {
-        guard let reader else { return false }
+    private mutating func refill() throws -> Bool {
+        // Set aside while it calls back into this input.
+        guard var reader = reader.take() else { return false }
+        defer { self.reader = reader }
         directives.removeAll(keepingCapacity: true)
         nextDirective = 0
         var ordered = true

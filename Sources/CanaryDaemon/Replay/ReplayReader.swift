@@ -80,7 +80,7 @@ struct ReplayReader: Sendable {
                 merged.append(MergeInput(reading: reader))
             } else {
                 // Not in time order: read again, whole, and sorted by itself.
-                let reader = try makeReader(input, byteLimit: outcome.bytes)
+                var reader = try makeReader(input, byteLimit: outcome.bytes)
                 var records: [Record] = []
                 var directives: [MergeInput.Directive] = []
                 while try reader.step(

@@ -8,7 +8,7 @@ import Foundation
 /// there, as when the file is read alone; directives at the top of a file (where files have them)
 /// apply from the start, before any row.
 struct TimeMerge {
-    private let inputs: [MergeInput]
+    private var inputs: [MergeInput]
     /// Inputs with a record at their head, as a binary min-heap on (time, input).
     private var heap: [(time: Double, input: Int)] = []
     /// The input whose record was returned last: its next record's time is known on the next call.
