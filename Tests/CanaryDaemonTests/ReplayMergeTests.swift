@@ -65,6 +65,19 @@ import Testing
 
     /// Each subject's rows over two files, alternate days in each: every file in time order, all of
     /// them interleaved in time.
+    /// A sample file's rows split (`split`) and saved as `prefix-N.csv`, and the same rows as one file sorted by time.
+    static func splitAndSaved(_ name: String, prefix: String) throws
+        -> (header: String, files: [[Row]], paths: [String], one: String, directory: String) {
+        let (header, rows) = try load(name, timeColumn: 0)
+        let files = split(rows)
+        let directory = (TestSupport.temporaryFile("x") as NSString).deletingLastPathComponent
+        let paths = try files.enumerated().map { i, file in
+            try save([header] + file.map(\.line), in: directory, name: "\(prefix)-\(i).csv")
+        }
+        let one = try save([header] + sortedByTime(files).map(\.line), in: directory, name: "one.csv")
+        return (header, files, paths, one, directory)
+    }
+
     static func split(_ rows: [Row]) -> [[Row]] {
         let subjects = Array(Set(rows.map(\.subject))).sorted()
         var files = [[Row]](repeating: [], count: subjects.count * 2)
@@ -104,13 +117,7 @@ import Testing
     }
 
     @Test func filesOutOfTimeOrderAmongSortedOnesAreSortedByThemselvesWithTheSameResult() throws {
-        let (header, rows) = try Self.load("activity.csv", timeColumn: 0)
-        var files = Self.split(rows)
-        let directory = (TestSupport.temporaryFile("x") as NSString).deletingLastPathComponent
-        let sortedPaths = try files.enumerated().map { i, file in
-            try Self.save([header] + file.map(\.line), in: directory, name: "sorted-\(i).csv")
-        }
-        let one = try Self.save([header] + Self.sortedByTime(files).map(\.line), in: directory, name: "one.csv")
+        var (header, files, sortedPaths, one, directory) = try Self.splitAndSaved("activity.csv", prefix: "sorted")
         // In the middle: one file newest first, and one whose later half comes first (in order until
         // half-way through, so only reading all of it shows that it is not).
         files[4].reverse()
@@ -223,13 +230,9 @@ import Testing
     /// A pipe (`canaryctl replay <(zcat a.csv.gz) b.csv`) cannot be read twice: it is held in memory
     /// and merged like the others.
     @Test func aPipeAmongTheFilesIsHeldAndMerged() throws {
-        let (header, rows) = try Self.load("samples.csv", timeColumn: 0)
-        let files = Self.split(rows)
-        let directory = (TestSupport.temporaryFile("x") as NSString).deletingLastPathComponent
-        var paths = try files.enumerated().map { i, file in
-            try Self.save([header] + file.map(\.line), in: directory, name: "part-\(i).csv")
-        }
-        let one = try Self.save([header] + Self.sortedByTime(files).map(\.line), in: directory, name: "one.csv")
+        let split = try Self.splitAndSaved("samples.csv", prefix: "part")
+        var paths = split.paths
+        let (one, directory) = (split.one, split.directory)
         let fifo = directory + "/pipe.csv"
         #expect(mkfifo(fifo, 0o600) == 0)
         let content = try String(contentsOfFile: paths[3], encoding: .utf8)
