@@ -59,6 +59,22 @@ import Testing
                 summary, diagnostics)
     }
 
+    /// Replays `paths` merged and `one` (the same rows in one file sorted by time) with the sample
+    /// configuration, expects the same alerts, scores and counts, and returns both runs.
+    @discardableResult
+    static func expectMergedEqualsOne(_ paths: [String], _ one: String) throws
+        -> (expected: (alerts: String, scores: String, summary: Replay.Summary, diagnostics: [String]),
+            merged: (alerts: String, scores: String, summary: Replay.Summary, diagnostics: [String])) {
+        let configuration = try sampleConfiguration()
+        let expected = try replay([one], configuration: configuration)
+        let merged = try replay(paths, configuration: configuration)
+        #expect(merged.diagnostics.isEmpty, "\(merged.diagnostics.prefix(3))")
+        #expect(merged.alerts == expected.alerts)
+        #expect(merged.scores == expected.scores)
+        #expect(merged.summary.counts == expected.summary.counts)
+        return (expected, merged)
+    }
+
     static func sampleConfiguration() throws -> CanaryConfiguration {
         try CanaryConfiguration.load(path: TestSupport.root("config/sample/canary.toml"))
     }
@@ -99,13 +115,7 @@ import Testing
         }
         let one = try Self.save([header] + Self.sortedByTime(files).map(\.line), in: directory, name: "one.csv")
 
-        let configuration = try Self.sampleConfiguration()
-        let expected = try Self.replay([one], configuration: configuration)
-        let merged = try Self.replay(paths, configuration: configuration)
-        #expect(merged.diagnostics.isEmpty, "\(merged.diagnostics.prefix(3))")
-        #expect(merged.alerts == expected.alerts)
-        #expect(merged.scores == expected.scores)
-        #expect(merged.summary.counts == expected.summary.counts)
+        let (expected, merged) = try Self.expectMergedEqualsOne(paths, one)
         #expect(merged.summary.counts.totalAccepted == rows.count)
         #expect(merged.summary.subjects == expected.summary.subjects)
         #expect(merged.summary.observations == expected.summary.observations)
@@ -126,16 +136,10 @@ import Testing
             try Self.save([header] + file.map(\.line), in: directory, name: "part-\(i).csv")
         }
 
-        let configuration = try Self.sampleConfiguration()
-        let expected = try Self.replay([one], configuration: configuration)
-        let merged = try Self.replay(paths, configuration: configuration)
-        #expect(merged.diagnostics.isEmpty, "\(merged.diagnostics.prefix(3))")
-        #expect(merged.alerts == expected.alerts)
-        #expect(merged.scores == expected.scores)
-        #expect(merged.summary.counts == expected.summary.counts)
+        let (expected, _) = try Self.expectMergedEqualsOne(paths, one)
         #expect(!expected.alerts.isEmpty)
         // And the same as all files in time order.
-        let allSorted = try Self.replay(sortedPaths, configuration: configuration)
+        let allSorted = try Self.replay(sortedPaths, configuration: Self.sampleConfiguration())
         #expect(allSorted.alerts == expected.alerts)
         #expect(allSorted.scores == expected.scores)
     }
