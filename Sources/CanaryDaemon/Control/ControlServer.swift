@@ -119,8 +119,10 @@ final class ControlServer: @unchecked Sendable {
                 return ControlResponse(ok: true, subject: subject)
             case .show:
                 guard let subject = request.subject else { return .failure("show needs a subject") }
+                let consent = self.consent
+                let audit = try await store.offload { try consent.auditTrail(of: subject) }
                 return ControlResponse(ok: true, grants: consent.grants(of: subject).map { .init($0, now: now) },
-                                       audit: try consent.auditTrail(of: subject), subject: consent.token(subject))
+                                       audit: audit, subject: consent.token(subject))
             case .grant:
                 guard let subject = request.subject, !subject.isEmpty else { return .failure("grant needs a subject") }
                 let scopes = try Self.scopes(request.scopes)
@@ -148,12 +150,15 @@ final class ControlServer: @unchecked Sendable {
                     }
                     state = s
                 }
-                let rows = try store.deliveries(state: state, subject: request.subject, limit: max(1, request.limit ?? 100))
+                let store = self.store, subject = request.subject, limit = max(1, request.limit ?? 100), wanted = state
+                let rows = try await store.offload { try store.deliveries(state: wanted, subject: subject, limit: limit) }
                 return ControlResponse(ok: true, deliveries: rows)
             case .alertsShow:
                 guard let id = request.alert else { return .failure("show needs an alert id") }
-                guard let stored = try store.alerts([id])[id] else { return .failure("no alert \(id) is kept (never emitted, erased, or past retention)") }
-                return ControlResponse(ok: true, deliveries: try store.deliveries(state: nil, alertID: id), alertBody: stored.alert)
+                let store = self.store
+                let (stored, deliveries) = try await store.offload { (try store.alerts([id])[id], try store.deliveries(state: nil, alertID: id)) }
+                guard let stored else { return .failure("no alert \(id) is kept (never emitted, erased, or past retention)") }
+                return ControlResponse(ok: true, deliveries: deliveries, alertBody: stored.alert)
             case .alertsRetry:
                 let (requeued, expedited) = try await dispatcher.retry(alertID: request.alert, channel: request.channel)
                 return ControlResponse(ok: true, requeued: requeued, expedited: expedited)

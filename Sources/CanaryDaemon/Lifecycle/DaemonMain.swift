@@ -7,7 +7,13 @@ public enum DaemonMain {
     /// Runs until SIGTERM/SIGINT; returns normally after a graceful stop.
     public static func run(configuration: CanaryConfiguration, configPath: String?, systemd: any SystemdAPI = LibSystemd()) async throws {
         let logger = Logger(label: "canaryd")
-        let service = try CanaryService(configuration: configuration, systemd: systemd, logger: logger)
+        // Built off the cooperative thread pool: opening and migrating the database, loading the saved
+        // state and seeding consent are blocking SQLite work.
+        let service = try await withCheckedThrowingContinuation { (c: CheckedContinuation<CanaryService, any Error>) in
+            DispatchQueue.global().async {
+                c.resume(with: Result { try CanaryService(configuration: configuration, systemd: systemd, logger: logger) })
+            }
+        }
         let reload = ReloadService(path: configPath, service: service, systemd: systemd, logger: logger)
         // Started in this order, stopped in reverse: the reload handler, the sockets (connections drained),
         // the committer (final commit), the engine thread, the dispatcher (last deliveries).
