@@ -80,9 +80,21 @@ struct FileReader {
     /// `#canary subject=ID tz=Zone` directive applied (as in the daemon: that subject's days are on that zone).
     private mutating func handle(_ piece: LineSplitter.Piece, _ onRecord: (Record) -> Void, _ onRejected: (RowError) -> Void,
                                  _ onZone: (String, TimeZone) -> Void) {
-        // The decoder is changed while it calls back: the callbacks count into locals, not into self.
-        // One piece is one line, and only a header line sets the format (it is never rejected with it).
-        let format = decoder.format
+        let n = Self.decode(piece, &decoder, onRecord, onRejected, onZone)
+        accepted &+= n.accepted
+        // One piece is one line, and only a header line sets the format (it is never rejected with it):
+        // the format after the line is the format of a rejected one.
+        if n.rejected > 0 {
+            if let format = decoder.format { counts.rejected[format, default: 0] += n.rejected } else { counts.rejectedUnknown += n.rejected }
+        }
+        counts.rejectedUnknown += n.refused
+    }
+
+    /// The decoder's callbacks count into locals (the decoder is being changed while it calls back).
+    @inline(never)
+    private static func decode(_ piece: LineSplitter.Piece, _ decoder: inout IngestDecoder, _ onRecord: (Record) -> Void,
+                               _ onRejected: (RowError) -> Void, _ onZone: (String, TimeZone) -> Void)
+        -> (accepted: Int, rejected: Int, refused: Int) {
         var accepted = 0, rejected = 0, refused = 0
         decoder.handle(piece,
                        record: { r, _ in
@@ -98,11 +110,7 @@ struct FileReader {
                            if first { onRejected(RowError(line: line, field: nil, kind: .badIdentifier, reason: reason)) }
                        },
                        zone: onZone)
-        self.accepted &+= accepted
-        if rejected > 0 {
-            if let format { counts.rejected[format, default: 0] += rejected } else { counts.rejectedUnknown += rejected }
-        }
-        counts.rejectedUnknown += refused
+        return (accepted, rejected, refused)
     }
 
     /// A reader's descriptor and read buffer, released with the last reader that holds them.
