@@ -49,7 +49,8 @@ struct IngestConnection {
     }
 
     private let settings: Settings
-    private var session: IngestSession
+    /// Moved out while it parses (`parse`), so its callbacks can change the rest of the machine in place.
+    private var session: IngestSession?
     private var batch: [Record] = []
     /// The line of each record in `batch`, and of each batch in flight: a row the engine refuses is named by its line.
     private var batchLines: [Int] = []
@@ -106,39 +107,33 @@ struct IngestConnection {
     mutating func received(_ bytes: UnsafeBufferPointer<UInt8>, now: Double, monotonic: Double, admissionVersion: Int) -> [Action] {
         guard authorized, !finished else { return [] }
         lastActivity = monotonic
-        session.updateLatestAccepted(now + settings.maxFutureSeconds)
-        session.updateEarliestAccepted(now - settings.maxPastSeconds)
-        session.refreshAdmission(version: admissionVersion)
-        var pieces: [Piece] = []
-        var lines: [String] = []
-        session.receive(bytes, record: { pieces.append(.record($0, $1)) }, reply: { lines.append($0) },
-                        zone: { pieces.append(.zone($0, $1)) })
-        replies += lines
-        return take(pieces)
+        session!.updateLatestAccepted(now + settings.maxFutureSeconds)
+        session!.updateEarliestAccepted(now - settings.maxPastSeconds)
+        session!.refreshAdmission(version: admissionVersion)
+        return parse { s, record, reply, zone in s.receive(bytes, record: record, reply: reply, zone: zone) }
     }
 
-    /// What parsing one read gave, in input order.
-    private enum Piece {
-        case record(Record, Int)
-        case zone(String, TimeZone)
-    }
-
-    /// Rows into batches (a full one goes to the engine at once), a directive's zone after the rows before it.
-    private mutating func take(_ pieces: [Piece]) -> [Action] {
+    /// Runs the session's parser with callbacks that batch rows (a full batch goes to the engine at once)
+    /// and pass a directive's zone on after the rows before it. The session is moved out meanwhile: no
+    /// copy of it and no intermediate list of the rows.
+    private mutating func parse(_ body: (inout IngestSession, (Record, Int) -> Void, (String) -> Void, (String, TimeZone) -> Void) -> Void)
+        -> [Action] {
         var actions: [Action] = []
+        var s = session.take()!
         parsing = true
-        for piece in pieces {
-            switch piece {
-            case .record(let r, let line):
-                batch.append(r)
-                batchLines.append(line)
-                if batch.count >= settings.batchSize { submit(into: &actions) }
-            case .zone(let subject, let zone):
-                submit(into: &actions)
-                actions.append(.assignZone(zone, subject: subject))
-            }
-        }
+        body(&s,
+             { r, line in
+                 batch.append(r)
+                 batchLines.append(line)
+                 if batch.count >= settings.batchSize { submit(into: &actions) }
+             },
+             { replies.append($0) },
+             { subject, zone in
+                 submit(into: &actions)
+                 actions.append(.assignZone(zone, subject: subject))
+             })
         parsing = false
+        session = s
         noteSubjectLimit(into: &actions)
         return actions
     }
@@ -172,12 +167,7 @@ struct IngestConnection {
     mutating func inputEnded() -> [Action] {
         inputClosed = true
         guard authorized, !finished else { return [] }
-        var pieces: [Piece] = []
-        var lines: [String] = []
-        session.finishInput(record: { pieces.append(.record($0, $1)) }, reply: { lines.append($0) },
-                            zone: { pieces.append(.zone($0, $1)) })
-        replies += lines
-        var actions = take(pieces)
+        var actions = parse { s, record, reply, zone in s.finishInput(record: record, reply: reply, zone: zone) }
         flush(into: &actions)
         submit(into: &actions)
         finishIfDone(into: &actions)
@@ -210,7 +200,7 @@ struct IngestConnection {
                 }
             }
             engineRefused += outcome.refused.count
-            session.engineRefused(outcome.refused.count)
+            session!.engineRefused(outcome.refused.count)
             flush(into: &actions)
         }
         if !marks.isEmpty {
@@ -231,7 +221,7 @@ struct IngestConnection {
     mutating func progressTick() -> [Action] {
         guard !finished, !progressCommitting, settings.durable else { return [] }
         // With nothing in flight or waiting, every handled line counts (rejected lines and headers too).
-        let mark = inFlight == 0 && batch.isEmpty ? session.mark : evaluated
+        let mark = inFlight == 0 && batch.isEmpty ? session!.mark : evaluated
         guard mark.line > acknowledged.line else { return [] }
         progressCommitting = true
         return [.commit(.progress(mark))]
@@ -284,7 +274,7 @@ struct IngestConnection {
         inFlight += 1
         // Conservative: a batch cut while a read is being parsed claims no more than the last known mark.
         if !parsing {
-            lastMark = session.mark
+            lastMark = session!.mark
             lastMarkRefused = engineRefused
         }
         marks.append((lastMark, lastMarkRefused))
@@ -297,9 +287,9 @@ struct IngestConnection {
     }
 
     private mutating func noteSubjectLimit(into actions: inout [Action]) {
-        if session.subjectLimitReached, journaledLimits.insert("daemon.max_subjects_per_connection").inserted {
+        if session!.subjectLimitReached, journaledLimits.insert("daemon.max_subjects_per_connection").inserted {
             actions.append(.limitReached(key: "daemon.max_subjects_per_connection",
-                                         detail: "a connection sent rows of more than \(session.maxSubjects) subjects; the rows of the others were refused"))
+                                         detail: "a connection sent rows of more than \(session!.maxSubjects) subjects; the rows of the others were refused"))
         }
     }
 
@@ -312,7 +302,7 @@ struct IngestConnection {
     }
 
     private mutating func acknowledge(committed: Bool) -> Action {
-        replies.append(committed ? session.okLine(late: late, duplicate: duplicate)
+        replies.append(committed ? session!.okLine(late: late, duplicate: duplicate)
                        : "ERR 0 not-committed: the rows were evaluated but could not be saved; send them again")
         defer { replies.removeAll() }
         return .close(after: replies)
@@ -324,5 +314,13 @@ struct IngestConnection {
         replies.append(line)
         defer { replies.removeAll() }
         return .close(after: replies)
+    }
+}
+
+extension Optional {
+    /// Moves the wrapped value out, leaving nil.
+    mutating func take() -> Wrapped? {
+        defer { self = nil }
+        return self
     }
 }
