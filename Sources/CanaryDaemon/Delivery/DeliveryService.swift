@@ -6,7 +6,8 @@ import ServiceLifecycle
 /// deliveries due go out, webhook requests in flight get `finishWithin`, and the rest stays owed.
 struct DeliveryService: Service {
     let dispatcher: AlertDispatcher
-    var finishWithin: Duration = .seconds(2)
+    /// How long webhook requests in flight may take to finish, in seconds.
+    var finishWithin: TimeInterval = 2
 
     func run() async throws {
         let delivering = Task { await dispatcher.run() }
@@ -15,8 +16,7 @@ struct DeliveryService: Service {
         // suspended now): nothing it started is cut short by the stop below.
         await dispatcher.endRounds()
         await delivering.value
-        let seconds = Double(finishWithin.components.seconds) + Double(finishWithin.components.attoseconds) / 1e18
-        await dispatcher.stop(deadline: Date().addingTimeInterval(seconds))
+        await dispatcher.stop(deadline: Date().addingTimeInterval(finishWithin))
         delivering.cancel()
     }
 }

@@ -95,25 +95,25 @@ extension ServerContext {
 
 /// Counts open connections; a drain waits for the count to reach zero.
 final class ConnectionCounter: @unchecked Sendable {
-    private let condition = NSLock()
+    private let lock = NSLock()
     private var open = 0
 
     /// Counts one more open connection; returns how many are open with it.
     @discardableResult
     func opened() -> Int {
-        condition.lock()
-        defer { condition.unlock() }
+        lock.lock()
+        defer { lock.unlock() }
         open += 1
         return open
     }
 
     func closed() {
-        condition.lock(); open -= 1; condition.unlock()
+        lock.lock(); open -= 1; lock.unlock()
     }
 
     var count: Int {
-        condition.lock()
-        defer { condition.unlock() }
+        lock.lock()
+        defer { lock.unlock() }
         return open
     }
 
