@@ -61,7 +61,7 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .testTarget(name: "CanaryCoreTests", dependencies: ["CanaryCore"]),
+        .testTarget(name: "CanaryCoreTests", dependencies: ["CanaryCore"], resources: [.copy("Fixtures")]),
         .testTarget(
             name: "CanaryDaemonTests",
             dependencies: ["CanaryDaemon", "CanaryCore", .product(name: "GRDB", package: "GRDB.swift")],

@@ -15,6 +15,8 @@ public enum Explanation {
             return String(format: "%.1f%%", value * 100)
         case .milliseconds:
             return String(format: "%.0f ms", value)
+        case .ratio:
+            return String(format: "%.2f", value)
         case .value:
             return abs(value) >= 100 ? String(format: "%.1f", value) : String(format: "%.3g", value)
         }

@@ -183,11 +183,33 @@ public struct ActivitySettings: Sendable, Equatable {
     /// A run of zero minutes at least this long is non-wear (interruptions up to `nonWearTolerance` minutes allowed).
     public var nonWearMinutes = 90
     public var nonWearTolerance = 2
+    /// ... only when this many minutes before and after the interruption are zeros (Choi et al. 2011), so
+    /// that sleep, with a small movement every few minutes, is not read as non-wear.
+    public var nonWearWindow = 30
     /// A day needs this many worn minutes to have activity features.
     public var minWearMinutes = 600
     /// The largest plausible count of one epoch; a row above it is refused as `out-of-range`.
     /// ActiGraph-style counts stay below about 20,000 a minute, steps below 300.
     public var maxCount = 100_000.0
+    /// Estimate the sleep features from the activity of a subject who sends no `sleep` stream (the main
+    /// rest period of each night, scored by Cole–Kripke); alerts on them say "estimated from activity".
+    public var estimateSleep = true
+    /// Cole–Kripke reads a minute's count divided by this: the device profile. 30 for Actiwatch-style
+    /// minute counts (pyActigraphy's "mean" setting, the Depresjon recordings), 100 for ActiGraph counts
+    /// (as ActiLife applies it), 1 for steps per minute.
+    public var sleepCountDivisor = 30.0
+    /// Wake runs up to this long (minutes) inside a night's rest period do not end it.
+    public var restBridgeMinutes = 60
+    /// A night with more missing or non-wear minutes than this in its rest period (or the hour either
+    /// side) has no estimated sleep features.
+    public var restMaxNonWearMinutes = 30
+    /// A minute is active for the rhythm features when its count is above this (pyActigraphy's default
+    /// binarization; 0 for steps: any step).
+    public var rhythmThreshold = 4.0
+    /// The rhythm features of a day are taken over this many days ending with it.
+    public var rhythmWindowDays = 7
+    /// ... when at least this many of those days were worn `minWearMinutes`.
+    public var rhythmMinDays = 5
     public init() {}
 }
 

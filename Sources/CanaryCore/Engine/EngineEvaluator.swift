@@ -323,11 +323,19 @@ final class EngineEvaluator: Sendable {
         let label = PeriodLabel.day(day)
 
         var values: [String: Double]?
+        // Features another stream's rows estimate (sleep from activity), and whether the stream's own data
+        // covered the day (for its gap rule; nil: it did when it has any feature).
+        var estimated: Set<String> = []
+        var covered: Bool?
         switch stream {
         case .sleep:
             values = SleepFeatures.compute(sessions: CanonicalOrder.sessions(bucket.sleep), settings: configuration.sleep) { clock.minuteOfDay($0) }
         case .activity:
-            values = activityValues(bucket.activity, start: start, end: end, clock: &clock)
+            let activity = activityDay(bucket.activity, day: day, start: start, end: end, clock: &clock,
+                                       carry: &state.activityCarry, estimateSleep: !state.streams.contains(.sleep))
+            values = activity.values
+            estimated = activity.estimated
+            covered = activity.covered
         case .typing:
             values = TypingFeatures.compute(events: CanonicalOrder.keystrokes(bucket.typing), settings: configuration.typing) { clock.minuteOfDay($0) }
         case .samples:
@@ -347,7 +355,7 @@ final class EngineEvaluator: Sendable {
         let suppressedAtStart = state.gaps[stream]?.isOpen ?? false
         // Then the gap: no usable data today may open it; data closes it.
         if let values {
-            let covered = !values.isEmpty
+            let covered = covered ?? !values.isEmpty
             var gap = state.gaps[stream] ?? GapRule(firstSeen: start)
             if covered {
                 if case .closed(let since)? = gap.covered(until: end) {
@@ -365,7 +373,8 @@ final class EngineEvaluator: Sendable {
         let b = configuration.baseline
         let suppressed = suppressedAtStart || (state.gaps[stream]?.isOpen ?? false)
         for (name, value) in values.sorted(by: { $0.key < $1.key }) {
-            let feature = stream == .samples ? Feature.metric(name) : (Feature.builtIn(named: name) ?? Feature.metric(name))
+            var feature = stream == .samples ? Feature.metric(name) : (Feature.builtIn(named: name) ?? Feature.metric(name))
+            if estimated.contains(name) { feature = feature.estimated }
             let rule = stream == .samples ? configuration.metricSettings(name).rule : configuration.rules[name]
             var series = state.series[name] ?? SeriesState()
             if let d = evaluatePeriod(value: value, period: day, kind: .day, feature: feature, rule: rule,
@@ -410,7 +419,17 @@ final class EngineEvaluator: Sendable {
         }
     }
 
-    func activityValues(_ epochs: [Double: Double], start: Double, end: Double, clock: inout ZoneClock) -> [String: Double] {
+    /// What one closed day of activity yields: its features, the sleep features estimated from the night
+    /// that ended on it, and the rhythm features of the days up to it.
+    struct ActivityDay {
+        var values: [String: Double]
+        var estimated: Set<String>
+        /// The day was worn long enough to have its own activity features.
+        var covered: Bool
+    }
+
+    func activityDay(_ epochs: [Double: Double], day dayIndex: Int, start: Double, end: Double, clock: inout ZoneClock,
+                     carry: inout ActivityCarry, estimateSleep: Bool) -> ActivityDay {
         let length = max(1, Int(((end - start) / 60).rounded()))
         var minutes = [Double?](repeating: nil, count: length)
         var shared = false
@@ -429,10 +448,96 @@ final class EngineEvaluator: Sendable {
                 minutes[i] = (minutes[i] ?? 0) + count
             }
         }
-        let result = ActivityFeatures.compute(minutes: minutes, settings: configuration.activity) { i in
+        let settings = configuration.activity
+        let result = ActivityFeatures.compute(minutes: minutes, settings: settings) { i in
             clock.minuteOfDay(start + Double(i) * 60)
         }
-        return result.values
+        var day = ActivityDay(values: result.values, estimated: [], covered: !result.values.isEmpty)
+        guard minutes.contains(where: { $0 != nil }) else { return day }
+        if estimateSleep {
+            let night = nightValues(minutes, day: dayIndex, start: start, carry: carry, clock: &clock)
+            for (name, value) in night {
+                day.values[name] = value
+                day.estimated.insert(name)
+            }
+        }
+        carry.eveningDay = dayIndex
+        carry.evening = minutes.suffix(ActivityCarry.eveningMinutes).map { $0.map(Float.init) ?? .nan }
+        for (name, value) in rhythmValues(minutes, day: dayIndex, start: start, worn: result.wornMinutes >= settings.minWearMinutes,
+                                          carry: &carry, clock: &clock) {
+            day.values[name] = value
+        }
+        return day
+    }
+
+    /// The sleep features of the night that ended on `day`, estimated from minute activity: the window from
+    /// noon of the day before (the evening the carry holds) to the end of `day`, scored by Cole–Kripke; the
+    /// night's rest period is the main one that ends between 18:00 the day before and 18:00 on `day`.
+    func nightValues(_ minutes: [Double?], day: Int, start: Double, carry: ActivityCarry, clock: inout ZoneClock) -> [String: Double] {
+        let settings = configuration.activity
+        let lead = ActivityCarry.eveningMinutes
+        var counts: [Double?] = carry.eveningDay == day - 1 && carry.evening.count == lead
+            ? carry.evening.map { $0.isNaN ? nil : Double($0) }
+            : [Double?](repeating: nil, count: lead)
+        counts += minutes
+        for (i, off) in NonWear.mark(counts, settings: settings).enumerated() where off { counts[i] = nil }
+        let sleep = ColeKripke.score(counts, divisor: settings.sleepCountDivisor)
+        let ends = (lead - 6 * 60 + 1)...min(counts.count, lead + 18 * 60)
+        let rules = RestPeriod.Settings(bridge: settings.restBridgeMinutes,
+                                        minimumDuration: Int(configuration.sleep.minMainSleepMinutes.rounded(.up)),
+                                        maxNonWear: settings.restMaxNonWearMinutes)
+        guard let rest = RestPeriod.find(counts: counts, sleep: sleep, ends: ends, settings: rules) else { return [:] }
+        let origin = start - Double(lead) * 60
+        let onset = origin + Double(rest.onset) * 60
+        let offset = origin + Double(rest.offset) * 60
+        return [
+            Feature.sleepDuration.name: Double(rest.sleepMinutes),
+            Feature.timeInBed.name: Double(rest.duration),
+            Feature.sleepEfficiency.name: rest.efficiency,
+            Feature.wakeAfterSleepOnset.name: Double(rest.wakeMinutes),
+            Feature.sleepOnset.name: clock.minuteOfDay(onset),
+            Feature.wakeTime.name: clock.minuteOfDay(offset),
+            Feature.sleepMidpoint.name: clock.minuteOfDay((onset + offset) / 2),
+        ]
+    }
+
+    /// Keeps `day`'s minutes in the rhythm window and, when the day was worn and enough of the window's
+    /// days were, returns the rhythm features over the window (`RhythmFeatures`).
+    func rhythmValues(_ minutes: [Double?], day: Int, start: Double, worn: Bool, carry: inout ActivityCarry,
+                      clock: inout ZoneClock) -> [String: Double] {
+        let settings = configuration.activity
+        let nonWear = NonWear.mark(minutes, settings: settings)
+        var bits = MinuteBits()
+        bits.worn = worn
+        for (i, count) in minutes.enumerated() {
+            guard let count, !nonWear[i] else { continue }
+            // A day of 1440 minutes starts at local midnight; on a DST day the clock says which minute it is.
+            let slot = minutes.count == 1440 ? i : Int(clock.minuteOfDay(start + Double(i) * 60).rounded(.down)) % 1440
+            bits.set(slot, active: count > settings.rhythmThreshold)
+        }
+        let first = day - settings.rhythmWindowDays + 1
+        carry.rhythm[day] = bits
+        for old in carry.rhythm.keys where old < first { carry.rhythm[old] = nil }
+        guard worn, carry.rhythm.values.filter(\.worn).count >= settings.rhythmMinDays else { return [:] }
+        var series: [RhythmFeatures.Minute] = []
+        series.reserveCapacity(settings.rhythmWindowDays * 1440)
+        for d in first...day {
+            if let b = carry.rhythm[d] {
+                for m in 0..<1440 { series.append(b.minute(m)) }
+            } else {
+                series += [RhythmFeatures.Minute](repeating: nil, count: 1440)
+            }
+        }
+        let r = RhythmFeatures.compute(series)
+        var values: [String: Double] = [:]
+        values[Feature.interdailyStability.name] = r.interdailyStability
+        values[Feature.intradailyVariability.name] = r.intradailyVariability
+        values[Feature.relativeAmplitude.name] = r.relativeAmplitude
+        values[Feature.l5.name] = r.l5
+        values[Feature.m10.name] = r.m10
+        values[Feature.l5Onset.name] = r.l5Start.map(Double.init)
+        values[Feature.m10Onset.name] = r.m10Start.map(Double.init)
+        return values
     }
 
     // MARK: Scoring and rules

@@ -73,6 +73,8 @@ struct SubjectState: Sendable {
     var compositeDays: [Int: [String: Double]] = [:]
     /// Composite rules have decided every day before this one.
     var compositeNext: Int?
+    /// The activity stream's evening and rhythm window, for the rest and rhythm features.
+    var activityCarry = ActivityCarry()
     /// Streams the subject has ever sent; only these are checked for gaps and features.
     var streams = StreamSet()
     /// Changed since the state was last exported (not part of the saved state itself).
@@ -96,6 +98,7 @@ struct SubjectState: Sendable {
 extension SubjectState: Codable {
     enum CodingKeys: String, CodingKey {
         case clock, watermark, progress, days, hours, nextHour, series, gaps, composites, compositeDays, compositeNext
+        case activityCarry
         case streams, assignedZone
         /// Saved by versions that closed a subject's streams together: read once, then written as `progress`.
         case nextDay, closedAny
@@ -114,6 +117,7 @@ extension SubjectState: Codable {
         compositeDays = try c.decodeIfPresent([Int: [String: Double]].self, forKey: .compositeDays) ?? [:]
         streams = try c.decodeIfPresent(StreamSet.self, forKey: .streams) ?? StreamSet()
         assignedZone = try c.decodeIfPresent(String.self, forKey: .assignedZone)
+        activityCarry = try c.decodeIfPresent(ActivityCarry.self, forKey: .activityCarry) ?? ActivityCarry()
         if let saved = try c.decodeIfPresent(PerStream<StreamProgress>.self, forKey: .progress) {
             progress = saved
             compositeNext = try c.decodeIfPresent(Int.self, forKey: .compositeNext)
@@ -143,6 +147,7 @@ extension SubjectState: Codable {
         try c.encodeIfPresent(compositeNext, forKey: .compositeNext)
         try c.encode(streams, forKey: .streams)
         try c.encodeIfPresent(assignedZone, forKey: .assignedZone)
+        if activityCarry != ActivityCarry() { try c.encode(activityCarry, forKey: .activityCarry) }
     }
 }
 

@@ -12,26 +12,7 @@ public enum ActivityFeatures {
     public static func compute(minutes: [Double?], settings: ActivitySettings,
                                clockOfMinute: (Int) -> Double) -> Result {
         let n = minutes.count
-        // Non-wear: runs of zeros of at least `nonWearMinutes`, allowing short non-zero interruptions.
-        var nonWear = [Bool](repeating: false, count: n)
-        var i = 0
-        while i < n {
-            guard minutes[i] == 0 else { i += 1; continue }
-            var j = i
-            var lastZero = i
-            var interruption = 0
-            while j < n, let c = minutes[j] {
-                if c == 0 { lastZero = j; interruption = 0 } else {
-                    interruption += 1
-                    if interruption > settings.nonWearTolerance { break }
-                }
-                j += 1
-            }
-            if lastZero - i + 1 >= settings.nonWearMinutes {
-                for k in i...lastZero { nonWear[k] = true }
-            }
-            i = lastZero + 1
-        }
+        let nonWear = NonWear.mark(minutes, settings: settings)
         var worn = 0
         var missing = 0
         var nonWearCount = 0

@@ -8,6 +8,8 @@ public enum FeatureUnit: String, Sendable, Codable {
     /// A share in 0...1 (shown as a percentage).
     case fraction
     case milliseconds
+    /// A dimensionless index (the rhythm's stability, variability and amplitude), shown with two decimals.
+    case ratio
     /// A `samples` metric in whatever unit the sender uses.
     case value
 }
@@ -36,6 +38,11 @@ public struct Feature: Sendable, Hashable, Codable {
 
     public var isCircular: Bool { unit == .clock }
 
+    /// The same feature estimated from another stream (sleep from activity): the explanation says so.
+    public var estimated: Feature {
+        Feature(name: name, stream: stream, unit: unit, label: "\(label) (estimated from activity)")
+    }
+
     /// The scale floor of a feature scored without a rule of its own, so a flat history still gives a
     /// finite z (for `--scores` and composite rules). Rules set their own floors.
     public var defaultFloor: Double {
@@ -45,6 +52,7 @@ public struct Feature: Sendable, Hashable, Codable {
         case .count: 1
         case .fraction: 0.005
         case .milliseconds: 2
+        case .ratio: 0.02
         case .value: 0
         }
     }
@@ -55,6 +63,8 @@ public struct Feature: Sendable, Hashable, Codable {
     public static let wakeTime = Feature(name: "wake_time", stream: .sleep, unit: .clock, label: "wake time")
     public static let sleepMidpoint = Feature(name: "sleep_midpoint", stream: .sleep, unit: .clock, label: "sleep midpoint")
     public static let sleepEfficiency = Feature(name: "sleep_efficiency", stream: .sleep, unit: .fraction, label: "sleep efficiency")
+    /// Estimated from activity only (the wake minutes inside the night's rest period).
+    public static let wakeAfterSleepOnset = Feature(name: "wake_after_sleep_onset", stream: .sleep, unit: .minutes, label: "wake after sleep onset")
 
     public static let steps = Feature(name: "steps", stream: .activity, unit: .count, label: "steps")
     public static let activeMinutes = Feature(name: "active_minutes", stream: .activity, unit: .minutes, label: "active time")
@@ -63,6 +73,14 @@ public struct Feature: Sendable, Hashable, Codable {
     public static let firstActiveTime = Feature(name: "first_active_time", stream: .activity, unit: .clock, label: "first active time")
     public static let lastActiveTime = Feature(name: "last_active_time", stream: .activity, unit: .clock, label: "last active time")
     public static let nonWearMinutes = Feature(name: "non_wear_minutes", stream: .activity, unit: .minutes, label: "non-wear time")
+    // The rest-activity rhythm over the trailing days (`RhythmFeatures`).
+    public static let interdailyStability = Feature(name: "interdaily_stability", stream: .activity, unit: .ratio, label: "day-to-day rhythm stability (IS)")
+    public static let intradailyVariability = Feature(name: "intradaily_variability", stream: .activity, unit: .ratio, label: "rhythm fragmentation (IV)")
+    public static let relativeAmplitude = Feature(name: "relative_amplitude", stream: .activity, unit: .ratio, label: "rhythm amplitude (RA)")
+    public static let l5 = Feature(name: "l5", stream: .activity, unit: .fraction, label: "activity in the least active 5 h (L5)")
+    public static let m10 = Feature(name: "m10", stream: .activity, unit: .fraction, label: "activity in the most active 10 h (M10)")
+    public static let l5Onset = Feature(name: "l5_onset", stream: .activity, unit: .clock, label: "start of the least active 5 h")
+    public static let m10Onset = Feature(name: "m10_onset", stream: .activity, unit: .clock, label: "start of the most active 10 h")
 
     public static let keystrokes = Feature(name: "keystrokes", stream: .typing, unit: .count, label: "keystrokes")
     public static let typingSessions = Feature(name: "typing_sessions", stream: .typing, unit: .count, label: "typing sessions")
@@ -74,8 +92,9 @@ public struct Feature: Sendable, Hashable, Codable {
 
     /// Every built-in daily feature, in a stable order.
     public static let builtIn: [Feature] = [
-        sleepDuration, timeInBed, sleepOnset, wakeTime, sleepMidpoint, sleepEfficiency,
+        sleepDuration, timeInBed, sleepOnset, wakeTime, sleepMidpoint, sleepEfficiency, wakeAfterSleepOnset,
         steps, activeMinutes, sedentaryMinutes, longestSedentaryBout, firstActiveTime, lastActiveTime, nonWearMinutes,
+        interdailyStability, intradailyVariability, relativeAmplitude, l5, m10, l5Onset, m10Onset,
         keystrokes, typingSessions, flightMedian, flightVariability, holdMedian, backspaceRate, lateNightShare,
     ]
 

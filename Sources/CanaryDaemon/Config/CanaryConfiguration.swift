@@ -75,9 +75,20 @@ public struct CanaryConfiguration: Sendable, Equatable {
             if let v = try t.nonNegativeDouble("sedentary_threshold", max: ValueLimits.maximumActivityCount) { engine.activity.sedentaryThreshold = v }
             if let v = try t.int("non_wear_min", in: 1...1440) { engine.activity.nonWearMinutes = v }
             if let v = try t.int("non_wear_tolerance_min", in: 0...1440) { engine.activity.nonWearTolerance = v }
+            if let v = try t.int("non_wear_window_min", in: 0...1440) { engine.activity.nonWearWindow = v }
             if let v = try t.int("min_wear_min", in: 0...1440) { engine.activity.minWearMinutes = v }
             if let v = try t.positiveDouble("max_count", max: ValueLimits.maximumActivityCount) { engine.activity.maxCount = v }
+            if let v = try t.bool("estimate_sleep") { engine.activity.estimateSleep = v }
+            if let v = try t.positiveDouble("sleep_count_divisor", max: 1e6) { engine.activity.sleepCountDivisor = v }
+            if let v = try t.int("rest_bridge_min", in: 0...720) { engine.activity.restBridgeMinutes = v }
+            if let v = try t.int("rest_max_non_wear_min", in: 0...1440) { engine.activity.restMaxNonWearMinutes = v }
+            if let v = try t.nonNegativeDouble("rhythm_threshold", max: ValueLimits.maximumActivityCount) { engine.activity.rhythmThreshold = v }
+            if let v = try t.int("rhythm_window_days", in: 2...28) { engine.activity.rhythmWindowDays = v }
+            if let v = try t.int("rhythm_min_days", in: 2...28) { engine.activity.rhythmMinDays = v }
             try t.finish()
+            if engine.activity.rhythmMinDays > engine.activity.rhythmWindowDays {
+                throw ConfigError(key: "activity.rhythm_min_days", "must not exceed activity.rhythm_window_days (\(engine.activity.rhythmWindowDays))")
+            }
         }
         if var t = try root.subtable("typing") {
             if let v = try t.duration("session_gap", in: 0...day) { engine.typing.sessionGapSeconds = v }
