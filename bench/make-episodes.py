@@ -17,8 +17,11 @@ bench/). Writes into DIR (created if missing, files overwritten):
                                                 (2026-01-05T12:00:00 ...), sorted by subject, then time
     EPISODES.csv   subject,start,end,label      the local calendar dates an episode touches, inclusive
     series.csv     subject,recording,episode,first_date,last_date
-    days.csv       subject,day,date,source_block,rest_start,rest_end,episode
-                   (provenance: which real block each series day is, and where its rest was found)
+    days.csv       subject,day,date,source_block,episode
+                   (provenance: which real block of the series' recording each day is)
+    blocks.csv     recording,block,sum,nonwear_min,flat_min,rest_start,rest_end
+                   (each complete block of each recording: its total count, minutes in non-wear runs,
+                   minutes in flat non-zero runs (>= 60 minutes within a range of 2), the rest found)
 
 The same arguments and input files give byte-identical output (the SHA-256 of each file is printed
 at the end). Every series draws from its own random streams, random.Random seeded from
@@ -52,6 +55,7 @@ MIN_DAYS = EPISODE_FIRST_DAY[1] + EPISODE_LENGTH[1]   # 52: the latest episode's
                                                       # day 51; a rhythm shift spills into day 52
 
 NONWEAR_RUN = 90                     # a run of >= 90 consecutive zero minutes is non-wear: never changed
+FLAT_RUN, FLAT_RANGE = 60, 2         # blocks.csv: minutes in runs of >= 60 non-zero counts within a range of 2
 
 # Main rest period heuristic (see rest_period()).
 REST_WINDOW = 30                     # centred rolling mean over 30 minutes
@@ -100,13 +104,29 @@ def clock(minute_in_block):
 
 class Block:
     """One complete noon-to-noon day of a recording."""
-    __slots__ = ("start", "counts", "protected", "rest")
+    __slots__ = ("start", "counts", "protected", "rest", "flat")
 
     def __init__(self, start, counts, protected):
         self.start = start            # date of the noon the block starts at
         self.counts = counts          # 1440 ints
         self.protected = protected    # 1440 bools: part of a >= 90-minute zero run (non-wear)
         self.rest = rest_period(counts)
+        # Informational only (not used to build anything): minutes in runs of >= 60 non-zero
+        # counts that stay within a range of 2 (max - min <= 2), which a worn actigraph does not
+        # produce (a stuck counter, or an idle device reporting a floor instead of zeros).
+        self.flat = 0
+        i = 0
+        while i < BLOCK:
+            lo = hi = counts[i]
+            j = i
+            while j < BLOCK and counts[j] != 0 and max(hi, counts[j]) - min(lo, counts[j]) <= FLAT_RANGE:
+                lo, hi = min(lo, counts[j]), max(hi, counts[j])
+                j += 1
+            if j - i >= FLAT_RUN:
+                self.flat += j - i
+                i = j
+            else:
+                i += 1
 
 
 class Recording:
@@ -336,8 +356,6 @@ def build_series(rec, r, i, per, days, seed):
             shift = RHYTHM[tier]
             e0, e1 = (first - 1) * BLOCK, (first - 1 + length) * BLOCK
             counts[e0:e1 + shift] = counts[e0 - shift:e1]
-            s.rest_missing = sum(rec.blocks[s.picks[d]].rest is None
-                                 for d in range(first - 1, first - 1 + length))
         else:
             make = depressive_day if kind == "depressive" else manic_day
             for d in range(first - 1, first - 1 + length):
@@ -346,6 +364,11 @@ def build_series(rec, r, i, per, days, seed):
                 s.rest_missing += not found
     s.counts = counts
     return s
+
+
+def unworn(block):
+    """Informational: at least half the block is non-wear zeros or flat non-zero runs."""
+    return sum(block.protected) + block.flat >= BLOCK // 2
 
 
 def episode_dates(first, length):
@@ -391,12 +414,18 @@ def build(out_dir, per, days, seed, data_dir, recs=None, quiet=False):
     first_date, last_date = START.date(), (START + timedelta(minutes=days * BLOCK - 1)).date()
 
     files = {name: HashedFile(os.path.join(out_dir, name))
-             for name in ("activity.csv", "EPISODES.csv", "series.csv", "days.csv")}
+             for name in ("activity.csv", "EPISODES.csv", "series.csv", "days.csv", "blocks.csv")}
     files["activity.csv"].write("timestamp,subject,activity\n")
     files["EPISODES.csv"].write("subject,start,end,label\n")
     files["series.csv"].write("subject,recording,episode,first_date,last_date\n")
-    files["days.csv"].write("subject,day,date,source_block,rest_start,rest_end,episode\n")
-    counts_by_label, rest_missing, episode_days = {}, 0, 0
+    files["days.csv"].write("subject,day,date,source_block,episode\n")
+    files["blocks.csv"].write("recording,block,sum,nonwear_min,flat_min,rest_start,rest_end\n")
+    for rec in recs:
+        for b in rec.blocks:
+            rs, re_ = (clock(b.rest[0]), clock(b.rest[1])) if b.rest else ("", "")
+            files["blocks.csv"].write(f"{rec.stem},{b.start},{sum(b.counts)},{sum(b.protected)},"
+                                      f"{b.flat},{rs},{re_}\n", rows=1)
+    counts_by_label, rest_missing, scaled_days, episode_days, flagged_days = {}, 0, 0, 0, 0
     for r, rec in enumerate(recs):
         for i in range(per):
             s = build_series(rec, r, i, per, days, seed)
@@ -407,10 +436,8 @@ def build(out_dir, per, days, seed, data_dir, recs=None, quiet=False):
                 f"{s.subject},{s.recording},{s.label},{first_date},{last_date}\n", rows=1)
             lines = []
             for d, p in enumerate(s.picks):
-                b = rec.blocks[p]
-                rs, re_ = (clock(b.rest[0]), clock(b.rest[1])) if b.rest else ("", "")
-                lines.append(f"{s.subject},{d + 1},{START.date() + timedelta(days=d)},{b.start},"
-                             f"{rs},{re_},{s.day_label[d] or 'none'}\n")
+                lines.append(f"{s.subject},{d + 1},{START.date() + timedelta(days=d)},"
+                             f"{rec.blocks[p].start},{s.day_label[d] or 'none'}\n")
             files["days.csv"].write("".join(lines), rows=len(lines))
             counts_by_label[s.label] = counts_by_label.get(s.label, 0) + 1
             if s.episode:
@@ -419,9 +446,14 @@ def build(out_dir, per, days, seed, data_dir, recs=None, quiet=False):
                 files["EPISODES.csv"].write(f"{s.subject},{d0},{d1},{s.label}\n", rows=1)
                 rest_missing += s.rest_missing
                 episode_days += length
+                if kind != "rhythm":
+                    scaled_days += length
+                flagged_days += sum(unworn(rec.blocks[s.picks[d]])
+                                    for d in range(first - 1, first - 1 + length))
     result = {name: (f.close(), f.size, f.rows) for name, f in files.items()}
     stats = dict(recs=recs, counts_by_label=counts_by_label, rest_missing=rest_missing,
-                 episode_days=episode_days, seconds=time.monotonic() - t0)
+                 scaled_days=scaled_days, episode_days=episode_days, flagged_days=flagged_days,
+                 seconds=time.monotonic() - t0)
     return result, stats
 
 
@@ -432,15 +464,16 @@ def print_summary(out_dir, per, days, seed, result, stats):
     for rec in recs:
         skipped = "; ".join(f"{d} ({why})" for d, why in rec.skipped) or "none"
         print(f"  {rec.stem}: {rec.rows} rows {rec.first} .. {rec.last}, {len(rec.blocks)} complete"
-              f" blocks, {sum(b.rest is None for b in rec.blocks)} without a rest period found,"
-              f" skipped: {skipped}")
+              f" blocks ({sum(b.rest is None for b in rec.blocks)} without a rest period found,"
+              f" {sum(unworn(b) for b in rec.blocks)} mostly non-wear or flat), skipped: {skipped}")
     labels = stats["counts_by_label"]
     n_ep = sum(v for k, v in labels.items() if k != "none")
     print(f"episodes: {n_ep} of {len(recs) * per} series; clean: {labels.get('none', 0)}")
     for kind, tier in sorted(COMBOS):
         print(f"  {kind}-{tier}: {labels.get(f'{kind}-{tier}', 0)}")
-    print(f"episode days: {stats['episode_days']}, of which {stats['rest_missing']} on blocks without a"
-          f" rest period found (only scaled / shifted)")
+    print(f"episode days: {stats['episode_days']} ({stats['flagged_days']} on blocks mostly non-wear or flat);"
+          f" of the {stats['scaled_days']} depressive and manic days, {stats['rest_missing']} on blocks"
+          f" without a rest period found (scaled only)")
     for name, (sha, size, rows) in result.items():
         print(f"  {name}: {rows} rows, {size} bytes")
     print(f"written to {out_dir} in {stats['seconds']:.1f} s")
@@ -486,6 +519,9 @@ def self_test(data_dir):
         n_ep = sum(s["episode"] != "none" for s in series)
         check(len(series) == 4 * per and n_ep * 2 == len(series),
               f"exactly half the series have an episode ({n_ep} of {len(series)})")
+        last = (START + timedelta(minutes=days * BLOCK - 1)).date()
+        check(all(x["first_date"] == str(START.date()) and x["last_date"] == str(last) for x in series),
+              f"series.csv: every series covers {START.date()} .. {last}")
         check(len(episodes) == n_ep and {e["subject"] for e in episodes}
               == {s["subject"] for s in series if s["episode"] != "none"},
               "EPISODES.csv lists exactly the episode series")
