@@ -23,7 +23,7 @@ import Testing
     }
 
     static func keys(_ alerts: [Alert]) -> [String] {
-        alerts.map { "\($0.kind) \($0.rule) \($0.period) \($0.value)" }.sorted()
+        alerts.map { "\($0.kind) \($0.rule) \($0.period) \(String(describing: $0.value))" }.sorted()
     }
 
     @Test func aSleepExportListedNewestFirstDecidesWhatTheOrderedOneDoes() {

@@ -29,6 +29,9 @@ public struct Replay {
         /// Valid rows the engine refused for a bound (`engine.max_subjects`, `engine.max_metrics_per_subject`).
         public var refusedRows = 0
         public var seconds = 0.0
+        /// With `collect`: every alert, in the order decided, and each subject's first and last row instant.
+        public var alerts: [Alert] = []
+        public var spans: [String: ClosedRange<Double>] = [:]
 
         public var rowsPerSecond: Double { seconds > 0 ? Double(counts.totalAccepted + counts.totalRejected) / seconds : 0 }
     }
@@ -38,6 +41,8 @@ public struct Replay {
     /// Wall-clock now, for the future-timestamp check (passed in: the core reads no clock).
     public var now: Double
     public var maxErrorsShownPerFile = 20
+    /// Keep the alerts and each subject's span of rows in the summary (for `canaryctl backtest`).
+    public var collect = false
 
     public init(configuration: CanaryConfiguration, inputs: [Input], now: Double) {
         self.configuration = configuration
@@ -47,13 +52,14 @@ public struct Replay {
 
     /// Runs the replay. Alerts go to `alerts` (one JSON object per line), observations to `scores` when given,
     /// row errors and progress to `diagnostics`.
-    public func run(alerts: BufferedWriter, scores: BufferedWriter?, diagnostics: @escaping (String) -> Void,
+    public func run(alerts: BufferedWriter?, scores: BufferedWriter?, diagnostics: @escaping (String) -> Void,
                     progress: ProgressReporter?) throws -> Summary {
         let started = DispatchTime.now().uptimeNanoseconds
         var summary = Summary()
         let engineConfiguration = configuration.engine
         var engine = CanaryEngine(configuration: engineConfiguration)
-        var sink = ReplaySink(alerts: alerts, scores: scores)
+        var sink = ReplaySink(alerts: alerts, scores: scores, collect: collect)
+        var spans: [String: ClosedRange<Double>] = [:]
         var latest = -Double.infinity
         // Reading and parsing run on their own thread, evaluation on this one. One file is fed to the
         // engine as it is read, as the socket feeds it; several are merged by time, as a live feed
@@ -76,6 +82,16 @@ public struct Replay {
                 for record in batch {
                     engine.ingest(record, into: &sink)
                     if record.timestamp > latest { latest = record.timestamp }
+                }
+                if collect {
+                    for record in batch {
+                        let t = record.timestamp
+                        if let span = spans[record.subject] {
+                            if t < span.lowerBound || t > span.upperBound { spans[record.subject] = min(t, span.lowerBound)...max(t, span.upperBound) }
+                        } else {
+                            spans[record.subject] = t...t
+                        }
+                    }
                 }
             case .rejected(let path, let e):
                 if shown[path, default: 0] < maxErrorsShownPerFile {
@@ -100,8 +116,10 @@ public struct Replay {
         if let failure { throw ReplayError(failure) }
         if latest.isFinite { engine.finish(at: latest, into: &sink) }
         progress?.finish()
-        alerts.flush()
+        alerts?.flush()
         scores?.flush()
+        summary.alerts = sink.collected
+        summary.spans = spans
         summary.subjects = engine.subjectCount
         summary.alertsByKind = sink.alertsByKind
         summary.observations = sink.observations
@@ -127,14 +145,17 @@ enum ReplayItem: Sendable {
 
 /// Writes alerts and observations as the engine decides them.
 struct ReplaySink: EngineSink {
-    let alerts: BufferedWriter
+    let alerts: BufferedWriter?
     let scores: BufferedWriter?
+    let collect: Bool
     var alertsByKind: [AlertKind: Int] = [:]
     var observations = 0
+    var collected: [Alert] = []
 
-    init(alerts: BufferedWriter, scores: BufferedWriter?) {
+    init(alerts: BufferedWriter?, scores: BufferedWriter?, collect: Bool = false) {
         self.alerts = alerts
         self.scores = scores
+        self.collect = collect
         scores?.write("timestamp,subject,metric,value,baseline,scale,z,score\n")
     }
 
@@ -142,6 +163,8 @@ struct ReplaySink: EngineSink {
 
     mutating func emit(_ alert: Alert) {
         alertsByKind[alert.kind, default: 0] += 1
+        if collect { collected.append(alert) }
+        guard let alerts else { return }
         alerts.write(AlertJSON.encode(alert))
         alerts.write("\n")
     }
