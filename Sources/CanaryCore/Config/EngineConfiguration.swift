@@ -139,10 +139,15 @@ public struct MetricSettings: Sendable, Equatable {
     public init() {}
 }
 
-/// A composite rule: the sum of squared z-scores over several features against a chi-square quantile.
+/// A composite rule: several features' z-scores combined by the person's own covariance (a squared
+/// Mahalanobis distance) against a chi-square quantile (`CompositeRule`).
 public struct CompositeSettings: Sendable, Equatable {
     public var name: String
     public var features: [String]
+    /// Combine by the person's covariance of the features' z-scores; false: the plain sum of squares.
+    public var covariance = true
+    /// Days of z-scores each feature needs before its covariance is used (the identity until then).
+    public var minHistory = 14
     /// Tail probability for the chi-square quantile (degrees of freedom = features with a z that period).
     public var alpha = 0.01
     /// Fewest features with a z needed to evaluate.

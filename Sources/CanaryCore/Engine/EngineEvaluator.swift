@@ -409,9 +409,10 @@ final class EngineEvaluator: Sendable {
             let label = PeriodLabel.day(day)
             let start = state.clock.startOfDay(day)
             for composite in configuration.composites {
-                let present = composite.features.compactMap { zs[$0] }
                 var rule = state.composites[composite.name] ?? CompositeRule()
-                if let result = rule.evaluate(period: day, zs: present, settings: composite), let event = result.event {
+                if let result = rule.evaluate(period: day, zs: composite.features.map { zs[$0] }, settings: composite,
+                                              window: configuration.baseline.windowDays),
+                   let event = result.event {
                     sink.emit(compositeAlert(event, composite: composite, zs: zs, subject: subject, label: label, start: start))
                 }
                 state.composites[composite.name] = rule
@@ -610,7 +611,8 @@ final class EngineEvaluator: Sendable {
         let present = composite.features.filter { zs[$0] != nil }
         switch event {
         case .alert(let statistic, let bound, let hits, let window):
-            let combined = String(format: "combined %.1f over %.1f (chi-square, %d features)", statistic, bound, present.count)
+            let how = composite.covariance ? "distance by the person's own covariance" : "sum of squares"
+            let combined = String(format: "combined %.1f over %.1f (", statistic, bound) + how + ", chi-square, \(present.count) features)"
             let explanation: String = "several features moved together: \(parts.joined(separator: ", ")); \(combined), \(hits) of the last \(window) days"
             return Alert(kind: .composite, severity: .warning, subject: subject, rule: "composite.\(composite.name)",
                          features: present, value: statistic, baseline: bound, scale: nil, z: nil, direction: nil,

@@ -154,7 +154,9 @@ public struct CanaryConfiguration: Sendable, Equatable {
                 if let v = try c.int("min_features", in: 1...100) { s.minFeatures = v }
                 if let (k, n) = try persistence(&c) { s.persistenceK = k; s.persistenceN = n }
                 if let v = try c.int("cooldown", in: 0...3650) { s.cooldownPeriods = v }
-                try c.finish(known: ["enabled", "features", "alpha", "min_features", "persistence", "cooldown"])
+                if let v = try c.bool("covariance") { s.covariance = v }
+                if let v = try c.int("min_history_days", in: 1...3650) { s.minHistory = v }
+                try c.finish(known: ["enabled", "features", "alpha", "min_features", "persistence", "cooldown", "covariance", "min_history_days"])
                 engine.composites.append(s)
             }
         }
