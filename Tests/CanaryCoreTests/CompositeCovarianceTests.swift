@@ -80,3 +80,42 @@ import Testing
         #expect(rule.historyDays([0, 1]) == 28)
     }
 }
+
+/// The composite's clipping of a day's z and its span of days.
+@Suite struct CompositeSpanTests {
+    @Test func oneExtremeFeatureIsClipped() throws {
+        var rule = CompositeRule()
+        // Identity (no history): z = (10, 0) enters as (4, 0).
+        let rResult = rule.evaluate(period: 0, zs: [10, 0], settings: CompositeCovarianceTests.settings)
+        #expect(try #require(rResult).statistic == 16)
+        var s = CompositeCovarianceTests.settings
+        s.clip = 2.5
+        var tight = CompositeRule()
+        let tResult = tight.evaluate(period: 0, zs: [10, -10], settings: s)
+        #expect(try #require(tResult).statistic == 12.5)
+    }
+
+    @Test func aShiftHeldForDaysCountsMoreThanOneOddDay() throws {
+        var s = CompositeCovarianceTests.settings
+        s.span = 3
+        // Three days of (2, 2): each feature sums 6 over 3 days, / √3 → √12 each: statistic 24.
+        var held = CompositeRule()
+        _ = held.evaluate(period: 0, zs: [2, 2], settings: s)
+        _ = held.evaluate(period: 1, zs: [2, 2], settings: s)
+        let hResult = held.evaluate(period: 2, zs: [2, 2], settings: s)
+        #expect(abs(try #require(hResult).statistic - 24) < 1e-12)
+        // One odd day of (4, 4) after two of (0, 0): 4/√3 each, statistic 32/3 — less than the held shift.
+        var odd = CompositeRule()
+        _ = odd.evaluate(period: 0, zs: [0, 0], settings: s)
+        _ = odd.evaluate(period: 1, zs: [0, 0], settings: s)
+        let oResult = odd.evaluate(period: 2, zs: [4, 4], settings: s)
+        #expect(abs(try #require(oResult).statistic - 32.0 / 3.0) < 1e-12)
+        // Days outside the span and days a feature had no z do not count: (1, nil) four days ago is out,
+        // (nil, 3) yesterday counts for b only: a = 2 (1 day), b = (3 + 2)/√2.
+        var gaps = CompositeRule()
+        _ = gaps.evaluate(period: 0, zs: [1, nil], settings: s)
+        _ = gaps.evaluate(period: 3, zs: [nil, 3], settings: s)
+        let gResult = gaps.evaluate(period: 4, zs: [2, 2], settings: s)
+        #expect(abs(try #require(gResult).statistic - (4 + 25.0 / 2)) < 1e-12)
+    }
+}

@@ -4,13 +4,13 @@ import Foundation
 ///
 /// Keys: `rules.NAME.KEY` (or `rules.*.KEY`, every rule) with KEY one of `threshold`, `cusum_h`,
 /// `cusum_k`, `floor_abs`, `floor_rel`, `resolve_below`, `cooldown`; `composite.NAME.KEY` (or
-/// `composite.*.KEY`) with `alpha` or `min_features`; `baseline.window_days`, `baseline.min_history_days`.
+/// `composite.*.KEY`) with `alpha`, `min_features`, `clip` or `span_days`; `baseline.window_days`, `baseline.min_history_days`.
 public struct Sweep: Sendable, Equatable {
     public var key: String
     public var values: [Double]
 
     static let ruleKeys = ["threshold", "cusum_h", "cusum_k", "floor_abs", "floor_rel", "resolve_below", "cooldown"]
-    static let compositeKeys = ["alpha", "min_features"]
+    static let compositeKeys = ["alpha", "min_features", "clip", "span_days"]
 
     public init(key: String, values: [Double]) {
         self.key = key
@@ -55,10 +55,16 @@ public struct Sweep: Sendable, Equatable {
             let indices = configuration.composites.indices.filter { path[1] == "*" || configuration.composites[$0].name == path[1] }
             guard !indices.isEmpty else { throw SweepError("composite.\(path[1]): no such composite rule") }
             for i in indices {
-                if path[2] == "alpha" {
+                switch path[2] {
+                case "alpha":
                     guard value > 0 && value < 1 else { throw SweepError("composite alpha must be in (0, 1), not \(value)") }
                     configuration.composites[i].alpha = value
-                } else {
+                case "clip":
+                    guard value > 0 else { throw SweepError("composite clip must be above 0, not \(value)") }
+                    configuration.composites[i].clip = value
+                case "span_days":
+                    configuration.composites[i].span = max(1, Int(value.rounded()))
+                default:
                     configuration.composites[i].minFeatures = Int(value.rounded())
                 }
             }

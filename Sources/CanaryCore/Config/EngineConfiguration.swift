@@ -148,6 +148,10 @@ public struct CompositeSettings: Sendable, Equatable {
     public var covariance = true
     /// Days of z-scores each feature needs before its covariance is used (the identity until then).
     public var minHistory = 14
+    /// Each z enters the statistic (and the covariance) clipped to ± this.
+    public var clip = 4.0
+    /// Days whose z-scores are combined (summed per feature, divided by √days); 1: the day alone.
+    public var span = 1
     /// Tail probability for the chi-square quantile (degrees of freedom = features with a z that period).
     public var alpha = 0.01
     /// Fewest features with a z needed to evaluate.

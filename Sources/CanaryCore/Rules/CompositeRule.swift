@@ -7,7 +7,12 @@
 /// not once each, and small moves of several independent features together are flagged before any
 /// single one crosses its own line.
 ///
-/// The covariance is taken over the person's last `window` days of z-scores (each clipped to ±4, so a
+/// Each z enters clipped to ±`clip` (4 by default): one extreme feature (a device fault, a day off)
+/// cannot carry the statistic alone. With a `span` of several days, each feature's clipped z-scores of
+/// the last `span` days are summed and divided by √(days), so a shift held for days counts more than
+/// one odd day.
+///
+/// The covariance is taken over the person's last `window` days of z-scores (each clipped, so a
 /// past episode cannot dominate it; centred on zero, the baseline's centre), its diagonal is never below
 /// 1 (the composite is never more sensitive than the sum of squared z's), and its off-diagonal terms are
 /// shrunk toward zero by p/n (p features, n days of history). Until every feature of the day has
@@ -24,8 +29,6 @@ public struct CompositeRule: Sendable, Equatable, Codable {
         var period: Int
         var zs: [Double?]
     }
-
-    static let clip = 4.0
 
     public init() {}
 
@@ -55,7 +58,7 @@ public struct CompositeRule: Sendable, Equatable, Codable {
             history.removeAll { $0.period <= period - window }
         }
         guard present.count >= max(1, s.minFeatures) else { return nil }
-        let values = present.map { zs[$0]! }
+        let values = present.map { combined($0, today: zs[$0]!, period: period, settings: s) }
         let statistic = Saturating.finite(s.covariance ? distance(values, features: present, settings: s) : values.reduce(0) { $0 + $1 * $1 })
         let bound = ChiSquare.upperQuantile(alpha: s.alpha, df: present.count)
         let n = max(1, s.persistenceN)
@@ -78,6 +81,25 @@ public struct CompositeRule: Sendable, Equatable, Codable {
         return (statistic, bound, nil)
     }
 
+    /// Feature `i`'s value in the statistic: its clipped z today, or over a span of days the sum of its
+    /// clipped z-scores over the days it has one, divided by the square root of their number (a mean
+    /// scaled so that, for days independent of each other, it has the spread of one day's z).
+    func combined(_ i: Int, today z: Double, period: Int, settings s: CompositeSettings) -> Double {
+        let clip = s.clip
+        var sum = min(max(z, -clip), clip)
+        var days = 1
+        if s.span > 1 {
+            for e in history.reversed() {
+                guard e.period > period - s.span else { break }
+                if i < e.zs.count, let past = e.zs[i] {
+                    sum += min(max(past, -clip), clip)
+                    days += 1
+                }
+            }
+        }
+        return days == 1 ? sum : sum / Double(days).squareRoot()
+    }
+
     /// Days of history behind the covariance of `features` (the fewest any of them has).
     func historyDays(_ features: [Int]) -> Int {
         features.map { i in history.filter { i < $0.zs.count && $0.zs[i] != nil }.count }.min() ?? 0
@@ -96,7 +118,7 @@ public struct CompositeRule: Sendable, Equatable, Codable {
                 var count = 0
                 for e in history {
                     guard let x = e.zs[features[a]], let y = e.zs[features[b]] else { continue }
-                    sum += min(max(x, -Self.clip), Self.clip) * min(max(y, -Self.clip), Self.clip)
+                    sum += min(max(x, -s.clip), s.clip) * min(max(y, -s.clip), s.clip)
                     count += 1
                 }
                 let v = count > 0 ? sum / Double(count) : 0

@@ -156,7 +156,10 @@ public struct CanaryConfiguration: Sendable, Equatable {
                 if let v = try c.int("cooldown", in: 0...3650) { s.cooldownPeriods = v }
                 if let v = try c.bool("covariance") { s.covariance = v }
                 if let v = try c.int("min_history_days", in: 1...3650) { s.minHistory = v }
-                try c.finish(known: ["enabled", "features", "alpha", "min_features", "persistence", "cooldown", "covariance", "min_history_days"])
+                if let v = try c.positiveDouble("clip", max: 1000) { s.clip = v }
+                if let v = try c.int("span_days", in: 1...60) { s.span = v }
+                try c.finish(known: ["enabled", "features", "alpha", "min_features", "persistence", "cooldown", "covariance",
+                                     "min_history_days", "clip", "span_days"])
                 engine.composites.append(s)
             }
         }
