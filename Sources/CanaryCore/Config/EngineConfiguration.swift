@@ -137,6 +137,12 @@ public struct MetricSettings: Sendable, Equatable {
     public var range: ClosedRange<Double> = ValueLimits.defaultSampleRange
 
     public init() {}
+
+    /// The rule a metric of `mode` has unless its configuration says otherwise: per observation for raw
+    /// metrics (`RuleSettings.rawDefault`), the daily rule's defaults for hourly and daily aggregates.
+    public static func defaultRule(for mode: Mode) -> RuleSettings {
+        mode == .raw ? .rawDefault : RuleSettings()
+    }
 }
 
 /// A composite rule: several features' z-scores combined by the person's own covariance (a squared

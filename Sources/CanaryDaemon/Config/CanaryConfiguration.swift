@@ -326,10 +326,12 @@ public struct CanaryConfiguration: Sendable, Equatable {
 
     private static func metric(_ m: inout TableReader, base: MetricSettings) throws(ConfigError) -> MetricSettings {
         var s = base
-        if let v = try m.choice("mode", MetricSettings.Mode.self, allowed: ["raw", "hour", "day"]) {
+        if let v = try m.choice("mode", MetricSettings.Mode.self, allowed: ["raw", "hour", "day"]), v != base.mode {
+            // Another mode than the one inherited: that mode's defaults, key by key, for every key not set
+            // here (a raw metric's rule is per observation: threshold 4, persistence 1, no CUSUM, no cooldown).
             s.mode = v
-            if v == .raw && m.table["baseline"] == nil { s.baseline = .ewma }
-            if v == .raw && m.table["rule"] == nil { s.rule = RuleSettings.rawDefault }
+            s.baseline = v == .raw ? .ewma : .robust
+            s.rule = MetricSettings.defaultRule(for: v)
         }
         if let v = try m.choice("aggregate", MetricSettings.Aggregate.self, allowed: ["mean", "sum", "median", "min", "max"]) { s.aggregate = v }
         if let v = try m.choice("baseline", MetricSettings.BaselineKind.self, allowed: ["ewma", "robust"]) { s.baseline = v }
@@ -354,7 +356,7 @@ public struct CanaryConfiguration: Sendable, Equatable {
             _ = m.value("rule")
             s.rule = nil
         } else if var r = try m.subtable("rule") {
-            s.rule = try rule(&r, base: s.rule ?? (s.mode == .raw ? .rawDefault : RuleSettings()))
+            s.rule = try rule(&r, base: s.rule ?? MetricSettings.defaultRule(for: s.mode))
             try r.finish(known: ruleKeys)
         }
         try m.finish(known: ["mode", "aggregate", "baseline", "alpha", "warmup", "min_observations", "min", "max", "rule"])
