@@ -53,6 +53,9 @@ public struct EngineConfiguration: Sendable, Equatable {
         "active_minutes": RuleSettings(direction: .low, floorAbsolute: 10, floorRelative: 0.1),
         "sedentary_minutes": RuleSettings(direction: .high, floorAbsolute: 30, floorRelative: 0.05),
         "flight_median": RuleSettings(direction: .high, floorAbsolute: 10, floorRelative: 0.05),
+        // Typing far less than usual (withdrawal): counts vary a lot from day to day, so the floor is a
+        // fifth of the usual count.
+        "keystrokes": RuleSettings(direction: .low, floorAbsolute: 200, floorRelative: 0.2),
         "backspace_rate": RuleSettings(direction: .high, floorAbsolute: 0.01),
         "late_night_share": RuleSettings(direction: .high, floorAbsolute: 0.02),
     ]
