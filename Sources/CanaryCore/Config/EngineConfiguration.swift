@@ -70,6 +70,9 @@ public struct BaselineSettings: Sendable, Equatable {
     /// Use the median of the same weekday as centre once enough same-weekday values exist.
     public var weekdayAdjust = false
     public var weekdayMinSamples = 3
+    /// Widen the scale by the person's own recent spread of z when it is larger than the robust scale
+    /// says (heavy-tailed days), so that rules fire at their nominal rate (`Calibration`).
+    public var calibrate = false
     public init() {}
 }
 

@@ -557,7 +557,10 @@ final class EngineEvaluator: Sendable {
                                           window: window, minHistory: minHistory, periodsPerDay: periodsPerDay,
                                           weekday: weekday)
         series.history.record(period: period, value: value)
-        guard let d = deviation else { return nil }
+        guard var d = deviation else { return nil }
+        if configuration.baseline.calibrate {
+            d = Calibration.apply(d, period: period, window: window, minHistory: minHistory, history: &series.zHistory)
+        }
         if sink.wantsObservations {
             sink.observe(Observation(timestamp: start, subject: subject, metric: feature.name, deviation: d))
         }

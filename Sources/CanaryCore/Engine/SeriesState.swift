@@ -2,6 +2,8 @@
 /// its history for the baseline and the state of its rules.
 struct SeriesState: Sendable, Codable {
     var history = FeatureHistory()
+    /// The robust z of each past period, for the calibration of the scale (`Calibration`).
+    var zHistory = FeatureHistory()
     var rule = ThresholdRule()
     /// Raw metrics only: the exponentially weighted baseline and an observation counter used as period index.
     var ewma = EWMABaseline()
@@ -11,6 +13,33 @@ struct SeriesState: Sendable, Codable {
     /// Raw metrics only: the instant of the newest observation evaluated (the series' high-water mark).
     /// A sample not newer than it is not evaluated again, so resending rows is harmless.
     var lastInstant: Double?
+
+    init() {}
+
+    private enum CodingKeys: String, CodingKey { case history, zHistory, rule, ewma, observations, lastAlertCentre, lastInstant }
+
+    init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        history = try c.decodeIfPresent(FeatureHistory.self, forKey: .history) ?? FeatureHistory()
+        // Saved before calibration existed: it starts from here.
+        zHistory = try c.decodeIfPresent(FeatureHistory.self, forKey: .zHistory) ?? FeatureHistory()
+        rule = try c.decodeIfPresent(ThresholdRule.self, forKey: .rule) ?? ThresholdRule()
+        ewma = try c.decodeIfPresent(EWMABaseline.self, forKey: .ewma) ?? EWMABaseline()
+        observations = try c.decodeIfPresent(Int.self, forKey: .observations) ?? 0
+        lastAlertCentre = try c.decodeIfPresent(Double.self, forKey: .lastAlertCentre)
+        lastInstant = try c.decodeIfPresent(Double.self, forKey: .lastInstant)
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(history, forKey: .history)
+        if !zHistory.entries.isEmpty { try c.encode(zHistory, forKey: .zHistory) }
+        try c.encode(rule, forKey: .rule)
+        try c.encode(ewma, forKey: .ewma)
+        try c.encode(observations, forKey: .observations)
+        try c.encodeIfPresent(lastAlertCentre, forKey: .lastAlertCentre)
+        try c.encodeIfPresent(lastInstant, forKey: .lastInstant)
+    }
 }
 
 /// Event-time progress of one of a subject's input streams: which of its days are closed, how far its

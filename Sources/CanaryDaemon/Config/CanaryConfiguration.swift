@@ -61,6 +61,7 @@ public struct CanaryConfiguration: Sendable, Equatable {
             if let v = try t.int("min_history_days", in: 1...3650) { engine.baseline.minHistoryDays = v }
             if let v = try t.bool("weekday_adjust") { engine.baseline.weekdayAdjust = v }
             if let v = try t.int("weekday_min_samples", in: 1...520) { engine.baseline.weekdayMinSamples = v }
+            if let v = try t.bool("calibrate") { engine.baseline.calibrate = v }
             try t.finish()
             if engine.baseline.minHistoryDays > engine.baseline.windowDays {
                 throw ConfigError(key: "baseline.min_history_days", "must not exceed baseline.window_days (\(engine.baseline.windowDays))")
