@@ -126,15 +126,31 @@ public struct MetricSettings: Sendable, Equatable {
     /// Per-observation (`raw`), or aggregated per `hour` or `day`.
     public enum Mode: String, Sendable { case raw, hour, day }
     public enum Aggregate: String, Sendable { case mean, sum, median, min, max }
-    public enum BaselineKind: String, Sendable { case ewma, robust }
+    /// `ewma`: exponentially weighted (raw); `robust`: median/MAD of earlier periods (hour, day);
+    /// `rolling`: median/MAD over a trailing time window (raw); `seasonal`: median/MAD of the same hour
+    /// of the day or week on earlier days or weeks (raw).
+    public enum BaselineKind: String, Sendable { case ewma, robust, rolling, seasonal }
 
     public var mode: Mode = .day
     public var aggregate: Aggregate = .mean
     /// Raw metrics default to an exponentially weighted baseline; aggregated ones to median/MAD.
     public var baseline: BaselineKind = .robust
     public var alpha = 0.05
-    /// Observations before a raw (EWMA) baseline may alert.
+    /// Observations before a raw (EWMA) baseline may alert (for `rolling`: time buckets with a value).
     public var warmup = 30
+    /// `rolling`: the trailing window, in seconds, held as this many time buckets (the latest value of each).
+    public var windowSeconds = 86_400.0
+    public var windowSlots = 128
+    /// `seasonal`: hours per cycle (24: hour of the day; 168: hour of the week), cycles kept, and cycles
+    /// an hour needs before it is scored.
+    public var seasonalPeriodHours = 24
+    public var seasonalCycles = 28
+    public var seasonalMinimum = 7
+    /// Judge the anomaly likelihood (the average score of the last `likelihoodShort` observations against
+    /// its long-run level over about `likelihoodLong` observations) instead of each observation's z.
+    public var likelihood = false
+    public var likelihoodShort = 10
+    public var likelihoodLong = 1000
     /// Rules for the metric; nil scores it without alerting.
     public var rule: RuleSettings? = RuleSettings()
     /// Minimum observations inside a period for the aggregate to count.

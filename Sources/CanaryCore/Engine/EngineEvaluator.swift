@@ -181,25 +181,53 @@ final class EngineEvaluator: Sendable {
             state.gaps[.samples]!.noteCovered(until: r.timestamp)
         }
         // Mutate the series in place: copying it out would copy its buffers on every row.
-        evaluateRaw(r, settings: m, subject: subject, series: &state.series.values[index!], into: &sink)
+        let localHour = m.baseline == .seasonal ? Int((state.clock.local(r.timestamp) / 3600).rounded(.down)) : 0
+        evaluateRaw(r, settings: m, subject: subject, localHour: localHour, series: &state.series.values[index!], into: &sink)
         return nil
     }
 
-    func evaluateRaw<S: EngineSink>(_ r: SampleRecord, settings m: MetricSettings, subject: String,
+    func evaluateRaw<S: EngineSink>(_ r: SampleRecord, settings m: MetricSettings, subject: String, localHour: Int = 0,
                                            series: inout SeriesState, into sink: inout S) {
         let rule = m.rule
         series.observations += 1
         series.lastInstant = r.timestamp
-        guard let d = series.ewma.observe(r.value, alpha: m.alpha, warmup: m.warmup,
-                                          floorAbsolute: rule?.floorAbsolute ?? 0, floorRelative: rule?.floorRelative ?? 0)
-        else { return }
+        let floorAbsolute = rule?.floorAbsolute ?? 0
+        let floorRelative = rule?.floorRelative ?? 0
+        var deviation: Deviation?
+        switch m.baseline {
+        case .ewma, .robust:
+            deviation = series.ewma.observe(r.value, alpha: m.alpha, warmup: m.warmup,
+                                            floorAbsolute: floorAbsolute, floorRelative: floorRelative)
+        case .rolling:
+            var rolling = series.rolling.take() ?? RollingBaseline()
+            deviation = rolling.observe(r.value, at: r.timestamp, window: m.windowSeconds, slots: m.windowSlots,
+                                        minimum: min(m.warmup, m.windowSlots), floorAbsolute: floorAbsolute, floorRelative: floorRelative)
+            series.rolling = rolling
+        case .seasonal:
+            var seasonal = series.seasonal.take() ?? SeasonalBaseline()
+            deviation = seasonal.observe(r.value, localHour: localHour, period: m.seasonalPeriodHours, cycles: m.seasonalCycles,
+                                         minimum: m.seasonalMinimum, warmup: m.warmup, floorAbsolute: floorAbsolute, floorRelative: floorRelative)
+            series.seasonal = seasonal
+        }
+        if m.likelihood, let raw = deviation {
+            var layer = series.likelihood.take() ?? AnomalyLikelihood()
+            deviation = layer.observe(raw, short: m.likelihoodShort, long: m.likelihoodLong, warmup: 10 * m.likelihoodShort)
+            series.likelihood = layer
+        }
+        guard let d = deviation else { return }
         if sink.wantsObservations {
             sink.observe(Observation(timestamp: r.timestamp, subject: subject, metric: r.metric, deviation: d))
         }
         guard let rule else { return }
         let events = series.rule.evaluate(period: series.observations, z: d.z, settings: rule)
         if !events.isEmpty {
-            emit(events, feature: Feature.metric(r.metric), deviation: d, rule: rule, kind: .instant,
+            var feature = Feature.metric(r.metric)
+            if m.likelihood {
+                // The value judged is the recent average anomaly score, not the metric itself.
+                feature = Feature(name: r.metric, stream: .samples, unit: .ratio,
+                                  label: "\(feature.label) anomaly level (mean score of the last \(m.likelihoodShort))")
+            }
+            emit(events, feature: feature, deviation: d, rule: rule, kind: .instant,
                  period: PeriodLabel.instant(r.timestamp), periodStart: r.timestamp,
                  subject: subject, series: &series, into: &sink)
         }

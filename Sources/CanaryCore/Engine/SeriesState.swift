@@ -13,10 +13,16 @@ struct SeriesState: Sendable, Codable {
     /// Raw metrics only: the instant of the newest observation evaluated (the series' high-water mark).
     /// A sample not newer than it is not evaluated again, so resending rows is harmless.
     var lastInstant: Double?
+    /// Raw metrics with a `rolling` or `seasonal` baseline, or with the anomaly-likelihood layer.
+    var rolling: RollingBaseline?
+    var seasonal: SeasonalBaseline?
+    var likelihood: AnomalyLikelihood?
 
     init() {}
 
-    private enum CodingKeys: String, CodingKey { case history, zHistory, rule, ewma, observations, lastAlertCentre, lastInstant }
+    private enum CodingKeys: String, CodingKey {
+        case history, zHistory, rule, ewma, observations, lastAlertCentre, lastInstant, rolling, seasonal, likelihood
+    }
 
     init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -28,6 +34,9 @@ struct SeriesState: Sendable, Codable {
         observations = try c.decodeIfPresent(Int.self, forKey: .observations) ?? 0
         lastAlertCentre = try c.decodeIfPresent(Double.self, forKey: .lastAlertCentre)
         lastInstant = try c.decodeIfPresent(Double.self, forKey: .lastInstant)
+        rolling = try c.decodeIfPresent(RollingBaseline.self, forKey: .rolling)
+        seasonal = try c.decodeIfPresent(SeasonalBaseline.self, forKey: .seasonal)
+        likelihood = try c.decodeIfPresent(AnomalyLikelihood.self, forKey: .likelihood)
     }
 
     func encode(to encoder: any Encoder) throws {
@@ -39,6 +48,9 @@ struct SeriesState: Sendable, Codable {
         try c.encode(observations, forKey: .observations)
         try c.encodeIfPresent(lastAlertCentre, forKey: .lastAlertCentre)
         try c.encodeIfPresent(lastInstant, forKey: .lastInstant)
+        try c.encodeIfPresent(rolling, forKey: .rolling)
+        try c.encodeIfPresent(seasonal, forKey: .seasonal)
+        try c.encodeIfPresent(likelihood, forKey: .likelihood)
     }
 }
 

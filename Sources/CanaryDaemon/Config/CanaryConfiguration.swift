@@ -335,12 +335,29 @@ public struct CanaryConfiguration: Sendable, Equatable {
             s.rule = MetricSettings.defaultRule(for: v)
         }
         if let v = try m.choice("aggregate", MetricSettings.Aggregate.self, allowed: ["mean", "sum", "median", "min", "max"]) { s.aggregate = v }
-        if let v = try m.choice("baseline", MetricSettings.BaselineKind.self, allowed: ["ewma", "robust"]) { s.baseline = v }
-        if s.mode == .raw && s.baseline != .ewma {
-            throw ConfigError(key: m.key("baseline"), "raw metrics use the \"ewma\" baseline (aggregate per hour or day for median/MAD)")
+        if let v = try m.choice("baseline", MetricSettings.BaselineKind.self, allowed: ["ewma", "robust", "rolling", "seasonal"]) { s.baseline = v }
+        if s.mode == .raw && s.baseline == .robust {
+            throw ConfigError(key: m.key("baseline"), "raw metrics use \"ewma\", \"rolling\" or \"seasonal\" (aggregate per hour or day for \"robust\")")
         }
-        if s.mode != .raw && s.baseline == .ewma {
-            throw ConfigError(key: m.key("baseline"), "the \"ewma\" baseline is for mode = \"raw\"; aggregated metrics use \"robust\"")
+        if s.mode != .raw && s.baseline != .robust {
+            throw ConfigError(key: m.key("baseline"), "the \"\(s.baseline.rawValue)\" baseline is for mode = \"raw\"; aggregated metrics use \"robust\"")
+        }
+        if let v = try m.duration("window", in: 60...366 * 86_400) { s.windowSeconds = v }
+        if let v = try m.int("window_slots", in: 8...4096) { s.windowSlots = v }
+        if let v = try m.string("season") {
+            guard v == "day" || v == "week" else { throw ConfigError(key: m.key("season"), "expected one of day, week, found \"\(v)\"") }
+            s.seasonalPeriodHours = v == "day" ? 24 : 168
+        }
+        if let v = try m.int("season_cycles", in: 2...366) { s.seasonalCycles = v }
+        if let v = try m.int("season_min_cycles", in: 1...366) { s.seasonalMinimum = v }
+        if let v = try m.bool("likelihood") { s.likelihood = v }
+        if let v = try m.int("likelihood_short", in: 1...10_000) { s.likelihoodShort = v }
+        if let v = try m.int("likelihood_long", in: 10...10_000_000) { s.likelihoodLong = v }
+        if s.seasonalMinimum > s.seasonalCycles {
+            throw ConfigError(key: m.key("season_min_cycles"), "must not exceed season_cycles (\(s.seasonalCycles))")
+        }
+        if s.likelihood && s.mode != .raw {
+            throw ConfigError(key: m.key("likelihood"), "the anomaly likelihood is for mode = \"raw\"")
         }
         if let v = try m.double("alpha", in: 0...1, excludingLower: true) {
             guard v < 1 else { throw ConfigError(key: m.key("alpha"), "expected a smoothing factor above 0 and below 1") }
@@ -360,7 +377,9 @@ public struct CanaryConfiguration: Sendable, Equatable {
             s.rule = try rule(&r, base: s.rule ?? MetricSettings.defaultRule(for: s.mode))
             try r.finish(known: ruleKeys)
         }
-        try m.finish(known: ["mode", "aggregate", "baseline", "alpha", "warmup", "min_observations", "min", "max", "rule"])
+        try m.finish(known: ["mode", "aggregate", "baseline", "alpha", "warmup", "min_observations", "min", "max", "rule",
+                             "window", "window_slots", "season", "season_cycles", "season_min_cycles",
+                             "likelihood", "likelihood_short", "likelihood_long"])
         return s
     }
 

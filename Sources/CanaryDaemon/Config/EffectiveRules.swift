@@ -27,6 +27,9 @@ public enum EffectiveRules {
         var out = "mode = \"\(m.mode.rawValue)\"\n"
         if m.mode == .raw {
             out += "baseline = \"\(m.baseline.rawValue)\"\nalpha = \(number(m.alpha))\nwarmup = \(m.warmup)\n"
+            out += "window = \"\(Int(m.windowSeconds))s\"\nwindow_slots = \(m.windowSlots)\n"
+            out += "season = \"\(m.seasonalPeriodHours == 168 ? "week" : "day")\"\nseason_cycles = \(m.seasonalCycles)\nseason_min_cycles = \(m.seasonalMinimum)\n"
+            out += "likelihood = \(m.likelihood)\nlikelihood_short = \(m.likelihoodShort)\nlikelihood_long = \(m.likelihoodLong)\n"
         } else {
             out += "aggregate = \"\(m.aggregate.rawValue)\"\nbaseline = \"\(m.baseline.rawValue)\"\nmin_observations = \(m.minObservations)\n"
         }
