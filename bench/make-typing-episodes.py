@@ -454,7 +454,7 @@ def fmt(x, digits=6):
 COMPARED = ("keystrokes", "sessions", "flight_median", "hold_median", "backspace_rate", "late_night_share")
 
 
-def build(out_dir, per, days, seed, source, quiet=False):
+def build(out_dir, per, days, seed, source):
     """Write the benchmark into out_dir. Returns {file name: (sha256, bytes, data rows)} and stats."""
     t0 = time.monotonic()
     src = source if isinstance(source, Source) else Source(source)
