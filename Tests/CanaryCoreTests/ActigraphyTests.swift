@@ -80,6 +80,15 @@ import Testing
         #expect(RestPeriod.find(counts: night, sleep: sleep, ends: 1...night.count, settings: .init(maxNonWear: 60)) != nil)
     }
 
+    @Test func restLongerThanSixteenHoursIsNoNight() {
+        // Still for 17 hours (a watch on a bedside table reading a low floor): no night; 15 hours is one.
+        let long = Self.series([(200, 60), (3, 17 * 60), (200, 60)])
+        #expect(RestPeriod.find(counts: long, sleep: ColeKripke.score(long, divisor: 30), ends: 1...long.count, settings: .init()) == nil)
+        let fifteen = Self.series([(200, 60), (3, 15 * 60), (200, 60)])
+        let rest = RestPeriod.find(counts: fifteen, sleep: ColeKripke.score(fifteen, divisor: 30), ends: 1...fifteen.count, settings: .init())
+        #expect(rest?.onset == 67 && rest?.offset == 60 + 15 * 60)
+    }
+
     /// Two days active 08:00–20:00 and at rest otherwise.
     static func regularDays(_ n: Int) -> [RhythmFeatures.Minute] {
         (0..<(n * 1440)).map { (480..<1200).contains($0 % 1440) }

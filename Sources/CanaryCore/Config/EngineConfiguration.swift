@@ -236,10 +236,12 @@ public struct ActivitySettings: Sendable, Equatable {
     /// (as ActiLife applies it), 1 for steps per minute.
     public var sleepCountDivisor = 30.0
     /// Wake runs up to this long (minutes) inside a night's rest period do not end it.
-    public var restBridgeMinutes = 60
+    public var restBridgeMinutes = 30
     /// A night with more missing or non-wear minutes than this in its rest period (or the hour either
     /// side) has no estimated sleep features.
     public var restMaxNonWearMinutes = 30
+    /// A rest period longer than this (minutes) is a device off the body or stuck, not a night.
+    public var restMaxMinutes = 960
     /// A minute is active for the rhythm features when its count is above this (pyActigraphy's default
     /// binarization; 0 for steps: any step).
     public var rhythmThreshold = 4.0

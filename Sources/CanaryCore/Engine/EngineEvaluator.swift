@@ -514,7 +514,7 @@ final class EngineEvaluator: Sendable {
         let ends = (lead - 6 * 60 + 1)...min(counts.count, lead + 18 * 60)
         let rules = RestPeriod.Settings(bridge: settings.restBridgeMinutes,
                                         minimumDuration: Int(configuration.sleep.minMainSleepMinutes.rounded(.up)),
-                                        maxNonWear: settings.restMaxNonWearMinutes)
+                                        maxNonWear: settings.restMaxNonWearMinutes, maximumDuration: settings.restMaxMinutes)
         guard let rest = RestPeriod.find(counts: counts, sleep: sleep, ends: ends, settings: rules) else { return [:] }
         let origin = start - Double(lead) * 60
         let onset = origin + Double(rest.onset) * 60

@@ -18,17 +18,21 @@ public struct RestPeriod: Sendable, Equatable {
     /// Rules for finding a night's rest period.
     public struct Settings: Sendable, Equatable {
         /// Wake runs up to this long (minutes) inside a rest period do not end it.
-        public var bridge = 60
+        public var bridge = 30
         /// A rest period shorter than this (minutes, first to last sleep minute) is not a night's main one.
         public var minimumDuration = 180
         /// More missing or non-wear minutes than this inside the period, or in the hour before or after
         /// it, and the night has no rest features (the watch may have been off while asleep).
         public var maxNonWear = 30
+        /// A rest period longer than this (minutes) is not a night's sleep but a device off the body or
+        /// stuck on a low reading: the night has no rest features.
+        public var maximumDuration = 960
 
-        public init(bridge: Int = 60, minimumDuration: Int = 180, maxNonWear: Int = 30) {
+        public init(bridge: Int = 30, minimumDuration: Int = 180, maxNonWear: Int = 30, maximumDuration: Int = 960) {
             self.bridge = bridge
             self.minimumDuration = minimumDuration
             self.maxNonWear = maxNonWear
+            self.maximumDuration = maximumDuration
         }
     }
 
@@ -44,7 +48,7 @@ public struct RestPeriod: Sendable, Equatable {
                                        sleepMinutes: asleep, wakeMinutes: block.count - asleep)
             if best == nil || candidate.sleepMinutes > best!.sleepMinutes { best = candidate }
         }
-        guard let best, best.duration >= settings.minimumDuration else { return nil }
+        guard let best, best.duration >= settings.minimumDuration, best.duration <= settings.maximumDuration else { return nil }
         let around = max(0, best.onset - 60)..<min(counts.count, best.offset + 60)
         let missing = counts[around].lazy.filter { $0 == nil }.count
         guard missing <= settings.maxNonWear else { return nil }

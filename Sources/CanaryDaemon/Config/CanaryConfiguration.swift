@@ -83,6 +83,7 @@ public struct CanaryConfiguration: Sendable, Equatable {
             if let v = try t.positiveDouble("sleep_count_divisor", max: 1e6) { engine.activity.sleepCountDivisor = v }
             if let v = try t.int("rest_bridge_min", in: 0...720) { engine.activity.restBridgeMinutes = v }
             if let v = try t.int("rest_max_non_wear_min", in: 0...1440) { engine.activity.restMaxNonWearMinutes = v }
+            if let v = try t.int("rest_max_min", in: 60...2160) { engine.activity.restMaxMinutes = v }
             if let v = try t.nonNegativeDouble("rhythm_threshold", max: ValueLimits.maximumActivityCount) { engine.activity.rhythmThreshold = v }
             if let v = try t.int("rhythm_window_days", in: 2...28) { engine.activity.rhythmWindowDays = v }
             if let v = try t.int("rhythm_min_days", in: 2...28) { engine.activity.rhythmMinDays = v }
