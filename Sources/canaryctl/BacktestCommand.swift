@@ -55,17 +55,7 @@ struct BacktestCommand: ParsableCommand {
     }
 
     func run() throws {
-        var configuration = CanaryConfiguration()
-        if let config {
-            do {
-                configuration = try CanaryConfiguration.load(path: config)
-            } catch {
-                throw CleanExit.message("canaryctl: \(config): \(error)")
-            }
-        }
-        if let tz = input.tz, let zone = TimeZone(identifier: tz) {
-            if let subject = input.subject { configuration.engine.zones.subjects[subject] = zone } else { configuration.engine.zones.defaultZone = zone }
-        }
+        let configuration = try input.configuration(path: config)
         let labelled: [Episode]
         do {
             labelled = try Episode.parse(String(contentsOfFile: episodes, encoding: .utf8))

@@ -1,8 +1,9 @@
 import ArgumentParser
 import CanaryCore
+import CanaryDaemon
 import Foundation
 
-/// What to assume about input files that do not say it themselves; shared by `send` and `replay`.
+/// What to assume about input files that do not say it themselves; shared by `send`, `replay` and `backtest`.
 struct InputOptions: ParsableArguments {
     @Option(name: .long, help: "Format of files whose header does not say (samples, sleep, activity, typing).")
     var format: InputFormat?
@@ -17,6 +18,24 @@ struct InputOptions: ParsableArguments {
         if let tz, TimeZone(identifier: tz) == nil {
             throw ValidationError("--tz \(tz) is not an IANA time zone name (for example Europe/Oslo)")
         }
+    }
+
+    /// The configuration at `path` (the documented defaults without one), with `--tz` applied: to
+    /// `--subject` when given, else as the default zone. A file that cannot be used ends the command
+    /// with its reason.
+    func configuration(path: String?) throws -> CanaryConfiguration {
+        var configuration = CanaryConfiguration()
+        if let path {
+            do {
+                configuration = try CanaryConfiguration.load(path: path)
+            } catch {
+                throw CleanExit.message("canaryctl: \(path): \(error)")
+            }
+        }
+        if let tz, let zone = TimeZone(identifier: tz) {
+            if let subject { configuration.engine.zones.subjects[subject] = zone } else { configuration.engine.zones.defaultZone = zone }
+        }
+        return configuration
     }
 
     /// The same assumptions as a `#canary` directive line, for the socket; nil when there are none.

@@ -43,17 +43,7 @@ struct ReplayCommand: ParsableCommand {
     }
 
     func run() throws {
-        var configuration = CanaryConfiguration()
-        if let config {
-            do {
-                configuration = try CanaryConfiguration.load(path: config)
-            } catch {
-                throw CleanExit.message("canaryctl: \(config): \(error)")
-            }
-        }
-        if let tz = input.tz, let zone = TimeZone(identifier: tz) {
-            if let subject = input.subject { configuration.engine.zones.subjects[subject] = zone } else { configuration.engine.zones.defaultZone = zone }
-        }
+        let configuration = try input.configuration(path: config)
         let inputs = data.map { path in
             let fileSubject = subjectFromFilename ? URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent : input.subject
             return Replay.Input(path: path, format: input.format, subject: fileSubject)
