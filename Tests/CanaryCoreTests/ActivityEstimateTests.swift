@@ -88,6 +88,25 @@ import Testing
         #expect(abs(stability.deviation.value - (24.0 / 23.0) / (168.0 / 167.0)) < 1e-12)
     }
 
+    @Test func aFlatterRhythmAlertsByDefault() throws {
+        // 25 regular days, then nights of restless movement (a count of 50 every third minute: active, above 4):
+        // L5 rises, the amplitude falls, and the default rule on relative_amplitude (low) speaks.
+        let restless = (25..<35).flatMap { Self.day($0) }.map { r -> Record in
+            guard case .activity(var a) = r else { return r }
+            let m = Int((a.timestamp - Fixture.day0).truncatingRemainder(dividingBy: 86_400) / 60)
+            if (m < 7 * 60 || m >= 23 * 60) && m % 3 == 0 { a.count = 50 }
+            return .activity(a)
+        }
+        var c = EngineConfiguration()
+        c.gapSeconds = [:]
+        let (alerts, _) = Self.run((0..<25).flatMap { Self.day($0) } + restless, configuration: c)
+        let amplitude = alerts.filter { $0.rule.hasPrefix("relative_amplitude") }
+        let alert = try #require(amplitude.first)
+        #expect(alert.rule == "relative_amplitude.threshold" && alert.direction == .low)
+        #expect(alert.period >= PeriodLabel.day(Fixture.dayIndex0 + 25))
+        #expect(!amplitude.contains { $0.rule == "relative_amplitude.cusum" })
+    }
+
     @Test func rhythmNeedsEnoughWornDays() {
         var c = Self.configuration()
         c.baseline.minHistoryDays = 1

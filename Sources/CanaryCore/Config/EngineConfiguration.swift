@@ -52,6 +52,9 @@ public struct EngineConfiguration: Sendable, Equatable {
         "steps": RuleSettings(direction: .low, floorAbsolute: 500, floorRelative: 0.1),
         "active_minutes": RuleSettings(direction: .low, floorAbsolute: 10, floorRelative: 0.1),
         "sedentary_minutes": RuleSettings(direction: .high, floorAbsolute: 30, floorRelative: 0.05),
+        // A flatter rest-activity rhythm (lower amplitude: depression, mania, disturbed sleep). No CUSUM:
+        // the 7-day windows of consecutive days overlap, so their z-scores are not independent evidence.
+        "relative_amplitude": RuleSettings(direction: .low, cusumK: nil, floorAbsolute: 0.02),
         "flight_median": RuleSettings(direction: .high, floorAbsolute: 10, floorRelative: 0.05),
         // Typing far less than usual (withdrawal): counts vary a lot from day to day, so the floor is a
         // fifth of the usual count.
