@@ -29,14 +29,16 @@ at the end). Every series draws from its own random streams, random.Random seede
 Python 3 standard library only.
 """
 
-import argparse
-import hashlib
 import os
-import random
 import sys
-import tempfile
 import time
 from datetime import date, datetime, timedelta
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from episodes_common import (EPISODE_FIRST_DAY, EPISODE_LENGTH, SelfTest, Series,  # noqa: E402
+                             built_twice, checked_build_args, close_outputs, draw_episode,
+                             open_outputs, parser, print_outputs, read_listings, read_rows,
+                             repo_root, scale, series_rng, subject_name)
 
 # ---------------------------------------------------------------------------- constants
 
@@ -49,8 +51,7 @@ RECORDINGS = (                       # (file stem, subject prefix), in output or
 START = datetime(2026, 1, 5, 12, 0)  # day 1 of every series: Monday 2026-01-05, 12:00 local
 BLOCK = 1440                         # a day is one noon-to-noon block of 1440 minutes
 
-EPISODE_FIRST_DAY = (29, 42)         # 1-based series day an episode starts on, inclusive
-EPISODE_LENGTH = (7, 10)             # days, inclusive
+# Episodes start on day EPISODE_FIRST_DAY (29..42) and last EPISODE_LENGTH (7..10) days.
 MIN_DAYS = EPISODE_FIRST_DAY[1] + EPISODE_LENGTH[1]   # 52: the latest episode's last block is
                                                       # day 51; a rhythm shift spills into day 52
 
@@ -80,19 +81,11 @@ EVENING_MIN_SAMPLES = 30             # ... if fewer worn minutes there, from the
 
 
 def default_data_dir():
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    return os.path.normpath(os.path.join(root, "..", "shared", "data", "depresjon"))
+    return os.path.normpath(os.path.join(repo_root(), "..", "shared", "data", "depresjon"))
 
 
 def rng_for(seed, subject, stream):
-    # String seeds are hashed with SHA-512 by random.Random: stable across runs and platforms
-    # (the same convention as scripts/make-sample-data.py).
-    return random.Random(f"canary-bench-episodes/{seed}/{subject}/{stream}")
-
-
-def scale(c, f):
-    """Multiply then round half up; counts stay integers >= 0 and zeros stay zero."""
-    return int(c * f + 0.5)
+    return series_rng("canary-bench-episodes", seed, subject, stream)
 
 
 def clock(minute_in_block):
@@ -139,19 +132,9 @@ class Recording:
         self._load()
 
     def _load(self):
-        with open(self.path, "rb") as f:
-            raw = f.read()
-        self.sha256 = hashlib.sha256(raw).hexdigest()
-        lines = raw.decode("utf-8").splitlines()
-        if not lines or lines[0].strip() != "timestamp,date,activity":
-            raise SystemExit(f"{self.path}: expected the header 'timestamp,date,activity'")
+        self.sha256, rows = read_rows(self.path, "timestamp,date,activity")
         times, counts = [], []
-        for n, line in enumerate(lines[1:], start=2):
-            if not line.strip():
-                continue
-            parts = line.split(",")
-            if len(parts) != 3:
-                raise SystemExit(f"{self.path}:{n}: expected 3 columns")
+        for n, parts in rows:
             try:
                 t = datetime.fromisoformat(parts[0])
                 c = int(parts[2])
@@ -316,14 +299,6 @@ def manic_day(block, tier, rng):
 
 # ---------------------------------------------------------------------------- series
 
-class Series:
-    pass
-
-
-def subject_name(prefix, i, per):
-    return f"{prefix}-{i:0{max(2, len(str(per - 1)))}d}"
-
-
 def build_series(rec, r, i, per, days, seed):
     """Series i of recording r: days whole blocks drawn with replacement; odd i get an episode."""
     s = Series()
@@ -340,9 +315,7 @@ def build_series(rec, r, i, per, days, seed):
     s.rest_missing = 0
     if i % 2 == 1:
         kind, tier = COMBOS[(i // 2 + r) % len(COMBOS)]
-        er = rng_for(seed, s.subject, "episode")
-        first = er.randint(*EPISODE_FIRST_DAY)
-        length = er.randint(*EPISODE_LENGTH)
+        first, length = draw_episode(rng_for(seed, s.subject, "episode"))
         s.label = f"{kind}-{tier}"
         s.episode = (kind, tier, first, length)
         fill = rng_for(seed, s.subject, "fill")
@@ -380,32 +353,11 @@ def episode_dates(first, length):
 
 # ---------------------------------------------------------------------------- output
 
-class HashedFile:
-    def __init__(self, path):
-        self.path = path
-        self.f = open(path, "wb")
-        self.h = hashlib.sha256()
-        self.size = 0
-        self.rows = 0
-
-    def write(self, text, rows=0):
-        data = text.encode("ascii")
-        self.f.write(data)
-        self.h.update(data)
-        self.size += len(data)
-        self.rows += rows
-
-    def close(self):
-        self.f.close()
-        return self.h.hexdigest()
-
-
 def build(out_dir, per, days, seed, data_dir, recs=None, quiet=False):
     """Write the benchmark into out_dir. Returns {file name: (sha256, bytes, data rows)} and stats."""
     t0 = time.monotonic()
     if recs is None:
         recs = load_recordings(data_dir)
-    os.makedirs(out_dir, exist_ok=True)
     stamps = []
     t = START
     for _ in range(days * BLOCK):
@@ -413,8 +365,7 @@ def build(out_dir, per, days, seed, data_dir, recs=None, quiet=False):
         t += timedelta(minutes=1)
     first_date, last_date = START.date(), (START + timedelta(minutes=days * BLOCK - 1)).date()
 
-    files = {name: HashedFile(os.path.join(out_dir, name))
-             for name in ("activity.csv", "EPISODES.csv", "series.csv", "days.csv", "blocks.csv")}
+    files = open_outputs(out_dir, ("activity.csv", "EPISODES.csv", "series.csv", "days.csv", "blocks.csv"))
     files["activity.csv"].write("timestamp,subject,activity\n")
     files["EPISODES.csv"].write("subject,start,end,label\n")
     files["series.csv"].write("subject,recording,episode,first_date,last_date\n")
@@ -450,7 +401,7 @@ def build(out_dir, per, days, seed, data_dir, recs=None, quiet=False):
                     scaled_days += length
                 flagged_days += sum(unworn(rec.blocks[s.picks[d]])
                                     for d in range(first - 1, first - 1 + length))
-    result = {name: (f.close(), f.size, f.rows) for name, f in files.items()}
+    result = close_outputs(files)
     stats = dict(recs=recs, counts_by_label=counts_by_label, rest_missing=rest_missing,
                  scaled_days=scaled_days, episode_days=episode_days, flagged_days=flagged_days,
                  seconds=time.monotonic() - t0)
@@ -474,48 +425,23 @@ def print_summary(out_dir, per, days, seed, result, stats):
     print(f"episode days: {stats['episode_days']} ({stats['flagged_days']} on blocks mostly non-wear or flat);"
           f" of the {stats['scaled_days']} depressive and manic days, {stats['rest_missing']} on blocks"
           f" without a rest period found (scaled only)")
-    for name, (sha, size, rows) in result.items():
-        print(f"  {name}: {rows} rows, {size} bytes")
-    print(f"written to {out_dir} in {stats['seconds']:.1f} s")
-    print("inputs:")
-    for rec in recs:
-        print(f"  {rec.sha256}  {rec.stem}.csv")
-    print("SHA-256:")
-    for name, (sha, size, rows) in result.items():
-        print(f"  {sha}  {name}")
+    print_outputs(out_dir, result, stats["seconds"], [(rec.sha256, f"{rec.stem}.csv") for rec in recs])
 
 
 # ---------------------------------------------------------------------------- self-test
 
-def read_csv(path):
-    with open(path, newline="") as f:
-        lines = f.read().splitlines()
-    header = lines[0].split(",")
-    return header, [dict(zip(header, line.split(","))) for line in lines[1:]]
-
-
 def self_test(data_dir):
     per, days, seed = 2, 56, 1
-    ok = True
-
-    def check(cond, what):
-        nonlocal ok
-        print(("PASS " if cond else "FAIL ") + what)
-        ok = ok and bool(cond)
-
-    t0 = time.monotonic()
+    test = SelfTest()
+    check = test.check
     recs = load_recordings(data_dir)
     blocks = {rec.stem: {b.start.isoformat(): b for b in rec.blocks} for rec in recs}
-    with tempfile.TemporaryDirectory() as tmp:
-        one, two = os.path.join(tmp, "one"), os.path.join(tmp, "two")
-        res1, _ = build(one, per, days, seed, data_dir, recs=load_recordings(data_dir))
-        res2, _ = build(two, per, days, seed, data_dir, recs=load_recordings(data_dir))
-        check(all(res1[k][0] == res2[k][0] for k in res1),
-              "two runs with the same arguments give byte-identical files")
 
-        _, series = read_csv(os.path.join(one, "series.csv"))
-        _, episodes = read_csv(os.path.join(one, "EPISODES.csv"))
-        _, dayrows = read_csv(os.path.join(one, "days.csv"))
+    def build_into(out):
+        return build(out, per, days, seed, data_dir, recs=load_recordings(data_dir))[0]
+
+    with built_twice(check, build_into) as one:
+        series, episodes, dayrows = read_listings(one)
         n_ep = sum(s["episode"] != "none" for s in series)
         check(len(series) == 4 * per and n_ep * 2 == len(series),
               f"exactly half the series have an episode ({n_ep} of {len(series)})")
@@ -617,36 +543,21 @@ def self_test(data_dir):
                   f"{label}: rest onset later by about {shift} min (median {med} over {len(deltas)} days,"
                   f" range {deltas[0] if deltas else None}..{deltas[-1] if deltas else None})")
         check(any(x["episode"].startswith("rhythm") for x in dayrows), "a rhythm episode was built")
-    print(f"self-test took {time.monotonic() - t0:.1f} s")
-    print("self-test: " + ("PASS" if ok else "FAIL"))
-    return 0 if ok else 1
+    return test.finish()
 
 
 # ---------------------------------------------------------------------------- main
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--out", help="output folder (created if missing)")
-    ap.add_argument("--per-recording", type=int, default=24,
-                    help="series per recording, even (default 24); half get an episode")
-    ap.add_argument("--days", type=int, default=56, help=f"days per series, >= {MIN_DAYS} (default 56)")
-    ap.add_argument("--seed", type=int, default=1, help="seed (default 1)")
-    ap.add_argument("--data", default=default_data_dir(),
-                    help="folder of the Depresjon CSV files (default ../shared/data/depresjon"
-                         " from the repository root)")
-    ap.add_argument("--self-test", action="store_true", help="build a small benchmark twice and check it")
+    ap = parser(__doc__, "--per-recording", 24, "recording", MIN_DAYS, "--data", default_data_dir(),
+                "folder of the Depresjon CSV files (default ../shared/data/depresjon"
+                " from the repository root)")
     args = ap.parse_args()
     if args.self_test:
         return self_test(args.data)
-    if not args.out:
-        ap.error("--out DIR is required")
-    if args.per_recording < 2 or args.per_recording % 2:
-        ap.error("--per-recording must be even and >= 2 (exactly half the series get an episode)")
-    if args.days < MIN_DAYS:
-        ap.error(f"--days must be >= {MIN_DAYS} (episodes start on day 29..42 and last 7..10 days)")
-    result, stats = build(args.out, args.per_recording, args.days, args.seed, args.data)
-    print_summary(args.out, args.per_recording, args.days, args.seed, result, stats)
+    per = checked_build_args(ap, args, "--per-recording", MIN_DAYS)
+    result, stats = build(args.out, per, args.days, args.seed, args.data)
+    print_summary(args.out, per, args.days, args.seed, result, stats)
     return 0
 
 

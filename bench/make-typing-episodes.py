@@ -30,15 +30,17 @@ at the end). Every series draws from its own random streams, random.Random seede
 Python 3 standard library only.
 """
 
-import argparse
-import hashlib
 import os
-import random
 import statistics
 import sys
-import tempfile
 import time
 from datetime import date, datetime, timedelta
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from episodes_common import (EPISODE_FIRST_DAY, EPISODE_LENGTH, SelfTest, Series,  # noqa: E402
+                             built_twice, checked_build_args, close_outputs, draw_episode,
+                             open_outputs, parser, print_outputs, read_listings, read_rows,
+                             repo_root, scale, series_rng, subject_name)
 
 # ---------------------------------------------------------------------------- constants
 
@@ -58,8 +60,7 @@ SEPARATION_MS = 600_000              # a moved or pushed session starts >= 10 mi
 SHIFT_MS = 30 * 60_000               # perturbation: whole day shifted by up to +/- 30 min
 KEEP_FRACTION = (0.85, 1.0)          # perturbation: share of the source day's sessions kept
 
-EPISODE_FIRST_DAY = (29, 42)         # 1-based series day an episode starts on, inclusive
-EPISODE_LENGTH = (7, 10)             # days, inclusive
+# Episodes start on day EPISODE_FIRST_DAY (29..42) and last EPISODE_LENGTH (7..10) days.
 MIN_DAYS = EPISODE_FIRST_DAY[1] + EPISODE_LENGTH[1] - 1   # 51: the latest episode's last day
 
 # Episode types and tiers, spread over the episode series in this order (tier varies fastest):
@@ -86,19 +87,11 @@ ENUMERATE_MAX = 12                   # days with more sessions choose sets from 
 
 
 def default_source():
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    return os.path.join(root, "config", "sample", "typing.csv")
+    return os.path.join(repo_root(), "config", "sample", "typing.csv")
 
 
 def rng_for(seed, subject, stream):
-    # String seeds are hashed with SHA-512 by random.Random: stable across runs and platforms
-    # (the convention of scripts/make-sample-data.py and bench/make-episodes.py).
-    return random.Random(f"canary-bench-typing/{seed}/{subject}/{stream}")
-
-
-def scale(x, f):
-    """Multiply then round half up (milliseconds stay integers)."""
-    return int(x * f + 0.5)
+    return series_rng("canary-bench-typing", seed, subject, stream)
 
 
 def clock(ms):
@@ -166,22 +159,12 @@ class Source:
 
     def __init__(self, path):
         self.path = path
-        with open(path, "rb") as f:
-            raw = f.read()
-        self.sha256 = hashlib.sha256(raw).hexdigest()
-        lines = raw.decode("utf-8").splitlines()
-        if not lines or lines[0].strip() != HEADER:
-            raise SystemExit(f"{path}: expected the header '{HEADER}'")
+        self.sha256, rows = read_rows(path, HEADER)
         self.rows = 0
         self.key_counts = {}
         by_subject = {}
         last_instant = {}
-        for n, line in enumerate(lines[1:], start=2):
-            if not line.strip():
-                continue
-            parts = line.split(",")
-            if len(parts) != 5:
-                raise SystemExit(f"{path}:{n}: expected 5 columns")
+        for n, parts in rows:
             ts, subject, hold, flight, key = parts
             try:
                 t = datetime.fromisoformat(ts)
@@ -348,14 +331,6 @@ def corrections(sessions, tier, rng):
 
 # ---------------------------------------------------------------------------- series
 
-class Series:
-    pass
-
-
-def subject_name(source_subject, i, per):
-    return f"{source_subject}-{i:0{max(2, len(str(per - 1)))}d}"
-
-
 def build_series(src, r, source_subject, i, per, days, seed):
     """Series i of source subject r: days whole source days drawn with replacement, each shifted
     and thinned a little; odd i get an episode."""
@@ -370,9 +345,7 @@ def build_series(src, r, source_subject, i, per, days, seed):
     s.day_label = ["none"] * days
     if i % 2 == 1:
         kind, tier = COMBOS[(i // 2 + 2 * r) % len(COMBOS)]
-        er = rng_for(seed, s.subject, "episode")
-        first = er.randint(*EPISODE_FIRST_DAY)
-        length = er.randint(*EPISODE_LENGTH)
+        first, length = draw_episode(rng_for(seed, s.subject, "episode"))
         s.label = f"{kind}-{tier}"
         s.episode = (kind, tier, first, length)
         for d in range(first - 1, first - 1 + length):
@@ -423,26 +396,6 @@ def episode_dates(first, length):
 
 # ---------------------------------------------------------------------------- output
 
-class HashedFile:
-    def __init__(self, path):
-        self.path = path
-        self.f = open(path, "wb")
-        self.h = hashlib.sha256()
-        self.size = 0
-        self.rows = 0
-
-    def write(self, text, rows=0):
-        data = text.encode("ascii")
-        self.f.write(data)
-        self.h.update(data)
-        self.size += len(data)
-        self.rows += rows
-
-    def close(self):
-        self.f.close()
-        return self.h.hexdigest()
-
-
 def fmt(x, digits=6):
     if x is None:
         return ""
@@ -458,12 +411,10 @@ def build(out_dir, per, days, seed, source):
     """Write the benchmark into out_dir. Returns {file name: (sha256, bytes, data rows)} and stats."""
     t0 = time.monotonic()
     src = source if isinstance(source, Source) else Source(source)
-    os.makedirs(out_dir, exist_ok=True)
     prefixes = [(START + timedelta(days=d)).isoformat() + "T" for d in range(days)]
     first_date, last_date = START, START + timedelta(days=days - 1)
 
-    names = ("typing.csv", "EPISODES.csv", "series.csv", "days.csv", "source-days.csv")
-    files = {name: HashedFile(os.path.join(out_dir, name)) for name in names}
+    files = open_outputs(out_dir, ("typing.csv", "EPISODES.csv", "series.csv", "days.csv", "source-days.csv"))
     files["typing.csv"].write(HEADER + "\n")
     files["EPISODES.csv"].write("subject,start,end,label\n")
     files["series.csv"].write("subject,source_subject,episode,first_date,last_date\n")
@@ -523,7 +474,7 @@ def build(out_dir, per, days, seed, source):
                 kind, tier, first, length = s.episode
                 d0, d1 = episode_dates(first, length)
                 files["EPISODES.csv"].write(f"{s.subject},{d0},{d1},{s.label}\n", rows=1)
-    result = {name: (f.close(), f.size, f.rows) for name, f in files.items()}
+    result = close_outputs(files)
     stats = dict(src=src, counts_by_label=counts_by_label, totals=totals, ratios=ratios,
                  clean_ratio=clean_ratio, keys_per_day=keys_per_day, seconds=time.monotonic() - t0)
     return result, stats
@@ -573,24 +524,10 @@ def print_summary(out_dir, per, days, seed, result, stats):
     print(f"edits: {t['moved']} sessions moved to the night ({t['stayed']} found no free slot),"
           f" {t['converted']} char keys made backspace, {t['pushed']} sessions pushed apart,"
           f" {t['dropped']} dropped at the day's end")
-    for name, (sha, size, rows) in result.items():
-        print(f"  {name}: {rows} rows, {size} bytes")
-    print(f"written to {out_dir} in {stats['seconds']:.1f} s")
-    print("input:")
-    print(f"  {src.sha256}  {os.path.basename(src.path)}")
-    print("SHA-256:")
-    for name, (sha, size, rows) in result.items():
-        print(f"  {sha}  {name}")
+    print_outputs(out_dir, result, stats["seconds"], [(src.sha256, os.path.basename(src.path))])
 
 
 # ---------------------------------------------------------------------------- self-test
-
-def read_csv(path):
-    with open(path, newline="") as f:
-        lines = f.read().splitlines()
-    header = lines[0].split(",")
-    return header, [dict(zip(header, line.split(","))) for line in lines[1:]]
-
 
 def parse_ms(hms):
     h, m, rest = hms.split(":")
@@ -612,26 +549,16 @@ SPEC = dict(
 
 def self_test(source_path):
     per, days, seed = 4, 56, 1
-    ok = True
-
-    def check(cond, what):
-        nonlocal ok
-        print(("PASS " if cond else "FAIL ") + what)
-        ok = ok and bool(cond)
-
-    t0 = time.monotonic()
+    test = SelfTest()
+    check = test.check
     src = Source(source_path)
     source_days = {(sd.subject, sd.date.isoformat()): sd for s in src.subjects for sd in src.days[s]}
-    with tempfile.TemporaryDirectory() as tmp:
-        one, two = os.path.join(tmp, "one"), os.path.join(tmp, "two")
-        res1, _ = build(one, per, days, seed, Source(source_path))
-        res2, _ = build(two, per, days, seed, Source(source_path))
-        check(all(res1[k][0] == res2[k][0] for k in res1),
-              "two runs with the same arguments give byte-identical files")
 
-        _, series = read_csv(os.path.join(one, "series.csv"))
-        _, episodes = read_csv(os.path.join(one, "EPISODES.csv"))
-        _, dayrows = read_csv(os.path.join(one, "days.csv"))
+    def build_into(out):
+        return build(out, per, days, seed, Source(source_path))[0]
+
+    with built_twice(check, build_into) as one:
+        series, episodes, dayrows = read_listings(one)
         n_ep = sum(s["episode"] != "none" for s in series)
         check(len(series) == len(src.subjects) * per and n_ep * 2 == len(series),
               f"exactly half the series have an episode ({n_ep} of {len(series)})")
@@ -821,36 +748,21 @@ def self_test(source_path):
             check(kr and abs(median(kr) - target) <= 0.05 and all(abs(x - target) <= 0.15 for x in kr),
                   f"less-{tier}: each day has about {target:.0%} of its source day's keystrokes"
                   f" (median x{median(kr):.2f}, range {min(kr or [0]):.2f}..{max(kr or [0]):.2f}, {len(kr)} days)")
-    print(f"self-test took {time.monotonic() - t0:.1f} s")
-    print("self-test: " + ("PASS" if ok else "FAIL"))
-    return 0 if ok else 1
+    return test.finish()
 
 
 # ---------------------------------------------------------------------------- main
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--out", help="output folder (created if missing)")
-    ap.add_argument("--per-subject", type=int, default=12,
-                    help="series per source subject, even (default 12); half get an episode")
-    ap.add_argument("--days", type=int, default=56, help=f"days per series, >= {MIN_DAYS} (default 56)")
-    ap.add_argument("--seed", type=int, default=1, help="seed (default 1)")
-    ap.add_argument("--source", default=default_source(),
-                    help="the typing file to resample (default config/sample/typing.csv from the"
-                         " repository root)")
-    ap.add_argument("--self-test", action="store_true", help="build a small benchmark twice and check it")
+    ap = parser(__doc__, "--per-subject", 12, "source subject", MIN_DAYS, "--source", default_source(),
+                "the typing file to resample (default config/sample/typing.csv from the"
+                " repository root)")
     args = ap.parse_args()
     if args.self_test:
         return self_test(args.source)
-    if not args.out:
-        ap.error("--out DIR is required")
-    if args.per_subject < 2 or args.per_subject % 2:
-        ap.error("--per-subject must be even and >= 2 (exactly half the series get an episode)")
-    if args.days < MIN_DAYS:
-        ap.error(f"--days must be >= {MIN_DAYS} (episodes start on day 29..42 and last 7..10 days)")
-    result, stats = build(args.out, args.per_subject, args.days, args.seed, args.source)
-    print_summary(args.out, args.per_subject, args.days, args.seed, result, stats)
+    per = checked_build_args(ap, args, "--per-subject", MIN_DAYS)
+    result, stats = build(args.out, per, args.days, args.seed, args.source)
+    print_summary(args.out, per, args.days, args.seed, result, stats)
     return 0
 
 
