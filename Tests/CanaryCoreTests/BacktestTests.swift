@@ -42,8 +42,8 @@ import Testing
         #expect(abs(r.falsePer100 - 300.0 / Double(42 * 3 - 23)) < 1e-12)
         #expect(abs(r.alertLoad - 500.0 / Double(42 * 3)) < 1e-12)
         #expect(r.resolved == 1 && r.gaps == 1)
-        #expect(r.rules["steps.threshold"]! == (true: 1, false: 3))
-        #expect(r.rules["composite.wellbeing"]! == (true: 1, false: 0))
+        #expect(r.rules["steps.threshold"] == Backtest.RuleCount(inEpisodes: 1, outside: 3))
+        #expect(r.rules["composite.wellbeing"] == Backtest.RuleCount(inEpisodes: 1, outside: 0))
     }
 
     @Test func wilsonIntervalMatchesHandComputedValues() {

@@ -58,6 +58,12 @@ public struct Backtest: Sendable {
         public var interval: ClosedRange<Double> { Backtest.wilson(detected, total) }
     }
 
+    /// One rule's alerts: inside an episode window, and outside (false).
+    public struct RuleCount: Sendable, Equatable {
+        public var inEpisodes = 0
+        public var outside = 0
+    }
+
     /// The scores of a configuration.
     public struct Report: Sendable, Equatable {
         public var outcomes: [Outcome]
@@ -72,17 +78,8 @@ public struct Backtest: Sendable {
         public var alertLoad: Double
         public var resolved: Int
         public var gaps: Int
-        /// Per rule: alerts inside an episode window and outside (false).
-        public var rules: [String: (true: Int, false: Int)]
+        public var rules: [String: RuleCount]
         public var subjects: Int
-
-        public static func == (a: Report, b: Report) -> Bool {
-            a.outcomes == b.outcomes && a.detection == b.detection && a.byLabel == b.byLabel
-                && a.medianDelay == b.medianDelay && a.meanDelay == b.meanDelay && a.falseAlerts == b.falseAlerts
-                && a.personDays == b.personDays && a.alertLoad == b.alertLoad && a.resolved == b.resolved
-                && a.gaps == b.gaps && a.subjects == b.subjects
-                && a.rules.mapValues { [$0.true, $0.false] } == b.rules.mapValues { [$0.true, $0.false] }
-        }
     }
 
     /// Scores `flags` given each subject's first and last day of data.
@@ -124,7 +121,7 @@ public struct Backtest: Sendable {
         }
         var falseAlerts = 0
         var load = 0
-        var rules: [String: (true: Int, false: Int)] = [:]
+        var rules: [String: RuleCount] = [:]
         var resolved = 0
         var gaps = 0
         for f in flags {
@@ -134,9 +131,9 @@ public struct Backtest: Sendable {
             case .deviation, .composite:
                 let inside = inEpisode(f.subject, f.day)
                 if inside {
-                    rules[f.rule, default: (0, 0)].true += 1
+                    rules[f.rule, default: RuleCount()].inEpisodes += 1
                 } else if afterWarmup(f.subject, f.day) {
-                    rules[f.rule, default: (0, 0)].false += 1
+                    rules[f.rule, default: RuleCount()].outside += 1
                     falseAlerts += 1
                 }
                 if afterWarmup(f.subject, f.day) { load += 1 }

@@ -478,7 +478,8 @@ final class EngineEvaluator: Sendable {
             }
         }
         let settings = configuration.activity
-        let result = ActivityFeatures.compute(minutes: minutes, settings: settings) { i in
+        let nonWear = NonWear.mark(minutes, settings: settings)
+        let result = ActivityFeatures.compute(minutes: minutes, nonWear: nonWear, settings: settings) { i in
             clock.minuteOfDay(start + Double(i) * 60)
         }
         var day = ActivityDay(values: result.values, estimated: [], covered: !result.values.isEmpty)
@@ -492,8 +493,8 @@ final class EngineEvaluator: Sendable {
         }
         carry.eveningDay = dayIndex
         carry.evening = minutes.suffix(ActivityCarry.eveningMinutes).map { $0.map(Float.init) ?? .nan }
-        for (name, value) in rhythmValues(minutes, day: dayIndex, start: start, worn: result.wornMinutes >= settings.minWearMinutes,
-                                          carry: &carry, clock: &clock) {
+        for (name, value) in rhythmValues(minutes, nonWear: nonWear, day: dayIndex, start: start,
+                                          worn: result.wornMinutes >= settings.minWearMinutes, carry: &carry, clock: &clock) {
             day.values[name] = value
         }
         return day
@@ -532,10 +533,9 @@ final class EngineEvaluator: Sendable {
 
     /// Keeps `day`'s minutes in the rhythm window and, when the day was worn and enough of the window's
     /// days were, returns the rhythm features over the window (`RhythmFeatures`).
-    func rhythmValues(_ minutes: [Double?], day: Int, start: Double, worn: Bool, carry: inout ActivityCarry,
+    func rhythmValues(_ minutes: [Double?], nonWear: [Bool], day: Int, start: Double, worn: Bool, carry: inout ActivityCarry,
                       clock: inout ZoneClock) -> [String: Double] {
         let settings = configuration.activity
-        let nonWear = NonWear.mark(minutes, settings: settings)
         var bits = MinuteBits()
         bits.worn = worn
         for (i, count) in minutes.enumerated() {

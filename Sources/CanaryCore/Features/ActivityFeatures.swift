@@ -11,8 +11,13 @@ public enum ActivityFeatures {
     /// `clockOfMinute` turns an index into minutes after local midnight (differs from `i` on DST days).
     public static func compute(minutes: [Double?], settings: ActivitySettings,
                                clockOfMinute: (Int) -> Double) -> Result {
+        compute(minutes: minutes, nonWear: NonWear.mark(minutes, settings: settings), settings: settings, clockOfMinute: clockOfMinute)
+    }
+
+    /// The same with the day's non-wear minutes already marked (`NonWear.mark`).
+    public static func compute(minutes: [Double?], nonWear: [Bool], settings: ActivitySettings,
+                               clockOfMinute: (Int) -> Double) -> Result {
         let n = minutes.count
-        let nonWear = NonWear.mark(minutes, settings: settings)
         var worn = 0
         var missing = 0
         var nonWearCount = 0

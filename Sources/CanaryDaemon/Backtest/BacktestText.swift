@@ -35,7 +35,7 @@ public enum BacktestText {
             out += "alerts by rule (in episodes / false):\n"
             for rule in r.rules.keys.sorted() {
                 let c = r.rules[rule]!
-                out += "  " + pad(rule, 36) + "\(c.true) / \(c.false)\n"
+                out += "  " + pad(rule, 36) + "\(c.inEpisodes) / \(c.outside)\n"
             }
         }
         return out
@@ -63,7 +63,7 @@ public enum BacktestText {
             "alert_load_per_100_person_days": r.alertLoad,
             "resolved": r.resolved,
             "gap": r.gaps,
-            "rules": r.rules.mapValues { ["in_episodes": $0.true, "false": $0.false] },
+            "rules": r.rules.mapValues { ["in_episodes": $0.inEpisodes, "false": $0.outside] },
             "warmup_days": backtest.warmupDays,
             "grace_days": backtest.graceDays,
             "subjects": r.subjects,
