@@ -74,6 +74,22 @@ import Testing
         #expect(try #require(gappyResult).statistic == 8)
     }
 
+    @Test func aReloadedFeatureListStartsTheHistoryAfresh() throws {
+        // 20 days of (a, b), then the configuration lists (b, c, a): the old days would be read with the
+        // wrong features (and past their end once c has days of its own); the history starts again.
+        var rule = Self.rule([[Double?]](repeating: [1, 1], count: 20))
+        var wider = Self.settings
+        wider.features = ["b", "c", "a"]
+        let firstResult = rule.evaluate(period: 20, zs: [2, 2, 2], settings: wider)
+        #expect(try #require(firstResult).statistic == 12)
+        for day in 21..<35 { _ = rule.evaluate(period: day, zs: [1, 1, 1], settings: wider) }
+        #expect(rule.historyDays([0, 1, 2]) == 15)
+        // 15 days of (1, 1, 1) and one of (2, 2, 2): variances (14 + 4)/15 = 1.2, covariances the same,
+        // shrunk by 3/15. Along (1, 1, 1) the eigenvalue is 1.2 + 2 · 0.8 · 1.2 = 3.12: 12 / 3.12.
+        let rResult = rule.evaluate(period: 35, zs: [2, 2, 2], settings: wider)
+        #expect(abs(try #require(rResult).statistic - 12 / 3.12) < 1e-9)
+    }
+
     @Test func historyIsBoundedByTheWindow() {
         var rule = CompositeRule()
         for day in 0..<100 { _ = rule.evaluate(period: day, zs: [1, 1], settings: Self.settings, window: 28) }

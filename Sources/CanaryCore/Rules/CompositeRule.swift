@@ -22,8 +22,11 @@ public struct CompositeRule: Sendable, Equatable, Codable {
     private var hits: [Int] = []
     public private(set) var active = false
     public private(set) var cooldownUntil = Int.min
-    /// The z-scores of the listed features on earlier periods, oldest first.
+    /// The z-scores of the listed features on earlier periods, oldest first, in the order of `features`.
     private var history: [Entry] = []
+    /// The features the history was recorded for: a configuration that lists others (a reload) starts
+    /// the history afresh rather than reading one feature's z-scores as another's.
+    private var features: [String] = []
 
     struct Entry: Sendable, Equatable, Codable {
         var period: Int
@@ -32,7 +35,7 @@ public struct CompositeRule: Sendable, Equatable, Codable {
 
     public init() {}
 
-    private enum CodingKeys: String, CodingKey { case hits, active, cooldownUntil, history }
+    private enum CodingKeys: String, CodingKey { case hits, active, cooldownUntil, history, features }
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -40,6 +43,7 @@ public struct CompositeRule: Sendable, Equatable, Codable {
         active = try c.decodeIfPresent(Bool.self, forKey: .active) ?? false
         cooldownUntil = try c.decodeIfPresent(Int.self, forKey: .cooldownUntil) ?? Int.min
         history = try c.decodeIfPresent([Entry].self, forKey: .history) ?? []
+        features = try c.decodeIfPresent([String].self, forKey: .features) ?? []
     }
 
     /// The decision for one period.
@@ -52,6 +56,10 @@ public struct CompositeRule: Sendable, Equatable, Codable {
     /// this period. `window` is how many periods back the covariance reaches.
     public mutating func evaluate(period: Int, zs: [Double?], settings s: CompositeSettings, window: Int = 28)
         -> (statistic: Double, bound: Double, event: Event?)? {
+        if features != s.features {
+            features = s.features
+            history = []
+        }
         let present = zs.indices.filter { zs[$0] != nil }
         defer {
             history.append(Entry(period: period, zs: zs))

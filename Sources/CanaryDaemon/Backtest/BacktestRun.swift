@@ -30,9 +30,9 @@ public struct BacktestRun {
             defer { clocks[subject] = clock }
             return clock.day(of: instant)
         }
+        // The local day an alert's period starts on (a raw sample's period is labelled in UTC).
         let flags = summary.alerts.map { a in
-            Backtest.Flag(subject: a.subject, day: Episode.day(String(a.period.prefix(10))) ?? day(a.periodStart, a.subject),
-                          kind: a.kind, rule: a.rule)
+            Backtest.Flag(subject: a.subject, day: day(a.periodStart, a.subject), kind: a.kind, rule: a.rule)
         }
         var spans: [String: ClosedRange<Int>] = [:]
         for (subject, span) in summary.spans {
