@@ -121,6 +121,23 @@ import Testing
         #expect(Self.alerts(Self.stream(Self.flat), week).isEmpty)
     }
 
+    @Test func aWindowOrSeasonChangedOnReloadStartsAfresh() {
+        // A day-long rolling window that becomes a week-long one: bucket numbers of the old length would
+        // lie ahead of every new reading, so nothing new would ever enter the window.
+        var rolling = RollingBaseline()
+        for i in 0..<200 { _ = rolling.observe(60, at: Self.start + Double(i) * Self.step, window: 86_400, slots: 128, minimum: 30,
+                                               floorAbsolute: 0, floorRelative: 0) }
+        for i in 200..<260 { _ = rolling.observe(80, at: Self.start + Double(i) * Self.step, window: 7 * 86_400, slots: 128, minimum: 5,
+                                                 floorAbsolute: 1, floorRelative: 0) }
+        let d = rolling.observe(80, at: Self.start + 260 * Self.step, window: 7 * 86_400, slots: 128, minimum: 5,
+                                floorAbsolute: 1, floorRelative: 0)
+        #expect(d?.centre == 80)
+        // Hour of the day becoming hour of the week: the old hours are not read as the new ones.
+        var seasonal = SeasonalBaseline()
+        for h in 0..<(10 * 24) { _ = seasonal.observe(60, localHour: h, period: 24, cycles: 28, minimum: 7, warmup: 1, floorAbsolute: 1, floorRelative: 0) }
+        #expect(seasonal.observe(60, localHour: 10 * 24, period: 168, cycles: 4, minimum: 1, warmup: 1, floorAbsolute: 1, floorRelative: 0) == nil)
+    }
+
     @Test func likelihoodIsTheNormalTail() {
         #expect(abs(AnomalyLikelihood.likelihood(z: 0) - 0.5) < 1e-12)
         #expect(abs(AnomalyLikelihood.likelihood(z: 3.719) - 0.9999) < 1e-5)

@@ -7,6 +7,9 @@ public struct RollingBaseline: Sendable, Equatable, Codable {
     /// Bucket index (time / bucket length) and the latest value in it, oldest first.
     private var buckets: [Int] = []
     private var values: [Double] = []
+    /// The bucket length the buckets were counted in: another (the window or its slots changed on a
+    /// reload) starts the window afresh, as bucket numbers of one length mean nothing in another.
+    private var length = 0.0
 
     public init() {}
 
@@ -16,6 +19,11 @@ public struct RollingBaseline: Sendable, Equatable, Codable {
     public mutating func observe(_ x: Double, at t: Double, window: Double, slots: Int, minimum: Int,
                                  floorAbsolute: Double, floorRelative: Double) -> Deviation? {
         let length = window / Double(max(1, slots))
+        if length != self.length {
+            self.length = length
+            buckets = []
+            values = []
+        }
         let bucket = Int((t / length).rounded(.down))
         // Buckets that left the window.
         var drop = 0

@@ -14,6 +14,8 @@ public struct SeasonalBaseline: Sendable, Equatable, Codable {
     private var open: Open?
     /// Residuals of recent scored observations from their hour's centre, oldest first.
     private var residuals: [Double] = []
+    /// Hours per cycle the history was kept in: another (a reload) starts it afresh.
+    private var period = 0
 
     static let residualCount = 256
 
@@ -37,6 +39,12 @@ public struct SeasonalBaseline: Sendable, Equatable, Codable {
     /// the hour's mean.
     public mutating func observe(_ x: Double, localHour hour: Int, period: Int, cycles: Int, minimum: Int, warmup: Int,
                                  floorAbsolute: Double, floorRelative: Double) -> Deviation? {
+        if period != self.period {
+            self.period = period
+            history = [:]
+            open = nil
+            residuals = []
+        }
         let slot = ((hour % period) + period) % period
         let cycle = Int((Double(hour) / Double(period)).rounded(.down))
         if let o = open, o.slot != slot || o.cycle != cycle {
