@@ -135,7 +135,8 @@ import Testing
         // Hour of the day becoming hour of the week: the old hours are not read as the new ones.
         var seasonal = SeasonalBaseline()
         for h in 0..<(10 * 24) { _ = seasonal.observe(60, localHour: h, period: 24, cycles: 28, minimum: 7, warmup: 1, floorAbsolute: 1, floorRelative: 0) }
-        #expect(seasonal.observe(60, localHour: 10 * 24, period: 168, cycles: 4, minimum: 1, warmup: 1, floorAbsolute: 1, floorRelative: 0) == nil)
+        // Hour 341 is 05:00 of the third week: the old 05:00 of days 0 and 1 (cycles 0 and 1) are no week's.
+        #expect(seasonal.observe(60, localHour: 2 * 168 + 5, period: 168, cycles: 4, minimum: 1, warmup: 1, floorAbsolute: 1, floorRelative: 0) == nil)
     }
 
     @Test func likelihoodIsTheNormalTail() {
