@@ -18,13 +18,15 @@ struct MinuteBits: Sendable, Equatable, Codable {
     var worn = false
 
     mutating func set(_ minute: Int, active isActive: Bool) {
-        present[minute >> 6] |= 1 << UInt64(minute & 63)
-        if isActive { active[minute >> 6] |= 1 << UInt64(minute & 63) } else { active[minute >> 6] &= ~(1 << UInt64(minute & 63)) }
+        let bit: UInt64 = 1 << UInt64(minute & 63)
+        present[minute >> 6] |= bit
+        if isActive { active[minute >> 6] |= bit } else { active[minute >> 6] &= ~bit }
     }
 
     func minute(_ minute: Int) -> Bool? {
-        guard present[minute >> 6] & (1 << UInt64(minute & 63)) != 0 else { return nil }
-        return active[minute >> 6] & (1 << UInt64(minute & 63)) != 0
+        let bit: UInt64 = 1 << UInt64(minute & 63)
+        guard present[minute >> 6] & bit != 0 else { return nil }
+        return active[minute >> 6] & bit != 0
     }
 }
 

@@ -548,13 +548,11 @@ final class EngineEvaluator: Sendable {
         carry.rhythm[day] = bits
         for old in carry.rhythm.keys where old < first { carry.rhythm[old] = nil }
         guard worn, carry.rhythm.values.filter(\.worn).count >= settings.rhythmMinDays else { return [:] }
-        var series: [RhythmFeatures.Minute] = []
-        series.reserveCapacity(settings.rhythmWindowDays * 1440)
-        for d in first...day {
-            if let b = carry.rhythm[d] {
-                for m in 0..<1440 { series.append(b.minute(m)) }
-            } else {
-                series += [RhythmFeatures.Minute](repeating: nil, count: 1440)
+        var series = [RhythmFeatures.Minute](repeating: nil, count: settings.rhythmWindowDays * 1440)
+        series.withUnsafeMutableBufferPointer { series in
+            for (k, d) in (first...day).enumerated() {
+                guard let b = carry.rhythm[d] else { continue }
+                for m in 0..<1440 { series[k * 1440 + m] = b.minute(m) }
             }
         }
         let r = RhythmFeatures.compute(series)

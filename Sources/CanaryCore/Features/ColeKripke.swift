@@ -18,14 +18,14 @@ public enum ColeKripke {
         let n = counts.count
         var sleep = [Bool](repeating: false, count: n)
         guard n >= 9 else { return sleep }
-        for t in 4..<(n - 4) {
-            var sum = 0.0
-            var complete = true
-            for k in 0..<9 {
-                guard let a = counts[t - 4 + k] else { complete = false; break }
-                sum += (a / divisor) * weights[k]
+        // Each minute divided once; a missing one is NaN, which makes every window over it NaN (not < 1: wake).
+        let x = counts.map { $0.map { $0 / divisor } ?? .nan }
+        x.withUnsafeBufferPointer { x in
+            for t in 4..<(n - 4) {
+                var sum = 0.0
+                for k in 0..<9 { sum += x[t - 4 + k] * weights[k] }
+                if scale * sum < 1 { sleep[t] = true }
             }
-            if complete && scale * sum < 1 { sleep[t] = true }
         }
         return rescoring ? rescore(sleep) : sleep
     }
