@@ -157,4 +157,18 @@ import Testing
         loose.nonWearWindow = 0
         #expect(NonWear.mark(night, settings: loose).filter { $0 }.count == 479)
     }
+
+    @Test func deviceNoiseFloorReadsAsStillForNonWear() {
+        // A device off the body that reports 7 to 10 counts instead of zero (as one Depresjon recording
+        // does for a week): with the default floor of zero it is worn all along; with a floor of 12 its
+        // 100 minutes are non-wear, while the worn minutes either side stay worn, and five minutes above the floor split a still spell in two short ones.
+        let off = Self.series([(200, 10)] + (0..<25).flatMap { _ -> [(Double?, Int)] in [(7, 2), (9, 1), (10, 1)] } + [(200, 10)])
+        #expect(!NonWear.mark(off, settings: ActivitySettings()).contains(true))
+        var floor = ActivitySettings()
+        floor.nonWearFloor = 12
+        let marked = NonWear.mark(off, settings: floor)
+        #expect(marked.indices.filter { marked[$0] } == Array(10..<110))
+        let moved = Self.series([(200, 10), (9, 60), (13, 5), (9, 60), (200, 10)])
+        #expect(!NonWear.mark(moved, settings: floor).contains(true))
+    }
 }

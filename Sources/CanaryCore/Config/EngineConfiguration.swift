@@ -226,6 +226,9 @@ public struct ActivitySettings: Sendable, Equatable {
     /// ... only when this many minutes before and after the interruption are zeros (Choi et al. 2011), so
     /// that sleep, with a small movement every few minutes, is not read as non-wear.
     public var nonWearWindow = 30
+    /// A minute at or below this count reads as still for non-wear: zero for devices that report zero
+    /// off the body; a few counts for those with a noise floor.
+    public var nonWearFloor = 0.0
     /// A day needs this many worn minutes to have activity features.
     public var minWearMinutes = 600
     /// The largest plausible count of one epoch; a row above it is refused as `out-of-range`.

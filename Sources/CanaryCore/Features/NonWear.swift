@@ -11,12 +11,12 @@ public enum NonWear {
         var nonWear = [Bool](repeating: false, count: n)
         var i = 0
         while i < n {
-            guard minutes[i] == 0 else { i += 1; continue }
+            guard still(minutes[i], settings) else { i += 1; continue }
             var j = i
             var lastZero = i
             var interruption = 0
             while j < n, let c = minutes[j] {
-                if c == 0 {
+                if c <= settings.nonWearFloor {
                     lastZero = j
                     interruption = 0
                 } else {
@@ -39,10 +39,17 @@ public enum NonWear {
     private static func zeros(_ minutes: [Double?], around start: Int, settings: ActivitySettings) -> Bool {
         let window = settings.nonWearWindow
         guard window > 0 else { return true }
-        guard start >= window, minutes[(start - window)..<start].allSatisfy({ $0 == 0 }) else { return false }
+        guard start >= window, minutes[(start - window)..<start].allSatisfy({ still($0, settings) }) else { return false }
         var end = start
-        while end < minutes.count, end - start < settings.nonWearTolerance, let c = minutes[end], c != 0 { end += 1 }
+        while end < minutes.count, end - start < settings.nonWearTolerance, let c = minutes[end], c > settings.nonWearFloor { end += 1 }
         guard end + window <= minutes.count else { return false }
-        return minutes[end..<(end + window)].allSatisfy { $0 == 0 }
+        return minutes[end..<(end + window)].allSatisfy { still($0, settings) }
+    }
+
+    /// A minute with a count at or below the device's still floor (`nonWearFloor`; zero for most devices).
+    @inline(__always)
+    private static func still(_ count: Double?, _ settings: ActivitySettings) -> Bool {
+        guard let count else { return false }
+        return count <= settings.nonWearFloor
     }
 }

@@ -77,6 +77,7 @@ public struct CanaryConfiguration: Sendable, Equatable {
             if let v = try t.int("non_wear_min", in: 1...1440) { engine.activity.nonWearMinutes = v }
             if let v = try t.int("non_wear_tolerance_min", in: 0...1440) { engine.activity.nonWearTolerance = v }
             if let v = try t.int("non_wear_window_min", in: 0...1440) { engine.activity.nonWearWindow = v }
+            if let v = try t.nonNegativeDouble("non_wear_floor", max: ValueLimits.maximumActivityCount) { engine.activity.nonWearFloor = v }
             if let v = try t.int("min_wear_min", in: 0...1440) { engine.activity.minWearMinutes = v }
             if let v = try t.positiveDouble("max_count", max: ValueLimits.maximumActivityCount) { engine.activity.maxCount = v }
             if let v = try t.bool("estimate_sleep") { engine.activity.estimateSleep = v }
