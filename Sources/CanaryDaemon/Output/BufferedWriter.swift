@@ -4,14 +4,18 @@ import Foundation
 public final class BufferedWriter {
     private let fd: Int32
     private let ownsDescriptor: Bool
-    private var buffer: [UInt8] = []
+    /// `capacity` bytes plus room for one number, so a number is formatted straight into it.
+    private let storage: UnsafeMutablePointer<UInt8>
+    private var used = 0
     private let capacity: Int
+    /// The most bytes `reserve` may ask for.
+    static let slack = 64
 
     public init(fd: Int32, ownsDescriptor: Bool = false, capacity: Int = 1 << 20) {
         self.fd = fd
         self.ownsDescriptor = ownsDescriptor
-        self.capacity = capacity
-        buffer.reserveCapacity(capacity)
+        self.capacity = max(1, capacity)
+        storage = .allocate(capacity: self.capacity + Self.slack)
     }
 
     /// Creates (or truncates) `path` for writing, owner-only: what is written holds health values. An
@@ -31,17 +35,47 @@ public final class BufferedWriter {
     }
 
     public func write(_ s: String) {
-        buffer.append(contentsOf: s.utf8)
-        if buffer.count >= capacity { flush() }
+        var s = s
+        s.withUTF8 { write(bytes: $0) }
+    }
+
+    /// Appends bytes as they are.
+    public func write(bytes: UnsafeBufferPointer<UInt8>) {
+        var rest = bytes
+        while !rest.isEmpty {
+            let n = min(rest.count, capacity - used)
+            (storage + used).update(from: rest.baseAddress!, count: n)
+            used += n
+            rest = UnsafeBufferPointer(rebasing: rest[n...])
+            if used >= capacity { flush() }
+        }
+    }
+
+    /// Appends one byte.
+    public func write(byte: UInt8) {
+        storage[used] = byte
+        used += 1
+        if used >= capacity { flush() }
+    }
+
+    /// Lets `body` write at most `count` (up to `slack`) bytes straight into the buffer; it returns how
+    /// many it wrote.
+    @inline(__always)
+    func reserve(_ count: Int, _ body: (UnsafeMutablePointer<UInt8>) -> Int) {
+        precondition(count <= Self.slack)
+        used += body(storage + used)
+        if used >= capacity { flush() }
     }
 
     public func flush() {
-        buffer.withUnsafeBytes { _ = POSIXIO.writeAll(fd, $0) }
-        buffer.removeAll(keepingCapacity: true)
+        guard used > 0 else { return }
+        _ = POSIXIO.writeAll(fd, UnsafeRawBufferPointer(start: storage, count: used))
+        used = 0
     }
 
     deinit {
         flush()
+        storage.deallocate()
         if ownsDescriptor { close(fd) }
     }
 }
