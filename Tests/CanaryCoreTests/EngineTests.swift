@@ -458,3 +458,18 @@ struct EngineTests {
         #expect(Severity.info < .notice && Severity.notice < .warning && Severity.warning < .critical)
     }
 }
+
+/// `takeChanges(of:)`: the changes of some subjects, the others kept for later.
+@Suite struct TakeChangesOfTests {
+    @Test func onlyTheWantedSubjectsCountAsSaved() {
+        var engine = CanaryEngine(configuration: EngineConfiguration())
+        var sink = CollectingSink(wantsObservations: false)
+        for s in ["a", "b", "c"] {
+            engine.ingest(.sample(SampleRecord(timestamp: 1_767_225_600, subject: s, metric: "hr", value: 60)), into: &sink)
+        }
+        let some = engine.takeChanges(of: ["b", "b", "nobody"])
+        #expect(Set(some.keys) == ["b"])
+        #expect(engine.takeChanges(of: ["b"]).isEmpty, "b counts as saved")
+        #expect(Set(engine.takeChanges().keys) == ["a", "c"])
+    }
+}

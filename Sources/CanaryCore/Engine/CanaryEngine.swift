@@ -170,6 +170,18 @@ extension CanaryEngine {
         return out
     }
 
+    /// `takeChanges` for `wanted` only (the subjects whose alerts are being committed); every other subject
+    /// stays unsaved for a later call. Costs a lookup per wanted subject, whatever the number held.
+    public mutating func takeChanges(of wanted: some Sequence<String>) -> [String: SubjectSnapshot] {
+        var out: [String: SubjectSnapshot] = [:]
+        for subject in wanted where out[subject] == nil {
+            guard let i = subjects.index(forKey: subject), subjects.values[i].unsaved else { continue }
+            out[subject] = SubjectSnapshot(state: subjects.values[i])
+            subjects.values[i].unsaved = false
+        }
+        return out
+    }
+
     /// `takeChanges`, encoded as `exportState` encodes.
     public mutating func exportChanges() throws -> [String: Data] {
         try takeChanges().mapValues { try $0.encoded() }

@@ -41,9 +41,10 @@ public struct DaemonSettings: Sendable, Equatable {
     public var adminGroups: [String] = []
     /// The state database (consent ledger, audit trail, evaluation state).
     public var statePath = "/var/lib/canary/state.sqlite"
-    /// Alerts are committed to the outbox (and so delivered) at most this often, in seconds: the first
-    /// after a quiet spell at once, later ones batched, so heavy ingest is not slowed by commits.
-    public var alertCommitSeconds = 0.25
+    /// Alerts are committed to the outbox (and so delivered) at most this often, in seconds. 0: group
+    /// commit, at once when no commit runs, else with the next (each holds the alerts and their
+    /// subjects' state only, so it stays small under heavy ingest).
+    public var alertCommitSeconds = 0.0
     /// How often the evaluation state is saved while running (and always on a graceful stop), in seconds.
     public var snapshotIntervalSeconds = 60.0
     /// Grants written in the configuration, applied at start to subjects the ledger does not know.

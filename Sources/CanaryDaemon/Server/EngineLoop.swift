@@ -12,7 +12,7 @@ public final class EngineLoop: @unchecked Sendable {
         case batch([Record], done: @Sendable (BatchOutcome) -> Void)
         case assignZone(String, TimeZone)
         case erase(String, done: @Sendable (Bool, Int) -> Void)
-        case snapshot(@Sendable (EngineSnapshot?) -> Void)
+        case snapshot(alertsOnly: Bool, @Sendable (EngineSnapshot?) -> Void)
         case requeue([PendingAlert], subjects: [String], removed: [String], sequence: Int)
         case reconfigure(EngineConfiguration)
         case drain(@Sendable () -> Void)
@@ -114,10 +114,13 @@ public final class EngineLoop: @unchecked Sendable {
     }
 
     /// The state of the subjects changed since the last snapshot, after everything queued so far,
-    /// with the alerts decided since then.
-    public func snapshot() async -> EngineSnapshot? {
+    /// with the alerts decided since then. With `alertsOnly`, only the subjects of those alerts: each
+    /// alert still goes out with the state that decided it, while the other subjects' changes wait for
+    /// a full snapshot (an acknowledgement's, the periodic one), so an alert's commit costs what its
+    /// subjects cost, not what the whole engine changed meanwhile.
+    public func snapshot(alertsOnly: Bool = false) async -> EngineSnapshot? {
         await withCheckedContinuation { (c: CheckedContinuation<EngineSnapshot?, Never>) in
-            queue.pushUnbounded(.snapshot({ c.resume(returning: $0) }))
+            queue.pushUnbounded(.snapshot(alertsOnly: alertsOnly, { c.resume(returning: $0) }))
         }
     }
 
@@ -197,13 +200,15 @@ public final class EngineLoop: @unchecked Sendable {
                                   duplicate: engine.duplicateRows - duplicateBefore, refused: refused))
             case .assignZone(let subject, let zone)?:
                 engine.assignZone(zone, to: subject)
-            case .snapshot(let done)?:
+            case .snapshot(let alertsOnly, let done)?:
                 // Copies only: the committer encodes them on its own thread.
                 // Every earlier snapshot is saved or handed back by now: no requeue can predate these erasures.
                 erasedAt.removeAll()
                 let removed = removedAgain + engine.takeRemovals()
                 removedAgain = []
-                done(EngineSnapshot(states: engine.takeChanges(), removed: removed, sequence: sequence, alerts: sink.takePending()))
+                let alerts = sink.takePending()
+                let states = alertsOnly ? engine.takeChanges(of: alerts.map(\.alert.subject)) : engine.takeChanges()
+                done(EngineSnapshot(states: states, removed: removed, sequence: sequence, alerts: alerts))
             case .requeue(let alerts, let subjects, let removed, let taken)?:
                 let now = Date().timeIntervalSince1970
                 let kept = alerts.filter {

@@ -7,9 +7,16 @@ import ServiceLifecycle
 /// the next one, so many clients finishing together cost one commit. Each commit also writes the
 /// alerts decided since the last one to the outbox and hands their deliveries to the dispatcher;
 /// alerts of a commit that failed go back to the engine for the next one.
+///
+/// Alerts are committed by group commit: at once when nothing is being committed, else with the
+/// next commit, together with whatever else came meanwhile (immediate when idle, batched only under
+/// load). Such a commit holds the alerts and the state of their subjects only (the state that
+/// decided them, in the same transaction); the other subjects' changes go with the next full one.
 final class StateCommitter: @unchecked Sendable {
     private let lock = NSLock()
     private var waiting: [@Sendable (Bool) -> Void] = []
+    /// A waiter needs everything evaluated so far (an acknowledgement, a stop), not only the alerts.
+    private var fullWanted = false
     private var running = false
     private let engine: EngineLoop
     private let consent: ConsentService
@@ -34,8 +41,9 @@ final class StateCommitter: @unchecked Sendable {
         self.logger = logger
     }
 
-    /// Alerts are waiting: commit at once when the last commit began at least `spacing` ago, else when
-    /// it has; requests meanwhile share that one. Under heavy ingest this bounds the commit rate.
+    /// Alerts are waiting: commit them (with their subjects' state) at once when the last commit began at
+    /// least `spacing` ago (zero by default: group commit), else when it has; requests meanwhile share
+    /// that one.
     func commitSoon() {
         let wait: Duration? = lock.withLock {
             guard !soonPending else { return nil }
@@ -46,7 +54,7 @@ final class StateCommitter: @unchecked Sendable {
         Task {
             if wait > .zero { try? await Task.sleep(for: wait) }
             lock.withLock { soonPending = false }
-            commit { _ in }
+            enqueue(full: false) { _ in }
         }
     }
 
@@ -71,8 +79,13 @@ final class StateCommitter: @unchecked Sendable {
 
     /// Calls `done(true)` once everything evaluated before this call is committed (false if the commit failed).
     func commit(_ done: @escaping @Sendable (Bool) -> Void) {
+        enqueue(full: true, done)
+    }
+
+    private func enqueue(full: Bool, _ done: @escaping @Sendable (Bool) -> Void) {
         lock.lock()
         waiting.append(done)
+        if full { fullWanted = true }
         let start = !running
         running = true
         lock.unlock()
@@ -81,16 +94,17 @@ final class StateCommitter: @unchecked Sendable {
 
     private func commitWhileAsked() async {
         while true {
-            let batch: [@Sendable (Bool) -> Void] = lock.withLock {
-                let b = waiting
+            let (batch, full): ([@Sendable (Bool) -> Void], Bool) = lock.withLock {
+                let b = waiting, f = fullWanted
                 waiting.removeAll()
+                fullWanted = false
                 if b.isEmpty { running = false }
-                return b
+                return (b, f)
             }
             if batch.isEmpty { return }
             lock.withLock { lastStart = ContinuousClock.now }
             var ok = false
-            if let snapshot = await engine.snapshot() {
+            if let snapshot = await engine.snapshot(alertsOnly: !full) {
                 ok = await persist(snapshot)
             }
             for done in batch { done(ok) }
