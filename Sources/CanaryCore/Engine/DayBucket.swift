@@ -4,8 +4,8 @@
 /// sent twice counts once.
 struct DayBucket: Sendable, Codable {
     var sleep: Set<SleepRecord> = []
-    /// Activity epochs: instant → count.
-    var activity: [Double: Double] = [:]
+    /// Activity epochs: instant → count, a slot per minute (`MinuteEpochs`).
+    var activity = MinuteEpochs()
     var typing: Set<TypingRecord> = []
     /// Day-aggregated sample metrics: metric → instant → value.
     var samples: [String: [Double: Double]] = [:]
@@ -28,7 +28,7 @@ extension DayBucket {
     mutating func clear(_ stream: Stream) {
         switch stream {
         case .sleep: sleep = []
-        case .activity: activity = [:]
+        case .activity: activity = MinuteEpochs()
         case .typing: typing = []
         case .samples: samples = [:]
         }

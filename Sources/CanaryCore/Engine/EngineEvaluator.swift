@@ -86,7 +86,7 @@ final class EngineEvaluator: Sendable {
             stream = .activity
             state.unsaved = true
             state.streams.insert(.activity)
-            addToDay(.activity, t, state: &state, tally: &tally) { Self.insertFirst(r.count, at: r.timestamp, into: &$0.activity) }
+            addToDay(.activity, t, state: &state, tally: &tally) { $0.activity.insertFirst(r.count, at: r.timestamp) }
         case .typing(let r):
             stream = .typing
             state.unsaved = true
@@ -457,25 +457,16 @@ final class EngineEvaluator: Sendable {
         var covered: Bool
     }
 
-    func activityDay(_ epochs: [Double: Double], day dayIndex: Int, start: Double, end: Double, clock: inout ZoneClock,
+    func activityDay(_ epochs: MinuteEpochs, day dayIndex: Int, start: Double, end: Double, clock: inout ZoneClock,
                      carry: inout ActivityCarry, estimateSleep: Bool) -> ActivityDay {
         let length = max(1, Int(((end - start) / 60).rounded()))
         var minutes = [Double?](repeating: nil, count: length)
-        var shared = false
-        for (t, count) in epochs {
+        // In time order: several epochs in one minute (sub-minute epochs) add up in that order, so the sum
+        // is the same to the last bit whatever order they arrived in.
+        for (t, count) in epochs.epochs {
             let i = Int(((t - start) / 60).rounded(.down))
             guard i >= 0 && i < length else { continue }
-            if minutes[i] == nil { minutes[i] = count } else { shared = true }
-        }
-        if shared {
-            // Several epochs in one minute (sub-minute epochs): add them in time order, so the sum is the
-            // same to the last bit whatever order they arrived in.
-            minutes = [Double?](repeating: nil, count: length)
-            for (t, count) in epochs.sorted(by: { $0.key < $1.key }) {
-                let i = Int(((t - start) / 60).rounded(.down))
-                guard i >= 0 && i < length else { continue }
-                minutes[i] = (minutes[i] ?? 0) + count
-            }
+            minutes[i] = (minutes[i] ?? 0) + count
         }
         let settings = configuration.activity
         let nonWear = NonWear.mark(minutes, settings: settings)
