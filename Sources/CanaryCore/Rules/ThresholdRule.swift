@@ -15,6 +15,10 @@ public struct ThresholdRule: Sendable, Equatable, Codable {
 
     public init() {}
 
+    /// The periods that deviated low / high, of the last n kept.
+    var lowHitPeriods: [Int] { lowHits }
+    var highHitPeriods: [Int] { highHits }
+
     /// Feeds the z-score of `period` and returns what the rules decide.
     public mutating func evaluate(period: Int, z: Double, settings s: RuleSettings) -> [RuleEvent] {
         // Fast path for the common case: nothing open, nothing pending, nothing crossing.

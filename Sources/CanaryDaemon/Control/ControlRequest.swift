@@ -7,6 +7,8 @@ public struct ControlRequest: Codable, Sendable, Equatable {
         case grant, revoke, list, show, resolve
         /// The alert outbox: deliveries by state, one alert in full, re-driving dead letters.
         case alertsList = "alerts-list", alertsShow = "alerts-show", alertsRetry = "alerts-retry"
+        /// A subject's baselines, recent values and rule states (`canaryctl baseline`).
+        case baseline
     }
     public var cmd: Command
     public var subject: String?
@@ -23,10 +25,12 @@ public struct ControlRequest: Codable, Sendable, Equatable {
     public var channel: String?
     public var state: String?
     public var limit: Int?
+    /// For `baseline`: one feature (or metric) only.
+    public var feature: String?
 
     public init(cmd: Command, subject: String? = nil, scopes: [String]? = nil, reference: String? = nil,
                 by: String? = nil, expires: Double? = nil, erase: Bool? = nil, token: String? = nil,
-                alert: String? = nil, channel: String? = nil, state: String? = nil, limit: Int? = nil) {
+                alert: String? = nil, channel: String? = nil, state: String? = nil, limit: Int? = nil, feature: String? = nil) {
         self.cmd = cmd
         self.subject = subject
         self.scopes = scopes
@@ -39,6 +43,7 @@ public struct ControlRequest: Codable, Sendable, Equatable {
         self.channel = channel
         self.state = state
         self.limit = limit
+        self.feature = feature
     }
 
     /// Reads one request line as the control socket receives it; nil when it is not a request. Never traps,

@@ -28,6 +28,8 @@ public struct ControlResponse: Codable, Sendable, Equatable {
     /// For `alerts-retry`: dead letters queued again, and waiting deliveries made due now.
     public var requeued: Int?
     public var expedited: Int?
+    /// For `baseline`: the subject's baselines as the engine holds them now.
+    public var baseline: BaselineReport?
 
     static func failure(_ message: String) -> ControlResponse {
         ControlResponse(ok: false, error: message)

@@ -18,14 +18,19 @@ final class ControlServer: @unchecked Sendable {
     private let group: MultiThreadedEventLoopGroup
     private let logger: Logger
     private let erasure: ErasureSteps
+    /// A subject's baseline report from the engine (nil: it holds nothing of the subject).
+    private let baselines: @Sendable (_ subject: String, _ feature: String?, _ last: Int) async -> BaselineReport?
     private var channel: (any Channel)?
     private var path: String?
 
     /// - Parameter erasure: what an erasure drops from the engine's and the dispatcher's memory.
-    init(consent: ConsentService, erasure: ErasureSteps, store: StateStore, dispatcher: AlertDispatcher, adminGroups: [String],
+    /// - Parameter baselines: a subject's baseline report, read on the engine's thread.
+    init(consent: ConsentService, erasure: ErasureSteps, baselines: @escaping @Sendable (String, String?, Int) async -> BaselineReport?,
+         store: StateStore, dispatcher: AlertDispatcher, adminGroups: [String],
          group: MultiThreadedEventLoopGroup, logger: Logger) {
         self.consent = consent
         self.erasure = erasure
+        self.baselines = baselines
         self.store = store
         self.dispatcher = dispatcher
         self.policy = AccessPolicy(users: ["root"], groups: adminGroups)
@@ -162,6 +167,15 @@ final class ControlServer: @unchecked Sendable {
             case .alertsRetry:
                 let (requeued, expedited) = try await dispatcher.retry(alertID: request.alert, channel: request.channel)
                 return ControlResponse(ok: true, requeued: requeued, expedited: expedited)
+            case .baseline:
+                guard let subject = request.subject, !subject.isEmpty else { return .failure("baseline needs a subject") }
+                guard let report = await baselines(subject, request.feature, max(1, min(request.limit ?? 7, 366))) else {
+                    return .failure("canaryd holds no evaluation state for \(subject) (no data yet, no monitor consent, or erased)")
+                }
+                if let feature = request.feature, report.series.isEmpty {
+                    return .failure("\(subject) has no series \(feature); it has: \(await baselines(subject, nil, 1)?.series.map(\.name).joined(separator: ", ") ?? "none")")
+                }
+                return ControlResponse(ok: true, baseline: report)
             }
         } catch {
             logger.error("control request failed", metadata: ["command": "\(request.cmd.rawValue)", "reason": "\(error)"])

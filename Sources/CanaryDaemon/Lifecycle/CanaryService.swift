@@ -85,6 +85,7 @@ public final class CanaryService: Service, @unchecked Sendable {
         control = ControlServer(consent: consent,
                                 erasure: ErasureSteps(dropEngineState: { await engine.erase(subject: $0) },
                                                       forgetDeliveries: { await dispatcher.forget(subject: $0) }),
+                                baselines: { await engine.baselineReport(subject: $0, feature: $1, last: $2) },
                                 store: store, dispatcher: dispatcher, adminGroups: configuration.daemon.adminGroups,
                                 group: group, logger: logger)
         controlPath = configuration.daemon.controlSocketPath

@@ -16,6 +16,7 @@ public final class EngineLoop: @unchecked Sendable {
         case requeue([PendingAlert], subjects: [String], removed: [String], sequence: Int)
         case reconfigure(EngineConfiguration)
         case drain(@Sendable () -> Void)
+        case baseline(String, feature: String?, last: Int, @Sendable (BaselineReport?) -> Void)
     }
 
     /// Counters for STATUS= and the benchmark.
@@ -124,6 +125,13 @@ public final class EngineLoop: @unchecked Sendable {
         }
     }
 
+    /// A subject's baselines, recent values and rule states, after everything queued so far.
+    public func baselineReport(subject: String, feature: String?, last: Int) async -> BaselineReport? {
+        await withCheckedContinuation { (c: CheckedContinuation<BaselineReport?, Never>) in
+            queue.pushUnbounded(.baseline(subject, feature: feature, last: last, { c.resume(returning: $0) }))
+        }
+    }
+
     /// Returns once everything queued so far is evaluated (stopping: the final commit follows).
     public func drain() async {
         await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
@@ -225,6 +233,8 @@ public final class EngineLoop: @unchecked Sendable {
                 update(rows: 0, alerts: (0, 0), subjects: engine.subjectCount)
             case .reconfigure(let c)?:
                 engine.reconfigure(c)
+            case .baseline(let subject, let feature, let last, let done)?:
+                done(engine.baselineReport(subject: subject, feature: feature, last: last))
             case .drain(let done)?:
                 // Stopping: open days stay open; they are saved with the state and closed after the restart.
                 done()

@@ -1,0 +1,59 @@
+import Foundation
+import Testing
+@testable import CanaryCore
+
+/// `canaryctl baseline`'s core: the baseline the next day is judged against, the last values with their
+/// z, the rule state and the coverage, computed by hand here.
+@Suite struct BaselineReportTests {
+    @Test func aSleepBaselineByHand() throws {
+        var configuration = EngineConfiguration()
+        configuration.baseline.minHistoryDays = 3
+        var engine = CanaryEngine(configuration: configuration)
+        var sink = CollectingSink(wantsObservations: false)
+        let firstMorning = 1_767_250_800.0    // 2026-01-01T07:00:00Z
+        for i in 0..<14 {
+            let end = firstMorning + Double(i) * 86_400
+            let minutes = 400.0 + 10 * Double(i)
+            engine.ingest(.sleep(SleepRecord(subject: "p", start: end - minutes * 60, end: end)), into: &sink)
+        }
+        engine.finish(into: &sink)
+        let report = try #require(engine.baselineReport(subject: "p", feature: "sleep_duration", last: 3))
+        #expect(report.subject == "p" && report.streams.map(\.stream) == [.sleep])
+        #expect(report.streams[0].openFrom == "2026-01-15")
+        let s = try #require(report.series.first)
+        #expect(report.series.count == 1 && s.name == "sleep_duration" && s.kind == "day" && !s.estimated)
+        // The next day (2026-01-15) is judged against the 14 nights: 400, 410, ..., 530 minutes.
+        // Median 465; absolute deviations 5, 5, 15, 15, ..., 65, 65: MAD 35, scale 35 x 1.4826.
+        #expect(s.next == "2026-01-15" && s.centre == 465)
+        #expect(abs(s.scale! - 35 * 1.482602218505602) < 1e-9)
+        #expect(s.coverage == 14 && s.window == 28)
+        // The last night (530) was judged against the 13 before it: median 460, MAD 30.
+        #expect(s.last.map(\.period) == ["2026-01-12", "2026-01-13", "2026-01-14"])
+        #expect(s.last.map(\.value) == [510, 520, 530])
+        #expect(abs(s.last[2].z! - 70 / (30 * 1.482602218505602)) < 1e-9)
+        let rule = try #require(s.rule)
+        #expect(rule.direction == "both" && rule.threshold == 3 && rule.persistence == "3/4")
+        // Every night longer than the one before: no day beyond 3 scales, but a sustained rise, which
+        // CUSUM reported and which has not resolved (z never fell back under 1).
+        #expect(rule.deviatingLow == 0 && rule.deviatingHigh == 0 && rule.open == ["cusum high"])
+        #expect(sink.alerts.map(\.rule).contains("sleep_duration.cusum"))
+        #expect(rule.cusumH == 6 && rule.cusumHigh! > 0 && rule.cusumLow == 0)
+        #expect(engine.baselineReport(subject: "nobody") == nil)
+        #expect(try #require(engine.baselineReport(subject: "p")).series.count > 1, "every sleep feature without --feature")
+    }
+
+    @Test func aRawMetricShowsItsExponentiallyWeightedBaseline() throws {
+        var configuration = EngineConfiguration()
+        configuration.defaultMetric.mode = .raw
+        configuration.defaultMetric.warmup = 2
+        var engine = CanaryEngine(configuration: configuration)
+        var sink = CollectingSink(wantsObservations: false)
+        for (i, v) in [60.0, 70, 65].enumerated() {
+            engine.ingest(.sample(SampleRecord(timestamp: 1_767_225_600 + Double(i) * 60, subject: "p", metric: "hr", value: v)), into: &sink)
+        }
+        let s = try #require(engine.baselineReport(subject: "p")?.series.first)
+        #expect(s.kind == "raw" && s.coverage == 3 && s.last.isEmpty)
+        // West's form with alpha 0.05 (the default): mean 60 -> 60.5 -> 60.725.
+        #expect(abs(s.centre! - 60.725) < 1e-12)
+    }
+}
