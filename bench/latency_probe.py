@@ -102,7 +102,7 @@ def main():
         th.join()
     s.shutdown(socket.SHUT_WR)
     deadline = time.time() + 30
-    while time.time() < deadline and not any(b"OK " in r for r in replies):
+    while time.time() < deadline and b"\nOK " not in b"\n" + b"".join(replies):
         time.sleep(0.05)
     # Every probe's alert is in (or the wait is over).
     deadline = time.time() + 20
@@ -110,7 +110,8 @@ def main():
         time.sleep(0.1)
     time.sleep(0.5)
     watcher.terminate()
-    if b"rejected=0" not in b"".join(replies):
+    final = [l for l in b"".join(replies).split(b"\n") if l.startswith(b"OK ")]
+    if not final or not final[-1].endswith(b"rejected=0"):
         print(f"FAIL: probe rows were rejected: {b''.join(replies).decode(errors='replace').strip()[-300:]}")
         failed_rows = True
 

@@ -56,4 +56,55 @@ import Testing
         // West's form with alpha 0.05 (the default): mean 60 -> 60.5 -> 60.725.
         #expect(abs(s.centre! - 60.725) < 1e-12)
     }
+
+    /// Nights of 6 to 9 hours, pseudo-random, for `days` days.
+    static func nights(_ days: Range<Int>) -> [Record] {
+        var rng = ShortestDoubleTests.Seeded(state: 11)
+        var out: [Record] = []
+        for i in 0..<days.upperBound {
+            let minutes = Double(Int.random(in: 360...540, using: &rng))
+            guard days.contains(i) else { continue }
+            let end = 1_767_250_800.0 + Double(i) * 86_400
+            out.append(.sleep(SleepRecord(subject: "p", start: end - minutes * 60, end: end)))
+        }
+        return out
+    }
+
+    /// After weeks of data the history before older periods is trimmed: the report shows the z each value
+    /// was judged with, not one worked out again from what is left; and the centre and scale it shows for
+    /// the next day are those the next day is then judged against, calibration included.
+    @Test(arguments: [false, true])
+    func theReportShowsWhatTheEngineJudgedWith(calibrate: Bool) throws {
+        var configuration = EngineConfiguration()
+        configuration.baseline.calibrate = calibrate
+        var engine = CanaryEngine(configuration: configuration)
+        var sink = CollectingSink(wantsObservations: true)
+        for r in Self.nights(0..<45) { engine.ingest(r, into: &sink) }
+        engine.finish(into: &sink)
+        let s = try #require(engine.baselineReport(subject: "p", feature: "sleep_duration")?.series.first)
+        let judged = sink.observations.filter { $0.metric == "sleep_duration" }.suffix(7)
+        #expect(s.last.count == 7)
+        for (shown, o) in zip(s.last, judged) {
+            #expect(shown.value == o.deviation.value && shown.z == o.deviation.z, "\(shown.period)")
+        }
+        // The next night goes in: it is judged against the centre and scale the report showed.
+        for r in Self.nights(45..<46) { engine.ingest(r, into: &sink) }
+        engine.finish(into: &sink)
+        let next = try #require(sink.observations.last { $0.metric == "sleep_duration" })
+        #expect(s.next == "2026-02-15")
+        #expect(next.deviation.centre == s.centre && abs(next.deviation.scale - s.scale!) < 1e-9)
+    }
+
+    @Test func aRollingRawMetricSaysHowItIsJudged() throws {
+        var configuration = EngineConfiguration()
+        configuration.defaultMetric.mode = .raw
+        configuration.defaultMetric.baseline = .rolling
+        var engine = CanaryEngine(configuration: configuration)
+        var sink = CollectingSink(wantsObservations: false)
+        for i in 0..<40 {
+            engine.ingest(.sample(SampleRecord(timestamp: 1_767_225_600 + Double(i) * 600, subject: "p", metric: "hr", value: 60 + Double(i % 5))), into: &sink)
+        }
+        let s = try #require(engine.baselineReport(subject: "p")?.series.first)
+        #expect(s.kind == "raw" && s.baseline == "rolling" && s.centre == nil && s.coverage == 40)
+    }
 }

@@ -10,7 +10,7 @@ public struct BaselineReport: Sendable, Codable, Equatable {
         /// The day (`2026-03-05`) or hour it belongs to.
         public var period: String
         public var value: Double
-        /// Its robust z against the history before it; nil while that history was too short.
+        /// The z it was judged with (the last few periods only; nil before, or while history was too short).
         public var z: Double?
     }
 
@@ -40,8 +40,11 @@ public struct BaselineReport: Sendable, Codable, Equatable {
         public var label: String
         public var unit: FeatureUnit
         public var stream: Stream
-        /// "day", "hour" or "raw" (every observation, against an exponentially weighted baseline).
+        /// "day", "hour" or "raw" (every observation).
         public var kind: String
+        /// How the baseline is made: "robust" (median/MAD of the window), or for raw metrics "ewma",
+        /// "rolling" or "seasonal", with " + likelihood" when the anomaly-likelihood layer judges.
+        public var baseline: String
         /// Sleep features estimated from activity (no `sleep` stream).
         public var estimated: Bool
         /// The baseline the next period is judged against; nil while history is too short.
@@ -108,21 +111,28 @@ extension BaselineReport {
         let ruleSettings = metric.map(\.rule) ?? c.rules[name]
         let b = c.baseline
         if let metric, metric.mode == .raw {
-            let sd = s.ewma.variance > 0 ? s.ewma.variance.squareRoot() : 0
-            let scale = ScaleFloor.apply(sd, centre: s.ewma.mean, absolute: ruleSettings?.floorAbsolute ?? 0,
-                                         relative: ruleSettings?.floorRelative ?? 0, circular: false)
-            let ready = s.ewma.count >= metric.warmup && scale > 0
+            var how = metric.baseline == .robust ? "ewma" : metric.baseline.rawValue
+            if metric.likelihood { how += " + likelihood" }
+            // The exponentially weighted baseline is shown; the rolling and seasonal ones (and the
+            // likelihood layer) judge from buffers that have no single centre to show.
+            var centre: Double?, scale: Double?
+            if how == "ewma" {
+                let sd = s.ewma.variance > 0 ? s.ewma.variance.squareRoot() : 0
+                let floored = ScaleFloor.apply(sd, centre: s.ewma.mean, absolute: ruleSettings?.floorAbsolute ?? 0,
+                                               relative: ruleSettings?.floorRelative ?? 0, circular: false)
+                if s.ewma.count >= metric.warmup && floored > 0 { (centre, scale) = (s.ewma.mean, floored) }
+            }
             return Series(name: name, label: feature.label, unit: feature.unit, stream: feature.stream, kind: "raw",
-                          estimated: false, centre: ready ? s.ewma.mean : nil, scale: ready ? scale : nil,
-                          coverage: s.ewma.count, window: metric.warmup, minimumHistory: metric.warmup,
+                          baseline: how, estimated: false, centre: centre, scale: scale,
+                          coverage: s.observations, window: metric.warmup, minimumHistory: metric.warmup,
                           next: nil, last: [], rule: ruleSettings.map { rule(s.rule, $0, next: s.observations + 1) })
         }
         let hourly = metric?.mode == .hour
         let window = hourly ? b.windowDays * 24 : b.windowDays
         // Estimated sleep and the rhythm features close with the activity stream's days.
-        let judged: Stream = feature.stream == .sleep && estimated ? .activity : feature.stream
+        let closing: Stream = feature.stream == .sleep && estimated ? .activity : feature.stream
         let lastPeriod = s.history.entries.last.map { $0.period + 1 }
-        let next = hourly ? (state.nextHour[name] ?? lastPeriod) : (state.progress[judged]?.nextDay ?? lastPeriod)
+        let next = hourly ? (state.nextHour[name] ?? lastPeriod) : (state.progress[closing]?.nextDay ?? lastPeriod)
         let baseline = RobustBaseline(settings: b)
         let weekday: ((Int) -> Int)? = hourly ? nil : { PeriodLabel.weekday($0) }
         func judge(_ value: Double, at period: Int) -> Deviation? {
@@ -134,14 +144,20 @@ extension BaselineReport {
         func label(_ period: Int) -> String {
             hourly ? HourIndex.label(period, clock: &state.clock) : PeriodLabel.day(period)
         }
-        // The centre and scale do not depend on the value judged: any value shows them.
-        let current = next.flatMap { judge(0, at: $0) }
-        let values = s.history.entries.suffix(last).map { e in
-            Value(period: label(e.period), value: e.value, z: judge(e.value, at: e.period)?.z)
+        // The centre and scale do not depend on the value judged: any value shows them (calibrated as the
+        // engine would, on a copy of the z history).
+        var current = next.flatMap { judge(0, at: $0) }
+        if b.calibrate, let d = current, let next {
+            var zs = s.zHistory
+            current = Calibration.apply(d, period: next, window: window, minHistory: b.minHistoryDays, history: &zs)
+        }
+        let judgedZ = Dictionary(s.judged.entries.map { ($0.period, $0.value) }, uniquingKeysWith: { $1 })
+        let values = s.history.entries.suffix(max(0, last)).map { e in
+            Value(period: label(e.period), value: e.value, z: judgedZ[e.period])
         }
         let coverage = next.map { s.history.values(from: $0 - window, before: $0).count } ?? 0
         return Series(name: name, label: estimated ? feature.estimated.label : feature.label, unit: feature.unit,
-                      stream: feature.stream, kind: hourly ? "hour" : "day", estimated: estimated,
+                      stream: feature.stream, kind: hourly ? "hour" : "day", baseline: "robust", estimated: estimated,
                       centre: current?.centre, scale: current?.scale, coverage: coverage, window: window,
                       minimumHistory: b.minHistoryDays, next: next.map(label), last: values,
                       rule: ruleSettings.map { rule(s.rule, $0, next: next ?? 0) })

@@ -578,6 +578,10 @@ final class EngineEvaluator: Sendable {
         if configuration.baseline.calibrate {
             d = Calibration.apply(d, period: period, window: window, minHistory: minHistory, history: &series.zHistory)
         }
+        series.judged.record(period: period, value: d.z)
+        if series.judged.entries.count > SeriesState.judgedKept {
+            series.judged.trim(before: series.judged.entries[series.judged.entries.count - SeriesState.judgedKept].period)
+        }
         if sink.wantsObservations {
             sink.observe(Observation(timestamp: start, subject: subject, metric: feature.name, deviation: d))
         }

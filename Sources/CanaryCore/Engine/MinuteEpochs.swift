@@ -5,7 +5,7 @@
 /// duplicate, so the same rows in any order give the same contents.
 ///
 /// Saved as the instant → count pairs it holds (the layout of earlier versions, which it also reads).
-struct MinuteEpochs: Sendable, Equatable {
+struct MinuteEpochs: Sendable {
     /// The whole minute (epoch seconds / 60) of `counts[0]`.
     private var origin = 0
     /// The count of the epoch at the start of minute `origin + i`; NaN for none (counts are finite).
@@ -68,6 +68,13 @@ struct MinuteEpochs: Sendable, Equatable {
 
     /// Bytes the contents take (array storage), for tests of the bound.
     var heldBytes: Int { counts.capacity * MemoryLayout<Double>.stride + other.capacity * 2 * MemoryLayout<Double>.stride }
+}
+
+extension MinuteEpochs: Equatable {
+    /// The same epochs (NaN marks an empty minute, so the arrays themselves never compare equal).
+    static func == (a: MinuteEpochs, b: MinuteEpochs) -> Bool {
+        a.count == b.count && a.epochs.elementsEqual(b.epochs) { $0.instant == $1.instant && $0.count == $1.count }
+    }
 }
 
 extension MinuteEpochs: Codable {

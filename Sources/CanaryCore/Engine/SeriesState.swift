@@ -4,6 +4,10 @@ struct SeriesState: Sendable, Codable {
     var history = FeatureHistory()
     /// The robust z of each past period, for the calibration of the scale (`Calibration`).
     var zHistory = FeatureHistory()
+    /// The z each of the last `judgedKept` periods was judged with (after calibration), for the baseline
+    /// report: the history before an older period has been trimmed by then.
+    var judged = FeatureHistory()
+    static let judgedKept = 7
     var rule = ThresholdRule()
     /// Raw metrics only: the exponentially weighted baseline and an observation counter used as period index.
     var ewma = EWMABaseline()
@@ -21,7 +25,7 @@ struct SeriesState: Sendable, Codable {
     init() {}
 
     private enum CodingKeys: String, CodingKey {
-        case history, zHistory, rule, ewma, observations, lastAlertCentre, lastInstant, rolling, seasonal, likelihood
+        case history, zHistory, rule, ewma, observations, lastAlertCentre, lastInstant, rolling, seasonal, likelihood, judged
     }
 
     init(from decoder: any Decoder) throws {
@@ -29,6 +33,7 @@ struct SeriesState: Sendable, Codable {
         history = try c.decodeIfPresent(FeatureHistory.self, forKey: .history) ?? FeatureHistory()
         // Saved before calibration existed: it starts from here.
         zHistory = try c.decodeIfPresent(FeatureHistory.self, forKey: .zHistory) ?? FeatureHistory()
+        judged = try c.decodeIfPresent(FeatureHistory.self, forKey: .judged) ?? FeatureHistory()
         rule = try c.decodeIfPresent(ThresholdRule.self, forKey: .rule) ?? ThresholdRule()
         ewma = try c.decodeIfPresent(EWMABaseline.self, forKey: .ewma) ?? EWMABaseline()
         observations = try c.decodeIfPresent(Int.self, forKey: .observations) ?? 0
@@ -43,6 +48,7 @@ struct SeriesState: Sendable, Codable {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(history, forKey: .history)
         if !zHistory.entries.isEmpty { try c.encode(zHistory, forKey: .zHistory) }
+        if !judged.entries.isEmpty { try c.encode(judged, forKey: .judged) }
         try c.encode(rule, forKey: .rule)
         try c.encode(ewma, forKey: .ewma)
         try c.encode(observations, forKey: .observations)

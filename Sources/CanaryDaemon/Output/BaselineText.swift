@@ -23,7 +23,8 @@ public enum BaselineText {
                 baseline = "not yet (too little history)"
             }
             if s.kind == "raw" {
-                out += "  baseline  \(baseline), from \(s.coverage) observations (scored after \(s.minimumHistory))\n"
+                let shown = s.centre == nil && s.baseline != "ewma" ? "\(s.baseline), no single centre to show" : baseline
+                out += "  baseline  \(shown), from \(s.coverage) observations (scored after \(s.minimumHistory))\n"
             } else {
                 let unit = s.kind == "hour" ? "hours" : "days"
                 out += "  baseline  \(baseline)\(s.next.map { " for \($0)" } ?? ""), from \(s.coverage) of \(s.window) \(unit)"

@@ -1,9 +1,11 @@
 import CanaryCore
 
 extension BufferedWriter {
-    /// Appends `value` exactly as `"\(value)"` would (shortest round-trip digits, "nan", "inf"), without
-    /// a `String` per value.
+    /// Appends `value` exactly as `"\(value)"` would (shortest round-trip digits, "inf"), without a
+    /// `String` per value. A NaN (never a score: they are kept finite) goes through interpolation, which
+    /// prints its sign and payload ("-nan", "snan(0x1)") where `description` says "nan".
     public func write(_ value: Double) {
+        if value.isNaN { return write("\(value)") }
         reserve(ShortestDouble.capacity) { ShortestDouble.write(value, into: $0) }
     }
 

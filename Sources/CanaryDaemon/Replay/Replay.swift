@@ -175,22 +175,16 @@ struct ReplaySink: EngineSink {
         guard let scores else { return }
         // What "\(AlertJSON.number(o.timestamp)),\(o.subject),\(o.metric),\(d.value),…,\(d.score)\n" printed,
         // byte for byte, without a String per value (formatting them was most of a --scores run).
-        let comma = UInt8(ascii: ",")
         if o.timestamp.isFinite { scores.writeNumber(o.timestamp) } else { scores.write("null") }
-        scores.write(byte: comma)
-        scores.write(o.subject)
-        scores.write(byte: comma)
-        scores.write(o.metric)
-        scores.write(byte: comma)
-        scores.write(d.value)
-        scores.write(byte: comma)
-        scores.write(d.centre)
-        scores.write(byte: comma)
-        scores.write(d.scale)
-        scores.write(byte: comma)
-        scores.write(d.z)
-        scores.write(byte: comma)
-        scores.write(d.score)
+        func field(_ text: String) { scores.write(byte: UInt8(ascii: ",")); scores.write(text) }
+        func field(_ number: Double) { scores.write(byte: UInt8(ascii: ",")); scores.write(number) }
+        field(o.subject)
+        field(o.metric)
+        field(d.value)
+        field(d.centre)
+        field(d.scale)
+        field(d.z)
+        field(d.score)
         scores.write(byte: UInt8(ascii: "\n"))
     }
 }
