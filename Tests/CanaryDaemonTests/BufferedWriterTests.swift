@@ -11,7 +11,7 @@ import Testing
         var expected = ""
         do {
             let w = try BufferedWriter(path: path)
-            let values: [Double] = [0, -0.0, 1, 0.1, -2.5e-7, 1e16, .nan, .infinity, 1_767_225_600, 123.456, -9_007_199_254_740_993]
+            let values: [Double] = [0, -0.0, 1, 0.1, -2.5e-7, 1e16, .nan, .infinity, 1_767_225_600, 123.456, -9_007_199_254_740_994]
             for (i, v) in values.enumerated() {
                 w.write(v)
                 w.write(byte: UInt8(ascii: ","))

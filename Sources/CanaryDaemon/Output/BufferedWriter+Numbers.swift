@@ -9,6 +9,20 @@ extension BufferedWriter {
         reserve(ShortestDouble.capacity) { ShortestDouble.write(value, into: $0) }
     }
 
+    /// Appends a comma, then `value` (a CSV field after the first).
+    @inline(__always)
+    public func writeField(_ value: Double) {
+        write(byte: UInt8(ascii: ","))
+        write(value)
+    }
+
+    /// Appends a comma, then `text`.
+    @inline(__always)
+    public func writeField(_ text: String) {
+        write(byte: UInt8(ascii: ","))
+        write(text)
+    }
+
     /// Appends `value` in decimal, as `String(value)` would.
     public func write(_ value: Int64) {
         reserve(20) { out in

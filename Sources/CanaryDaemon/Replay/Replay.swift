@@ -176,15 +176,13 @@ struct ReplaySink: EngineSink {
         // What "\(AlertJSON.number(o.timestamp)),\(o.subject),\(o.metric),\(d.value),…,\(d.score)\n" printed,
         // byte for byte, without a String per value (formatting them was most of a --scores run).
         if o.timestamp.isFinite { scores.writeNumber(o.timestamp) } else { scores.write("null") }
-        func field(_ text: String) { scores.write(byte: UInt8(ascii: ",")); scores.write(text) }
-        func field(_ number: Double) { scores.write(byte: UInt8(ascii: ",")); scores.write(number) }
-        field(o.subject)
-        field(o.metric)
-        field(d.value)
-        field(d.centre)
-        field(d.scale)
-        field(d.z)
-        field(d.score)
+        scores.writeField(o.subject)
+        scores.writeField(o.metric)
+        scores.writeField(d.value)
+        scores.writeField(d.centre)
+        scores.writeField(d.scale)
+        scores.writeField(d.z)
+        scores.writeField(d.score)
         scores.write(byte: UInt8(ascii: "\n"))
     }
 }
