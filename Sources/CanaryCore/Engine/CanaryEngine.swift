@@ -175,9 +175,9 @@ extension CanaryEngine {
     public mutating func takeChanges(of wanted: some Sequence<String>) -> [String: SubjectSnapshot] {
         var out: [String: SubjectSnapshot] = [:]
         for subject in wanted where out[subject] == nil {
-            guard let i = subjects.index(forKey: subject), subjects.values[i].unsaved else { continue }
+            // In place: reading `unsaved` through the getter would copy the whole state first.
+            guard let i = subjects.index(forKey: subject), subjects.values[i].takeUnsaved() else { continue }
             out[subject] = SubjectSnapshot(state: subjects.values[i])
-            subjects.values[i].unsaved = false
         }
         return out
     }

@@ -164,7 +164,7 @@ final class EngineEvaluator: Sendable {
         var index = state.series.index(forKey: r.metric)
         if let i = index {
             // Idempotent per (subject, metric, instant): a resent or repeated sample is not observed twice.
-            if let last = state.series.values[i].lastInstant, r.timestamp <= last {
+            if state.series.values[i].holds(instant: r.timestamp) {
                 tally.duplicate &+= 1
                 return nil
             }

@@ -24,6 +24,14 @@ struct SeriesState: Sendable, Codable {
 
     init() {}
 
+    /// Whether a raw sample at `t` is not newer than the newest one evaluated (a resend). Mutating only
+    /// so that a call through a dictionary's values reads in place: the getter would copy the whole
+    /// series (a retain and release of each of its buffers) on every row.
+    mutating func holds(instant t: Double) -> Bool {
+        guard let last = lastInstant else { return false }
+        return t <= last
+    }
+
     private enum CodingKeys: String, CodingKey {
         case history, zHistory, rule, ewma, observations, lastAlertCentre, lastInstant, rolling, seasonal, likelihood, judged
     }
@@ -199,6 +207,12 @@ extension SubjectState: Codable {
 }
 
 extension SubjectState {
+    /// Whether the state changed since it was last taken for saving; it counts as saved from now on.
+    mutating func takeUnsaved() -> Bool {
+        defer { unsaved = false }
+        return unsaved
+    }
+
     /// The metric names the state holds anywhere: hourly and daily buckets and evaluated series.
     func knownMetricNames() -> Set<String> {
         var names = Set(hours.keys).union(nextHour.keys)
