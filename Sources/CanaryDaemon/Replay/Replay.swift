@@ -59,6 +59,7 @@ public struct Replay {
         let engineConfiguration = configuration.engine
         var engine = CanaryEngine(configuration: engineConfiguration)
         var sink = ReplaySink(alerts: alerts, scores: scores, collect: collect)
+        defer { sink.scores?.finish() }
         var spans: [String: ClosedRange<Double>] = [:]
         var latest = -Double.infinity
         // Reading and parsing run on their own thread, evaluation on this one. One file is fed to the
@@ -117,7 +118,7 @@ public struct Replay {
         if latest.isFinite { engine.finish(at: latest, into: &sink) }
         progress?.finish()
         alerts?.flush()
-        scores?.flush()
+        sink.scores?.finish()
         summary.alerts = sink.collected
         summary.spans = spans
         summary.subjects = engine.subjectCount
@@ -146,7 +147,7 @@ enum ReplayItem: Sendable {
 /// Writes alerts and observations as the engine decides them.
 struct ReplaySink: EngineSink {
     let alerts: BufferedWriter?
-    let scores: BufferedWriter?
+    let scores: ScoresWriter?
     let collect: Bool
     var alertsByKind: [AlertKind: Int] = [:]
     var observations = 0
@@ -154,9 +155,8 @@ struct ReplaySink: EngineSink {
 
     init(alerts: BufferedWriter?, scores: BufferedWriter?, collect: Bool = false) {
         self.alerts = alerts
-        self.scores = scores
+        self.scores = scores.map(ScoresWriter.init(output:))
         self.collect = collect
-        scores?.write("timestamp,subject,metric,value,baseline,scale,z,score\n")
     }
 
     var wantsObservations: Bool { scores != nil }
@@ -171,18 +171,6 @@ struct ReplaySink: EngineSink {
 
     mutating func observe(_ o: Observation) {
         observations += 1
-        let d = o.deviation
-        guard let scores else { return }
-        // What "\(AlertJSON.number(o.timestamp)),\(o.subject),\(o.metric),\(d.value),…,\(d.score)\n" printed,
-        // byte for byte, without a String per value (formatting them was most of a --scores run).
-        if o.timestamp.isFinite { scores.writeNumber(o.timestamp) } else { scores.write("null") }
-        scores.writeField(o.subject)
-        scores.writeField(o.metric)
-        scores.writeField(d.value)
-        scores.writeField(d.centre)
-        scores.writeField(d.scale)
-        scores.writeField(d.z)
-        scores.writeField(d.score)
-        scores.write(byte: UInt8(ascii: "\n"))
+        scores?.append(o)
     }
 }
