@@ -32,7 +32,7 @@ import Testing
         #expect(s.last.map(\.value) == [510, 520, 530])
         #expect(abs(s.last[2].z! - 70 / (30 * 1.482602218505602)) < 1e-9)
         let rule = try #require(s.rule)
-        #expect(rule.direction == "both" && rule.threshold == 3 && rule.persistence == "3/4")
+        #expect(rule.direction == "both" && rule.threshold == 3 && rule.persistenceK == 3 && rule.persistenceN == 4)
         // Every night longer than the one before: no day beyond 3 scales, but a sustained rise, which
         // CUSUM reported and which has not resolved (z never fell back under 1).
         #expect(rule.deviatingLow == 0 && rule.deviatingHigh == 0 && rule.open == ["cusum high"])

@@ -21,6 +21,16 @@ import Testing
         #expect(before <= 16 * 1024, "one open subject-day of minute activity: \(before) bytes")
     }
 
+    @Test func theSameEpochsWithGapsAreEqualWhateverTheOrder() {
+        // Empty minutes are NaN inside: equality must compare the epochs, not the slots.
+        var a = MinuteEpochs(), b = MinuteEpochs()
+        for t in [0.0, 180, 600] { _ = a.insertFirst(1, at: Self.day + t) }
+        for t in [600.0, 0, 180] { _ = b.insertFirst(1, at: Self.day + t) }
+        #expect(a == b)
+        _ = b.insertFirst(2, at: Self.day + 60)
+        #expect(a != b)
+    }
+
     @Test func subMinuteEpochsGoByInstantInTimeOrder() {
         var e = MinuteEpochs()
         let inserted = [e.insertFirst(5, at: Self.day + 90),    // 00:01:30

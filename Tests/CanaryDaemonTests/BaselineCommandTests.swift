@@ -18,7 +18,7 @@ import Testing
         #expect(report.subject == "eli" && report.streams.map(\.stream) == [.sleep])
         let duration = try #require(report.series.first { $0.name == "sleep_duration" })
         #expect(duration.kind == "day" && duration.centre != nil && duration.scale != nil && duration.last.count == 3)
-        #expect(duration.coverage > 14 && duration.rule?.persistence == "3/4")
+        #expect(duration.coverage > 14 && duration.rule?.persistenceK == 3 && duration.rule?.persistenceN == 4)
         #expect(duration.last.allSatisfy { $0.z != nil })
 
         let text = try ProcessRun.run(ctl, ["baseline", "eli", "--feature", "sleep_duration", "--control", daemon.controlPath])

@@ -36,6 +36,11 @@ public struct FeatureHistory: Sendable, Equatable, Codable {
         return entries[lo..<hi]
     }
 
+    /// Keeps the newest `count` entries only.
+    public mutating func keepLast(_ count: Int) {
+        if entries.count > count { entries.removeFirst(entries.count - count) }
+    }
+
     /// Drops entries older than `period`.
     public mutating func trim(before period: Int) {
         if let first = entries.first, first.period < period {

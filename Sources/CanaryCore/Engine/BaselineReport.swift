@@ -18,8 +18,9 @@ public struct BaselineReport: Sendable, Codable, Equatable {
     public struct RuleState: Sendable, Codable, Equatable {
         public var direction: String
         public var threshold: Double
-        /// `k/n`: an alert when k of the last n periods deviate.
-        public var persistence: String
+        /// An alert when `persistenceK` of the last `persistenceN` periods deviate.
+        public var persistenceK: Int
+        public var persistenceN: Int
         /// Periods among the last n that deviated low and high.
         public var deviatingLow: Int
         public var deviatingHigh: Int
@@ -169,7 +170,7 @@ extension BaselineReport {
         if let d = r.cusumActive { open.append("cusum \(d.rawValue)") }
         let hits = r.deviating(before: next, window: s.persistenceN)
         return RuleState(direction: s.direction.rawValue, threshold: s.threshold,
-                         persistence: "\(s.persistenceK)/\(s.persistenceN)", deviatingLow: hits.low, deviatingHigh: hits.high,
+                         persistenceK: s.persistenceK, persistenceN: s.persistenceN, deviatingLow: hits.low, deviatingHigh: hits.high,
                          cusumLow: s.cusumK == nil ? nil : r.cusumLow, cusumHigh: s.cusumK == nil ? nil : r.cusumHigh,
                          cusumH: s.cusumK == nil ? nil : s.cusumH, open: open,
                          thresholdCooldown: max(0, r.thresholdCooldownUntil == .min ? 0 : r.thresholdCooldownUntil - next),

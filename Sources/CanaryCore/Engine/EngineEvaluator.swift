@@ -579,9 +579,7 @@ final class EngineEvaluator: Sendable {
             d = Calibration.apply(d, period: period, window: window, minHistory: minHistory, history: &series.zHistory)
         }
         series.judged.record(period: period, value: d.z)
-        if series.judged.entries.count > SeriesState.judgedKept {
-            series.judged.trim(before: series.judged.entries[series.judged.entries.count - SeriesState.judgedKept].period)
-        }
+        series.judged.keepLast(SeriesState.judgedKept)
         if sink.wantsObservations {
             sink.observe(Observation(timestamp: start, subject: subject, metric: feature.name, deviation: d))
         }

@@ -35,8 +35,8 @@ public enum BaselineText {
                 out += "  \(i == 0 ? "last     " : "         ") \(v.period)  \(Explanation.format(v.value, unit: s.unit))  \(z)\n"
             }
             if let rule = s.rule {
-                var line = "  rules     threshold \(format(rule.threshold)) \(rule.direction), \(rule.persistence): "
-                    + "\(rule.deviatingLow) low and \(rule.deviatingHigh) high of the last \(rule.persistence.split(separator: "/").last ?? "")"
+                var line = "  rules     threshold \(format(rule.threshold)) \(rule.direction), \(rule.persistenceK)/\(rule.persistenceN): "
+                    + "\(rule.deviatingLow) low and \(rule.deviatingHigh) high of the last \(rule.persistenceN)"
                 if let h = rule.cusumH {
                     line += "; CUSUM low \(format(rule.cusumLow ?? 0)), high \(format(rule.cusumHigh ?? 0)) of \(format(h))"
                 }
