@@ -1,6 +1,6 @@
 /// The activity epochs of one open day, held per minute instead of per row: an epoch that starts on a
 /// whole minute (the usual minute export) is one slot of a flat array over the minutes the day's rows
-/// span (at most about 1500: 12 KiB, whatever the number of rows or resends); any other instant (a
+/// span (room for 1561 minutes, 12.2 KiB, whatever the number of rows or resends); any other instant (a
 /// sub-minute epoch) is kept by its instant. The first count of an instant is kept, a repeat is a
 /// duplicate, so the same rows in any order give the same contents.
 ///
@@ -22,8 +22,10 @@ struct MinuteEpochs: Sendable {
         guard minute * 60 == t, abs(minute) < 1e15 else { return insertOther(value, at: t) }
         let m = Int(minute)
         if counts.isEmpty {
+            // Room for a whole day's span at once: the array never grows past it (nor doubles its capacity).
             origin = m
-            counts = [value]
+            counts.reserveCapacity(Self.maximumSpan)
+            counts.append(value)
             count += 1
             return true
         }

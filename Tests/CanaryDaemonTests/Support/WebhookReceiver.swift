@@ -117,19 +117,28 @@ final class WebhookReceiver: @unchecked Sendable {
         throw TestFailure("the receiver saw \(requests.count) of \(count) requests within \(timeout) s")
     }
 
+    /// A free loopback port below the kernel's ephemeral range: a port from that range can be taken, while
+    /// the receiver is down, by an outgoing connection (canaryd retrying towards it can even connect to
+    /// itself), and then the receiver cannot bind it when it comes up.
     static func freePort() throws -> Int {
+        let range = (try? String(contentsOfFile: "/proc/sys/net/ipv4/ip_local_port_range", encoding: .utf8))?
+            .split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\n" }).compactMap { Int($0) }
+        let ephemeralStart = range?.first ?? 32768
+        let candidates = (10_000..<max(10_001, min(ephemeralStart, 65_536))).shuffled()
+        for port in candidates.prefix(200) where bindable(port) { return port }
+        throw TestFailure("no free port below \(ephemeralStart)")
+    }
+
+    private static func bindable(_ port: Int) -> Bool {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         defer { close(fd) }
         var addr = sockaddr_in()
         addr.sin_family = sa_family_t(AF_INET)
         addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        addr.sin_port = 0
-        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let ok = withUnsafeMutablePointer(to: &addr) { p in
-            p.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) == 0 && getsockname(fd, $0, &len) == 0 }
+        addr.sin_port = UInt16(port).bigEndian
+        return withUnsafePointer(to: &addr) { p in
+            p.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
         }
-        guard ok else { throw TestFailure("no free port") }
-        return Int(UInt16(bigEndian: addr.sin_port))
     }
 
     deinit { stop() }
