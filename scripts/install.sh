@@ -19,7 +19,7 @@
 #
 # Where things go (PREFIX /usr/local; directories can be overridden by the environment):
 #   $PREFIX/bin/canaryd, canaryctl                 binaries
-#   UNITDIR=/usr/local/lib/systemd/system          canaryd.socket, canaryd.service
+#   UNITDIR=/usr/local/lib/systemd/system          canaryd.socket, canaryd.service, canaryd-metrics.socket
 #                                                  (/usr/lib/... for PREFIX=/usr, else /etc/systemd/system)
 #   SYSUSERSDIR=/usr/local/lib/sysusers.d          canary.conf (user and group canary)
 #   CATALOGDIR=/usr/lib/systemd/catalog            canary.catalog, then journalctl --update-catalog
@@ -156,6 +156,7 @@ put "config/canary.toml" "$DESTDIR$DOCDIR/canary.toml.example" 0644
 step "systemd units"
 put_rewritten "systemd/canaryd.socket" "$DESTDIR$UNITDIR/canaryd.socket" 0644
 put_rewritten "systemd/canaryd.service" "$DESTDIR$UNITDIR/canaryd.service" 0644
+put_rewritten "systemd/canaryd-metrics.socket" "$DESTDIR$UNITDIR/canaryd-metrics.socket" 0644
 
 # --- journal catalog ------------------------------------------------------------------------
 step "journal message catalog"
@@ -219,6 +220,7 @@ Canary installed${DESTDIR:+ below $DESTDIR}.
 Next steps:
   systemctl enable --now canaryd.socket   # listen on /run/canary/ingest.sock; canaryd starts on the first connection
   systemctl enable --now canaryd.service  # optional: run from boot, so gap alerts fire without traffic
+  systemctl enable --now canaryd-metrics.socket  # optional: Prometheus metrics on 127.0.0.1:9464 (then restart canaryd)
   usermod -aG canary-feed USER            # a feeder running as USER may open the socket, and the default
                                           # allow_groups = ["canary-feed"] lets it send (it reads nothing else)
   usermod -aG canary-admin ADMIN          # with admin_groups = ["canary-admin"]: ADMIN may run canaryctl consent/alerts

@@ -2,7 +2,7 @@
 # All tests: install what is missing, build, start the real services the tests use, run every suite.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh
+bash scripts/setup.sh --test
 swift build --build-tests
 if [ "$(id -u)" = 0 ]; then
   # A real systemd-journald (started here when none runs) and the journal catalog, for the

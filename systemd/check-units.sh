@@ -3,7 +3,7 @@
 # journalctl and systemd-sysusers (Debian package "systemd"), but neither systemd as PID 1
 # nor installed binaries, and changes nothing outside a temporary folder.
 #
-#   1. systemd-analyze verify on canaryd.socket + canaryd.service. verify insists that
+#   1. systemd-analyze verify on canaryd.socket + canaryd-metrics.socket + canaryd.service. verify insists that
 #      ExecStart= points at an executable, so the units are checked as copies whose
 #      /usr/local/bin/canaryd is rewritten to a dummy executable in the temporary folder (the
 #      same rewrite scripts/install.sh does for another PREFIX). Any output counts as a
@@ -49,17 +49,17 @@ mkdir -p "$tmp/units" "$tmp/bin"
 printf '#!/bin/sh\nexit 0\n' > "$tmp/bin/canaryd"
 printf '#!/bin/sh\nexit 0\n' > "$tmp/bin/canaryctl"
 chmod 0755 "$tmp/bin/canaryd" "$tmp/bin/canaryctl"
-for unit in canaryd.socket canaryd.service; do
+for unit in canaryd.socket canaryd-metrics.socket canaryd.service; do
   [ -f "$here/$unit" ] || { fail "$unit missing"; continue; }
   sed "s|/usr/local/bin/|$tmp/bin/|g" "$here/$unit" > "$tmp/units/$unit"
 done
-verify_out=$(systemd-analyze verify "$tmp/units/canaryd.socket" "$tmp/units/canaryd.service" 2>&1)
+verify_out=$(systemd-analyze verify "$tmp/units/canaryd.socket" "$tmp/units/canaryd-metrics.socket" "$tmp/units/canaryd.service" 2>&1)
 verify_rc=$?
 if [ "$verify_rc" -ne 0 ] || [ -n "$verify_out" ]; then
   fail "systemd-analyze verify (exit $verify_rc):"
   printf '%s\n' "$verify_out" | sed "s|$tmp/units/|systemd/|g; s|$tmp/bin/|/usr/local/bin/|g" >&2
 else
-  say "verify: canaryd.socket canaryd.service: clean"
+  say "verify: canaryd.socket canaryd-metrics.socket canaryd.service: clean"
 fi
 
 # The webhooks drop-in (network access) must be valid too: verify the service with it applied.

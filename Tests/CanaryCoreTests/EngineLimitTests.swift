@@ -122,3 +122,42 @@ struct EngineLimitTests {
         #expect(parser.clockCount == 2)
     }
 }
+
+/// What the operator's metrics read from the engine and the delivery queue: counts, never who.
+@Suite("Engine census")
+struct EngineCensusTests {
+    @Test func closedDaysCountEveryPeriodClosedAndTheCensusWhatIsHeld() {
+        var engine = CanaryEngine(configuration: EngineConfiguration())
+        var sink = CollectingSink(wantsObservations: false)
+        for subject in ["a", "b"] {
+            for i in 0..<10 {
+                let start = Fixture.day(i) - 3600
+                engine.ingest(.sleep(SleepRecord(subject: subject, start: start, end: start + 8 * 3600)), into: &sink)
+            }
+        }
+        engine.ingest(EngineLimitTests.sample("a", "hr", at: Fixture.day(9)), into: &sink)
+        // Each subject's closed days, as the engine's own per-subject count has them.
+        #expect(engine.closedDays == engine.daysClosed && engine.closedDays > 0)
+        let before = engine.closedDays
+        var census = engine.census
+        #expect(census.subjects == 2 && census.openDays >= 2)
+        #expect(census.series >= 2 * 3)  // at least duration, onset, midpoint each
+        engine.finish(at: Fixture.day(11), into: &sink)
+        #expect(engine.closedDays > before && engine.closedDays == engine.daysClosed)
+        census = engine.census
+        #expect(census.openDays == 0)
+        engine.erase(subject: "b")
+        #expect(engine.census.subjects == 1)
+    }
+
+    @Test func theOldestQueuedDeliveryIsFoundAcrossLanes() {
+        var queue = DeliveryQueue()
+        #expect(queue.oldestQueuedAt == nil)
+        queue.add([DeliveryItem(sequence: 2, alertID: "b", channel: "journal", subject: "s2", queuedAt: 200),
+                   DeliveryItem(sequence: 1, alertID: "a", channel: "webhook:x", subject: "s1", queuedAt: 100),
+                   DeliveryItem(sequence: 3, alertID: "c", channel: "journal", subject: "s2", queuedAt: 300)])
+        #expect(queue.oldestQueuedAt == 100)
+        queue.remove(subject: "s1")
+        #expect(queue.oldestQueuedAt == 200)
+    }
+}

@@ -84,7 +84,7 @@ struct JournaldTests {
             "import socket; s=socket.socket(socket.AF_UNIX); s.connect('\(daemon.socketPath)'); print(s.recv(100).decode(), end='')")
         #expect(reply == "ERR 0 unauthorized\n")
         #expect(try daemon.stop() == 0)
-        let pid = daemon.process.processIdentifier
+        let pid = daemon.pid
         let refused = try Self.entries(["MESSAGE_ID=\(MessageID.unauthorized)", "_PID=\(pid)"])
         #expect(refused.count == 1)
         #expect(refused.first?["CANARY_PEER_UID"] as? String == "65534")
@@ -97,7 +97,7 @@ struct JournaldTests {
         daemon.signal(SIGHUP)
         try daemon.notify.wait(for: "READY after the refused reload") { $0.contains("reload refused") }
         #expect(try daemon.stop() == 0)
-        let entries = try Self.entries(["MESSAGE_ID=\(MessageID.reloadRefused)", "_PID=\(daemon.process.processIdentifier)"])
+        let entries = try Self.entries(["MESSAGE_ID=\(MessageID.reloadRefused)", "_PID=\(daemon.pid)"])
         #expect(entries.first?["CANARY_CONFIG_KEY"] as? String == "rules.steps.threshold")
     }
 
@@ -110,14 +110,14 @@ struct JournaldTests {
         let reply = client.readAll()
         #expect(reply.contains("ERR 3 too-many-subjects") && reply.contains("ERR 4 too-many-subjects"), "\(reply)")
         #expect(try daemon.stop() == 0)
-        let entries = try Self.entries(["MESSAGE_ID=\(MessageID.ingestLimit)", "_PID=\(daemon.process.processIdentifier)"])
+        let entries = try Self.entries(["MESSAGE_ID=\(MessageID.ingestLimit)", "_PID=\(daemon.pid)"])
         #expect(entries.count == 1, "once per connection and bound")
         #expect(entries.first?["CANARY_LIMIT"] as? String == "daemon.max_subjects_per_connection")
         #expect(entries.first?["PRIORITY"] as? String == "4")
         let message = entries.first?["MESSAGE"] as? String ?? ""
         #expect(!message.contains("s2") && !message.contains("x,"), "no subject id: \(message)")
         // The catalog explains it.
-        #expect(try Self.journalctl(["-x", "MESSAGE_ID=\(MessageID.ingestLimit)", "_PID=\(daemon.process.processIdentifier)"])
+        #expect(try Self.journalctl(["-x", "MESSAGE_ID=\(MessageID.ingestLimit)", "_PID=\(daemon.pid)"])
             .contains("An allowed feeder reached one of the bounds"))
     }
 
@@ -126,7 +126,7 @@ struct JournaldTests {
         let daemon = try DaemonHarness(environment: ["INVOCATION_ID": UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()])
         try daemon.waitReady()
         #expect(try daemon.stop() == 0)
-        let entries = try Self.entries(["SYSLOG_IDENTIFIER=canaryd", "_PID=\(daemon.process.processIdentifier)"])
+        let entries = try Self.entries(["SYSLOG_IDENTIFIER=canaryd", "_PID=\(daemon.pid)"])
         let listening = try #require(entries.first { ($0["MESSAGE"] as? String) == "listening" })
         #expect(listening["CANARY_SOCKET"] as? String == daemon.socketPath)
         #expect(listening["PRIORITY"] as? String == "6")

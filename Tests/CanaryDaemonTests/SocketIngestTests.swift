@@ -169,7 +169,7 @@ import Testing
             if n <= 0 { break }
             sent += n
         }
-        let status = try String(contentsOfFile: "/proc/\(daemon.process.processIdentifier)/status", encoding: .utf8)
+        let status = try String(contentsOfFile: "/proc/\(daemon.pid)/status", encoding: .utf8)
         let rss = status.split(separator: "\n").first { $0.hasPrefix("VmRSS:") }.map { Int($0.split(separator: " ")[1])! } ?? 0
         #expect(sent < 20 * chunk.count, "the daemon stopped reading a client that does not read")
         #expect(rss < 200_000, "daemon RSS \(rss) kB")

@@ -21,7 +21,7 @@ final class RecordingSystemd: SystemdAPI, @unchecked Sendable {
     var journal: [[(String, String)]] { lock.lock(); defer { lock.unlock() }; return _journal }
 
     func notify(_ state: String) -> Bool { lock.lock(); _notified.append(state); lock.unlock(); return true }
-    func listenFDs() -> [Int32] { [] }
+    func listenFDs() -> [ListenedSocket] { [] }
     func watchdogInterval() -> Duration? { nil }
     func journalSend(_ fields: [(String, String)]) -> Int32 { lock.lock(); _journal.append(fields); lock.unlock(); return journalResult }
     func journalSocketPresent() -> Bool { socketPresent }

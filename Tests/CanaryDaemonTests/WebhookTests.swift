@@ -157,7 +157,7 @@ import Testing
         if getuid() == 0 && LibSystemd().journalSocketPresent() {
             // The journal error names the webhook and the status (scripts/test.sh runs a journald as root).
             let entries = try JournaldTests.entries(["MESSAGE_ID=\(MessageID.deliveryDead)", "CANARY_ALERT_ID=\(r[4].id)",
-                                                     "_PID=\(daemon.process.processIdentifier)"])
+                                                     "_PID=\(daemon.pid)"])
             #expect(entries.count == 1)
             #expect(entries.first?["CANARY_WEBHOOK"] as? String == "clinic")
             #expect(entries.first?["CANARY_HTTP_STATUS"] as? String == "410")

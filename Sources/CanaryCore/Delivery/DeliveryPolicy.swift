@@ -15,6 +15,15 @@ public enum DeliveryOutcome: Sendable, Equatable {
     case retry(at: Double, reason: String)
     /// Give up: the delivery moves to the dead-letter table with this reason.
     case dead(reason: String)
+
+    /// `delivered`, `retry` or `dead`: the outcome without its details (a metric's label).
+    public var label: String {
+        switch self {
+        case .delivered: "delivered"
+        case .retry: "retry"
+        case .dead: "dead"
+        }
+    }
 }
 
 /// How deliveries are retried: exponential backoff with full jitter and a cap, `Retry-After`

@@ -151,6 +151,11 @@ public struct DeliveryQueue: Sendable {
         return removed
     }
 
+    /// When the oldest queued delivery was queued; nil when none is. O(lanes).
+    public var oldestQueuedAt: Double? {
+        lanes.values.lazy.compactMap { $0.map(\.queuedAt).min() }.min()
+    }
+
     /// Every queued delivery, oldest first.
     public var all: [DeliveryItem] {
         lanes.values.flatMap { $0 }.sorted { $0.sequence < $1.sequence }

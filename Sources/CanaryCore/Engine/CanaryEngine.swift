@@ -35,6 +35,9 @@ public struct CanaryEngine: Sendable {
     /// Days closed (evaluated) since this engine was made, summed over subjects; the cost of closing.
     var daysClosed: Int { subjects.values.reduce(0) { $0 + $1.daysClosed } }
 
+    /// Subject-stream days closed (evaluated) in this engine's life.
+    public private(set) var closedDays = 0
+
     /// Rows that arrived after their period had closed, in this engine's life.
     public private(set) var lateRows = 0
     /// For the last late row: its subject's oldest period still open (`2026-03-05`, or an hour), so the
@@ -88,6 +91,8 @@ public struct CanaryEngine: Sendable {
         }
         // In place (never read through the getter: that would copy the whole state, buffers and all).
         var tally = RowTally()
+        let closedBefore = subjects.values[index!].daysClosed
+        defer { closedDays &+= subjects.values[index!].daysClosed &- closedBefore }
         if let refusal = evaluator.ingest(record, subject: subject, state: &subjects.values[index!], into: &sink, tally: &tally,
                                           arrival: arrival, admission: version, allows: allows) {
             refusedRows += 1
@@ -109,6 +114,8 @@ public struct CanaryEngine: Sendable {
         let evaluator = self.evaluator
         for key in subjects.keys.sorted() {
             let i = subjects.index(forKey: key)!
+            let closedBefore = subjects.values[i].daysClosed
+            defer { closedDays &+= subjects.values[i].daysClosed &- closedBefore }
             if evaluator.advance(subject: key, state: &subjects.values[i], now: now, inputEnded: inputEnded, into: &sink) {
                 subjects.values[i].unsaved = true
             }
@@ -122,6 +129,8 @@ public struct CanaryEngine: Sendable {
         let evaluator = self.evaluator
         for key in subjects.keys.sorted() {
             let i = subjects.index(forKey: key)!
+            let closedBefore = subjects.values[i].daysClosed
+            defer { closedDays &+= subjects.values[i].daysClosed &- closedBefore }
             subjects.values[i].unsaved = true
             evaluator.finish(subject: key, state: &subjects.values[i], latest: latest, into: &sink)
             if latest.isFinite {

@@ -9,6 +9,8 @@ public struct ControlRequest: Codable, Sendable, Equatable {
         case alertsList = "alerts-list", alertsShow = "alerts-show", alertsRetry = "alerts-retry"
         /// A subject's baselines, recent values and rule states (`canaryctl baseline`).
         case baseline
+        /// The operator's metrics in Prometheus text format (`canaryctl metrics`).
+        case metrics
     }
     public var cmd: Command
     public var subject: String?

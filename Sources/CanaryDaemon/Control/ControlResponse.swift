@@ -30,6 +30,8 @@ public struct ControlResponse: Codable, Sendable, Equatable {
     public var expedited: Int?
     /// For `baseline`: the subject's baselines as the engine holds them now.
     public var baseline: BaselineReport?
+    /// For `metrics`: the Prometheus text exposition.
+    public var metrics: String?
 
     static func failure(_ message: String) -> ControlResponse {
         ControlResponse(ok: false, error: message)

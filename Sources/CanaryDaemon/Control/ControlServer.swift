@@ -20,17 +20,21 @@ final class ControlServer: @unchecked Sendable {
     private let erasure: ErasureSteps
     /// A subject's baseline report from the engine (nil: it holds nothing of the subject).
     private let baselines: @Sendable (_ subject: String, _ feature: String?, _ last: Int) async -> BaselineReport?
+    /// The Prometheus text exposition (`canaryctl metrics`).
+    private let metrics: @Sendable () async -> String
     private var channel: (any Channel)?
     private var path: String?
 
     /// - Parameter erasure: what an erasure drops from the engine's and the dispatcher's memory.
     /// - Parameter baselines: a subject's baseline report, read on the engine's thread.
     init(consent: ConsentService, erasure: ErasureSteps, baselines: @escaping @Sendable (String, String?, Int) async -> BaselineReport?,
+         metrics: @escaping @Sendable () async -> String,
          store: StateStore, dispatcher: AlertDispatcher, adminGroups: [String],
          group: MultiThreadedEventLoopGroup, logger: Logger) {
         self.consent = consent
         self.erasure = erasure
         self.baselines = baselines
+        self.metrics = metrics
         self.store = store
         self.dispatcher = dispatcher
         self.policy = AccessPolicy(users: ["root"], groups: adminGroups)
@@ -176,6 +180,8 @@ final class ControlServer: @unchecked Sendable {
                     return .failure("\(subject) has no series \(feature); it has: \(await baselines(subject, nil, 1)?.series.map(\.name).joined(separator: ", ") ?? "none")")
                 }
                 return ControlResponse(ok: true, baseline: report)
+            case .metrics:
+                return ControlResponse(ok: true, metrics: await metrics())
             }
         } catch {
             logger.error("control request failed", metadata: ["command": "\(request.cmd.rawValue)", "reason": "\(error)"])

@@ -33,11 +33,14 @@ public actor AlertDispatcher {
     /// Requests in flight, by lane (one per lane at most).
     private var running: [DeliveryLane: Task<Void, Never>] = [:]
     private var counters = Counters()
+    private let metrics: DaemonMetrics?
 
     /// - Parameters:
     ///   - pseudonyms: subject tokens, for the journal when `journalByToken` and for webhooks whose `subject` is "token".
     public init(store: StateStore, local: AlertRouter, webhooks: [WebhookTarget], consent: ConsentService, maxConcurrent: Int,
-                systemd: any SystemdAPI, logger: Logger, pseudonyms: Pseudonymizer, journalByToken: Bool) throws {
+                systemd: any SystemdAPI, logger: Logger, pseudonyms: Pseudonymizer, journalByToken: Bool,
+                metrics: DaemonMetrics? = nil) throws {
+        self.metrics = metrics
         self.store = store
         self.local = local
         self.sender = WebhookSender()
@@ -55,6 +58,8 @@ public actor AlertDispatcher {
     public var totals: Counters { counters }
     /// Deliveries owed (queued or in flight).
     public var backlog: Int { queue.count }
+    /// When the oldest delivery owed was queued (epoch seconds); nil when none is owed.
+    public var oldestOwed: Double? { queue.oldestQueuedAt }
 
     /// New deliveries, just committed with the state that decided them.
     public func add(_ items: [DeliveryItem]) {
@@ -255,6 +260,9 @@ public actor AlertDispatcher {
     /// Records results on the store's queue, in order, without waiting for the disk.
     private func record(_ results: [StateStore.AttemptResult]) {
         guard !results.isEmpty else { return }
+        if let metrics {
+            for r in results { metrics.delivered(channel: r.item.channel, outcome: r.outcome.label) }
+        }
         let store = self.store, logger = self.logger, now = Date().timeIntervalSince1970
         store.enqueueWrite {
             do {

@@ -67,6 +67,8 @@ struct IngestConnection {
     private var late = 0
     private var duplicate = 0
     private var lateNoticed = false
+    /// Counts since the last `takeTally`.
+    private var tally = IngestTally()
     /// The session's mark at each batch in flight (oldest first) with the engine refusals counted when it
     /// was taken, the mark all evaluated rows reach, and the last acknowledged.
     private var marks: [(mark: ProgressMark, refused: Int)] = []
@@ -182,6 +184,9 @@ struct IngestConnection {
         late += outcome.late
         duplicate += outcome.duplicate
         let lines = linesInFlight.isEmpty ? [] : linesInFlight.removeFirst()
+        tally.accepted += lines.count - outcome.refused.count
+        tally.late += outcome.late
+        tally.duplicate += outcome.duplicate
         if let first = outcome.firstLate, !lateNoticed {
             // The client hears at once, not only in the final OK, that rows came too late to be evaluated.
             lateNoticed = true
@@ -194,6 +199,7 @@ struct IngestConnection {
         if !outcome.refused.isEmpty {
             // The engine's bounds: the rows were counted as accepted when parsed; they are rejected, by line.
             for r in outcome.refused {
+                tally.rejected[r.refusal.rowError(line: 0).kind.rawValue, default: 0] += 1
                 replies.append(IngestSession.err(r.refusal.rowError(line: r.index < lines.count ? lines[r.index] : 0)))
                 if journaledLimits.insert(r.refusal.key).inserted {
                     actions.append(.limitReached(key: r.refusal.key, detail: "rows naming more than the limit were refused"))
@@ -257,6 +263,16 @@ struct IngestConnection {
         flush(into: &actions)
         actions.append(close(with: "ERR 0 idle-timeout: nothing received for \(Int(seconds)) s (daemon.idle_timeout); lines not acknowledged by PROGRESS must be sent again"))
         return (actions, nil)
+    }
+
+    /// What the connection's rows came to since the last call (the operator's metrics).
+    mutating func takeTally() -> IngestTally {
+        var out = tally
+        tally = IngestTally()
+        guard session != nil else { return out }
+        out.format = session!.format
+        for (reason, n) in session!.takeRejections() { out.rejected[reason, default: 0] += n }
+        return out
     }
 
     // MARK: Internals

@@ -43,6 +43,16 @@ public struct IngestSession {
         lines.rejected += rows
     }
 
+    /// The format of the rows, once the header (or the caller) named it.
+    public var format: InputFormat? { lines.format }
+
+    /// Rejections by reason since the last call (parsing, consent and the per-connection bound; not the
+    /// engine's refusals, which the connection counts).
+    public mutating func takeRejections() -> [String: Int] {
+        defer { lines.reasons.removeAll(keepingCapacity: true) }
+        return lines.reasons
+    }
+
     /// Where the conversation stands: lines fully handled, rows accepted and rejected so far.
     public var mark: ProgressMark {
         ProgressMark(line: splitter.lineNumber, accepted: lines.accepted, rejected: lines.rejected)
@@ -144,6 +154,9 @@ struct IngestDecoder {
     var admissionVersion = 0
     var accepted = 0
     var rejected = 0
+    /// Rejections by reason (the `ERR` kind, `bad-header` for lines refused for their header) since the
+    /// last `IngestSession.takeRejections`, for the operator's metrics.
+    var reasons: [String: Int] = [:]
     var refusalSent = false
     var subjectLimitReached = false
 
@@ -175,7 +188,10 @@ struct IngestDecoder {
     ///   - refused: a line refused because the header was (line, reason, whether it is the first such line).
     mutating func handle(_ piece: LineSplitter.Piece, record: (Record, Int) -> Void, rejected: (RowError) -> Void,
                          refused: (Int, String, Bool) -> Void, zone: (String, TimeZone) -> Void) {
-        let reject = rejected
+        func reject(_ e: RowError) {
+            reasons[e.kind.rawValue, default: 0] += 1
+            rejected(e)
+        }
         switch piece {
         case .tooLong(let number, let bytes):
             self.rejected += 1
@@ -206,6 +222,7 @@ struct IngestDecoder {
                 }
             case .refused(let h):
                 self.rejected += 1
+                reasons["bad-header", default: 0] += 1
                 // One reason is enough: every later line is refused for the same header.
                 refused(number, h.reason, !refusalSent)
                 refusalSent = true

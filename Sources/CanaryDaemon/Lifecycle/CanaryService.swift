@@ -30,6 +30,9 @@ public final class CanaryService: Service, @unchecked Sendable {
     private let store: StateStore
     private let committer: StateCommitter
     private let engine: EngineLoop
+    /// The operator's metrics, scraped over `canaryd-metrics.socket` or `canaryctl metrics`.
+    let metrics = DaemonMetrics()
+    private let metricsServer: MetricsServer
 
     public init(configuration: CanaryConfiguration, systemd: any SystemdAPI, logger: Logger) throws {
         notifier = ServiceNotifier(systemd: systemd)
@@ -52,7 +55,7 @@ public final class CanaryService: Service, @unchecked Sendable {
         let targets = try webhooks.map { try WebhookTarget.load($0) }
         dispatcher = try AlertDispatcher(store: store, local: router, webhooks: targets, consent: consent,
                                          maxConcurrent: configuration.daemon.maxConcurrentDeliveries, systemd: systemd,
-                                         logger: logger, pseudonyms: pseudonyms, journalByToken: journalByToken)
+                                         logger: logger, pseudonyms: pseudonyms, journalByToken: journalByToken, metrics: metrics)
         plan = ChannelPlan(webhooks: webhooks, consent: consent)
         // Seeded only now, so the audit entries of the seeds carry tokens too.
         try consent.seed(configuration.daemon.consentSeeds, now: Date().timeIntervalSince1970)
@@ -71,21 +74,33 @@ public final class CanaryService: Service, @unchecked Sendable {
                                                                 token: { pseudonyms.token(for: $0) }),
                                     identity: AlertIdentity(pseudonymKey: key),
                                     alertsPending: alertsPending.signal,
-                                    pipelineHealthy: { heartbeat.healthy(within: .seconds(5)) })
+                                    pipelineHealthy: { heartbeat.healthy(within: .seconds(5)) }, metrics: metrics)
         } catch {
             throw DaemonError("cannot read the saved evaluation state in \(configuration.daemon.statePath): \(error)")
         }
         snapshotInterval = configuration.daemon.snapshotIntervalSeconds
         committer = StateCommitter(engine: engine, consent: consent, dispatcher: dispatcher, alertsPending: alertsPending.stream,
-                                   spacing: .milliseconds(Int64(configuration.daemon.alertCommitSeconds * 1000)), logger: logger)
+                                   spacing: .milliseconds(Int64(configuration.daemon.alertCommitSeconds * 1000)), logger: logger,
+                                   metrics: metrics)
         context = ServerContext(configuration: configuration, engine: engine, consent: consent, committer: committer,
-                                systemd: systemd, logger: logger)
+                                systemd: systemd, logger: logger, metrics: metrics)
         server = IngestServer(context: context, group: group)
         let engine = self.engine, dispatcher = self.dispatcher
+        let exposition: @Sendable () async -> String = { [context, metrics, store] in
+            var census = DaemonMetrics.Census()
+            census.connectionsOpen = context.connections.count
+            census.engine = await engine.census()
+            census.outboxOwed = await dispatcher.backlog
+            census.oldestOwedAge = await dispatcher.oldestOwed.map { max(0, Date().timeIntervalSince1970 - $0) } ?? 0
+            census.deadLetters = (try? await store.offload { try store.deadLetterCount() }) ?? 0
+            return metrics.exposition(census)
+        }
+        metricsServer = MetricsServer(group: group, exposition: exposition)
         control = ControlServer(consent: consent,
                                 erasure: ErasureSteps(dropEngineState: { await engine.erase(subject: $0) },
                                                       forgetDeliveries: { await dispatcher.forget(subject: $0) }),
                                 baselines: { await engine.baselineReport(subject: $0, feature: $1, last: $2) },
+                                metrics: exposition,
                                 store: store, dispatcher: dispatcher, adminGroups: configuration.daemon.adminGroups,
                                 group: group, logger: logger)
         controlPath = configuration.daemon.controlSocketPath
@@ -101,7 +116,11 @@ public final class CanaryService: Service, @unchecked Sendable {
     }
 
     public func run() async throws {
-        try await server.start(activatedFDs: context.systemd.listenFDs())
+        let passed = context.systemd.listenFDs()
+        try await server.start(activatedFDs: passed.filter { $0.name != ListenedSocket.metricsName }.map(\.fd))
+        if let socket = passed.first(where: { $0.name == ListenedSocket.metricsName }) {
+            try await metricsServer.start(fd: socket.fd)
+        }
         try await control.start(path: controlPath)
         let backlog = await dispatcher.backlog
         for note in context.settings.deprecations { logger.warning("\(note)") }
@@ -109,6 +128,7 @@ public final class CanaryService: Service, @unchecked Sendable {
             "socket": "\(server.boundPath ?? "socket-activated")",
             "alerts": "\(router.journalEnabled ? "journald" : "standard error")",
             "webhooks": "\(context.settings.daemon.webhooks.count)",
+            "metrics": "\(passed.contains { $0.name == ListenedSocket.metricsName } ? "socket-activated" : "control socket only")",
             "backlog": "\(backlog)",
         ])
         notifier.ready(status: statusLine())
@@ -146,6 +166,7 @@ public final class CanaryService: Service, @unchecked Sendable {
         notifier.stopping(status: "stopping: finishing the lines in flight")
         logger.info("stopping", metadata: ["connections": "\(context.connections.count)"])
         await server.stopAccepting()
+        await metricsServer.stop()
         await control.stop()
         let deadline = Date().addingTimeInterval(context.settings.daemon.drainTimeoutSeconds)
         if !(await context.connections.drained(until: deadline)) {

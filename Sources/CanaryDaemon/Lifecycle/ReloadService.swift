@@ -35,10 +35,12 @@ public struct ReloadService: Service {
         do {
             let configuration = try CanaryConfiguration.load(path: path)
             try await service.apply(configuration)
+            service.metrics.reloaded(applied: true)
             logger.notice("configuration reloaded", metadata: ["path": "\(path)"])
             notifier.ready(status: "configuration reloaded; " + service.statusLine())
         } catch {
             let error = error.redactingSubjects()
+            service.metrics.reloaded(applied: false)
             _ = service.context.systemd.journalSend([
                 ("MESSAGE", "configuration reload refused, the previous configuration stays: \(error)"),
                 ("PRIORITY", "3"),

@@ -9,7 +9,7 @@ import ServiceLifecycle
 /// wedged pipeline stops the pings.
 public final class EngineLoop: @unchecked Sendable {
     enum Command: Sendable {
-        case batch([Record], done: @Sendable (BatchOutcome) -> Void)
+        case batch([Record], queuedAt: ContinuousClock.Instant, done: @Sendable (BatchOutcome) -> Void)
         case assignZone(String, TimeZone)
         case erase(String, done: @Sendable (Bool, Int) -> Void)
         case snapshot(alertsOnly: Bool, @Sendable (EngineSnapshot?) -> Void)
@@ -17,6 +17,7 @@ public final class EngineLoop: @unchecked Sendable {
         case reconfigure(EngineConfiguration)
         case drain(@Sendable () -> Void)
         case baseline(String, feature: String?, last: Int, @Sendable (BaselineReport?) -> Void)
+        case census(@Sendable (EngineCensus) -> Void)
     }
 
     /// Counters for STATUS= and the benchmark.
@@ -44,6 +45,8 @@ public final class EngineLoop: @unchecked Sendable {
     private let alertsPending: @Sendable () -> Void
     /// Whether the rest of the pipeline (the event loops) is alive; the watchdog is pinged only then.
     private let pipelineHealthy: @Sendable () -> Bool
+    /// The operator's metrics: evaluation lag, days closed, withheld alerts (nil: not recorded).
+    private let metrics: DaemonMetrics?
     /// Finished by the engine thread as it ends.
     private let stopped = AsyncStream<Void>.makeStream()
 
@@ -54,10 +57,13 @@ public final class EngineLoop: @unchecked Sendable {
     /// - Parameter identity: gives alerts their keyed ids.
     /// - Parameter alertsPending: called on the engine thread when alerts wait for a commit.
     /// - Parameter pipelineHealthy: whether the event loops answer (the watchdog is pinged only then).
+    /// - Parameter metrics: where evaluation lag, days closed and withheld alerts are recorded.
     public init(configuration: EngineConfiguration, channels: @escaping @Sendable (Alert) -> [String], notifier: ServiceNotifier,
                 maxCloseInterval: Double, state: [String: Data] = [:],
                 admission: MonitorAdmission = .everyone, identity: AlertIdentity? = nil,
-                alertsPending: @escaping @Sendable () -> Void = {}, pipelineHealthy: @escaping @Sendable () -> Bool = { true }) throws {
+                alertsPending: @escaping @Sendable () -> Void = {}, pipelineHealthy: @escaping @Sendable () -> Bool = { true },
+                metrics: DaemonMetrics? = nil) throws {
+        self.metrics = metrics
         self.alertsPending = alertsPending
         self.pipelineHealthy = pipelineHealthy
         self.channels = channels
@@ -88,7 +94,7 @@ public final class EngineLoop: @unchecked Sendable {
     /// Queues a batch; `done` runs on the engine thread once its rows are evaluated, with the number of
     /// rows that came too late (their day was already evaluated) and those the engine refused.
     public func submit(_ records: [Record], done: @escaping @Sendable (BatchOutcome) -> Void) {
-        queue.pushUnbounded(.batch(records, done: done))
+        queue.pushUnbounded(.batch(records, queuedAt: .now, done: done))
     }
 
     /// Erasure: the engine forgets the subject, after every batch queued before it. Returns whether it held
@@ -129,6 +135,13 @@ public final class EngineLoop: @unchecked Sendable {
     public func baselineReport(subject: String, feature: String?, last: Int) async -> BaselineReport? {
         await withCheckedContinuation { (c: CheckedContinuation<BaselineReport?, Never>) in
             queue.pushUnbounded(.baseline(subject, feature: feature, last: last, { c.resume(returning: $0) }))
+        }
+    }
+
+    /// What the engine holds (subjects, series, open days), after everything queued so far: for a scrape.
+    public func census() async -> EngineCensus {
+        await withCheckedContinuation { (c: CheckedContinuation<EngineCensus, Never>) in
+            queue.pushUnbounded(.census({ c.resume(returning: $0) }))
         }
     }
 
@@ -181,8 +194,8 @@ public final class EngineLoop: @unchecked Sendable {
             if closed { break }
             sequence += 1
             switch command {
-            case .batch(let records, let done)?:
-                let lateBefore = engine.lateRows, duplicateBefore = engine.duplicateRows
+            case .batch(let records, let queuedAt, let done)?:
+                let lateBefore = engine.lateRows, duplicateBefore = engine.duplicateRows, closedBefore = engine.closedDays
                 let now = Date().timeIntervalSince1970
                 refreshAdmission(now)
                 // The engine itself keeps nothing of a subject without monitor consent, whatever a
@@ -206,6 +219,7 @@ public final class EngineLoop: @unchecked Sendable {
                 lock.withLock { counters.late += engine.lateRows - lateBefore }
                 done(BatchOutcome(late: engine.lateRows - lateBefore, firstLate: firstLate,
                                   duplicate: engine.duplicateRows - duplicateBefore, refused: refused))
+                metrics?.evaluated(lag: .now - queuedAt, daysClosed: engine.closedDays - closedBefore)
             case .assignZone(let subject, let zone)?:
                 engine.assignZone(zone, to: subject)
             case .snapshot(let alertsOnly, let done)?:
@@ -235,6 +249,8 @@ public final class EngineLoop: @unchecked Sendable {
                 engine.reconfigure(c)
             case .baseline(let subject, let feature, let last, let done)?:
                 done(engine.baselineReport(subject: subject, feature: feature, last: last))
+            case .census(let done)?:
+                done(engine.census)
             case .drain(let done)?:
                 // Stopping: open days stay open; they are saved with the state and closed after the restart.
                 done()
@@ -247,7 +263,9 @@ public final class EngineLoop: @unchecked Sendable {
             // Days of streams that keep sending close by their own data as it arrives; the clock speaks
             // only for streams that went quiet (`engine.max_lateness`) and for gaps of raw metrics.
             if now - lastClose >= .seconds(maxCloseInterval) {
+                let closedBefore = engine.closedDays
                 engine.advance(to: Date().timeIntervalSince1970, into: &sink)
+                metrics?.closed(days: engine.closedDays - closedBefore)
                 update(rows: 0, alerts: sink.takeCount(), subjects: engine.subjectCount)
                 lastClose = now
             }
@@ -266,6 +284,7 @@ public final class EngineLoop: @unchecked Sendable {
         counters.rows += rows
         counters.alerts += alerts.emitted
         counters.withheld += alerts.withheld
+        metrics?.withheld(alerts.withheld)
         counters.subjects = subjects
         lock.unlock()
     }

@@ -49,7 +49,9 @@ final class IngestHandler: ChannelDuplexHandler {
 
     func channelActive(context ctx: ChannelHandlerContext) {
         perform(machine.opened(open: self.context.connections.opened(), limit: self.context.settings.daemon.maxConnections), ctx)
-        if !machine.finished {
+        if machine.finished {
+            context.metrics.connectionRefused(limit: true)
+        } else {
             scheduleIdleCheck(at: machine.lastActivity + (self.context.settings.daemon.idleTimeoutSeconds ?? 0), ctx)
             let loopBound = NIOLoopBound((self, ctx), eventLoop: ctx.eventLoop)
             PeerCheck.credentials(of: ctx.channel).whenComplete { result in
@@ -63,6 +65,7 @@ final class IngestHandler: ChannelDuplexHandler {
     func channelInactive(context ctx: ChannelHandlerContext) {
         progressTimer?.cancel()
         idleTimer?.cancel()
+        recordTally()
         self.context.connections.closed()
         ctx.fireChannelInactive()
     }
@@ -70,12 +73,15 @@ final class IngestHandler: ChannelDuplexHandler {
     private func peerChecked(_ result: Result<PeerCredentials, any Error>, _ ctx: ChannelHandlerContext) {
         switch result {
         case .success(let cred) where context.policy().allows(uid: cred.uid, gid: cred.gid):
+            context.metrics.connectionOpened()
             startProgress(ctx)
             perform(machine.peerChecked(allowed: true), ctx)
         case .success(let cred):
+            context.metrics.connectionRefused(limit: false)
             context.refused(pid: cred.pid, uid: cred.uid, gid: cred.gid)
             perform(machine.peerChecked(allowed: false), ctx)
         case .failure:
+            context.metrics.connectionRefused(limit: false)
             context.refused(pid: -1, uid: .max, gid: .max)
             perform(machine.peerChecked(allowed: false), ctx)
         }
@@ -97,6 +103,7 @@ final class IngestHandler: ChannelDuplexHandler {
 
     func channelReadComplete(context ctx: ChannelHandlerContext) {
         perform(machine.readComplete(writable: ctx.channel.isWritable), ctx)
+        recordTally()
         ctx.fireChannelReadComplete()
     }
 
@@ -128,6 +135,7 @@ final class IngestHandler: ChannelDuplexHandler {
                         let (handler, ctx) = loopBound.value
                         handler.perform(handler.machine.batchEvaluated(outcome, monotonic: Self.monotonic(),
                                                                        writable: ctx.channel.isWritable), ctx)
+                        handler.recordTally()
                     }
                 }
             case .assignZone(let zone, let subject):
@@ -160,6 +168,12 @@ final class IngestHandler: ChannelDuplexHandler {
                 context.lateRowsArrived(line: line)
             }
         }
+    }
+
+    /// The connection's counts since the last call, to the operator's metrics.
+    private func recordTally() {
+        let tally = machine.takeTally()
+        if !tally.isEmpty { context.metrics.record(tally) }
     }
 
     private func buffer(_ lines: [String], _ ctx: ChannelHandlerContext) -> ByteBuffer {

@@ -13,13 +13,17 @@ final class ServerContext: @unchecked Sendable {
     /// Commits the evaluation state before a connection is acknowledged (nil: acknowledgements do not wait).
     let committer: StateCommitter?
     let clock: @Sendable () -> Double
+    /// The operator's metrics (connections and rows).
+    let metrics: DaemonMetrics
     private let lock = NSLock()
     private var current: CanaryConfiguration
     private var currentPolicy: AccessPolicy
 
     init(configuration: CanaryConfiguration, engine: EngineLoop, consent: ConsentService, committer: StateCommitter?,
-         systemd: any SystemdAPI, logger: Logger, clock: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 }) {
+         systemd: any SystemdAPI, logger: Logger, metrics: DaemonMetrics = DaemonMetrics(),
+         clock: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 }) {
         self.committer = committer
+        self.metrics = metrics
         self.current = configuration
         self.currentPolicy = AccessPolicy(users: configuration.daemon.allowUsers, groups: configuration.daemon.allowGroups)
         self.engine = engine

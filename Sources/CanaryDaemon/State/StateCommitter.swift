@@ -25,6 +25,7 @@ final class StateCommitter: @unchecked Sendable {
     private let spacing: Duration
     private var lastStart = ContinuousClock.now - .seconds(3600)
     private var soonPending = false
+    private let metrics: DaemonMetrics?
 
     /// Signals from the engine thread that alerts wait for a commit (`AlertsPending.signal`).
     private let alertsPending: AsyncStream<Void>
@@ -32,7 +33,8 @@ final class StateCommitter: @unchecked Sendable {
     /// - Parameter spacing: `commitSoon` commits at most this often (a commit for an acknowledgement is never delayed).
     /// - Parameter alertsPending: each element asks for a commit soon (the engine decided alerts).
     init(engine: EngineLoop, consent: ConsentService, dispatcher: AlertDispatcher, alertsPending: AsyncStream<Void>,
-         spacing: Duration = .zero, logger: Logger) {
+         spacing: Duration = .zero, logger: Logger, metrics: DaemonMetrics? = nil) {
+        self.metrics = metrics
         self.alertsPending = alertsPending
         self.engine = engine
         self.consent = consent
@@ -104,8 +106,10 @@ final class StateCommitter: @unchecked Sendable {
             if batch.isEmpty { return }
             lock.withLock { lastStart = ContinuousClock.now }
             var ok = false
+            let started = ContinuousClock.now
             if let snapshot = await engine.snapshot(alertsOnly: !full) {
                 ok = await persist(snapshot)
+                metrics?.committed(duration: .now - started, ok: ok, alerts: snapshot.alerts.map(\.alert.kind))
             }
             for done in batch { done(ok) }
         }

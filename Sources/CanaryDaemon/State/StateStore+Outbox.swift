@@ -171,6 +171,11 @@ extension StateStore {
         }
     }
 
+    /// Dead letters kept (the operator's metrics).
+    public func deadLetterCount() throws -> Int {
+        try pool.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM dead_letter") ?? 0 }
+    }
+
     /// Retention: alerts emitted before `cutoff` whose deliveries are all settled are deleted, with their history.
     @discardableResult
     public func trimAlerts(emittedBefore cutoff: Double) throws -> Int {

@@ -9,10 +9,19 @@ public struct LibSystemd: SystemdAPI {
         sd_notify(0, state) > 0
     }
 
-    public func listenFDs() -> [Int32] {
-        let n = sd_listen_fds(1)
+    public func listenFDs() -> [ListenedSocket] {
+        var names: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?
+        let n = sd_listen_fds_with_names(1, &names)
         guard n > 0 else { return [] }
-        return (0..<n).map { SD_LISTEN_FDS_START + $0 }
+        defer {
+            if let names {
+                for i in 0..<Int(n) { free(names[i]) }
+                free(names)
+            }
+        }
+        return (0..<n).map { i in
+            ListenedSocket(fd: SD_LISTEN_FDS_START + i, name: names?[Int(i)].map { String(cString: $0) } ?? "unknown")
+        }
     }
 
     public func watchdogInterval() -> Duration? {

@@ -19,6 +19,21 @@ final class DaemonHarness: @unchecked Sendable {
     let configPath: String
     let notify: NotifyListener
     let process = Process()
+    /// Where the socket-activated canaryd's pid is written (nil: `process` is canaryd itself).
+    private let pidFile: String?
+
+    /// canaryd's pid.
+    var pid: pid_t {
+        guard let pidFile else { return process.processIdentifier }
+        let deadline = Date().addingTimeInterval(5)
+        while Date() < deadline {
+            if let text = try? String(contentsOfFile: pidFile, encoding: .utf8), let p = pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines)) {
+                return p
+            }
+            usleep(10_000)
+        }
+        return process.processIdentifier
+    }
     private let output = Pipe()
     private let outputLock = NSLock()
     private var outputText = ""
@@ -37,12 +52,14 @@ final class DaemonHarness: @unchecked Sendable {
     /// - Parameters:
     ///   - extraConfig: TOML appended after the generated `[daemon]` keys (other sections welcome).
     ///   - socketActivated: start under `systemd-socket-activate` instead of letting canaryd bind.
+    ///   - metricsAddress: with `socketActivated`, also pass a TCP listening socket named `metrics` (host:port).
     /// Subjects the generated configuration seeds with `monitor` and `alert:journal` consent.
     static let defaultConsent = ["ana", "ben", "chen", "dara", "eli", "s1", "s2", "x", "s-stall", "s-bin", "s-utf", "s-huge", "s-after"]
 
     init(daemonKeys: String = "", engineKeys: String = "", extraConfig: String = "", socketActivated: Bool = false, journal: String = "off",
          consent: [String] = DaemonHarness.defaultConsent, scopes: [String] = ["monitor", "alert:journal"], keyFile: String? = nil, rawSubjects: Bool = false,
-         stateDirectory: String? = nil, maxLateness: String? = "1s", environment: [String: String] = [:]) throws {
+         stateDirectory: String? = nil, maxLateness: String? = "1s", environment: [String: String] = [:],
+         metricsAddress: String? = nil) throws {
         directory = "/tmp/canary-it-\(UUID().uuidString.prefix(8))"
         self.stateDirectory = stateDirectory ?? directory + "/state"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -62,12 +79,16 @@ final class DaemonHarness: @unchecked Sendable {
         var env = ["PATH": "/usr/bin:/bin", "NOTIFY_SOCKET": notify.path, "HOME": directory]
         env.merge(environment) { $1 }
         if socketActivated {
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/systemd-socket-activate")
-            var args = ["-l", socketPath, "--fdname=ingest"]
+            // Through Fixtures/run_and_wait.py (why: there): canaryd's pid is in `pidFile`.
+            pidFile = directory + "/canaryd.pid"
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+            // A second socket named "metrics" stands for canaryd-metrics.socket.
+            var args = metricsAddress.map { ["-l", socketPath, "-l", $0, "--fdname=ingest:metrics"] } ?? ["-l", socketPath, "--fdname=ingest"]
             for (k, v) in env { args += ["-E", "\(k)=\(v)"] }
             args += [Self.binary("canaryd"), "--config", configPath]
-            process.arguments = args
+            process.arguments = [TestSupport.fixture("run_and_wait.py"), pidFile!, "/usr/bin/systemd-socket-activate"] + args
         } else {
+            pidFile = nil
             process.executableURL = URL(fileURLWithPath: Self.binary("canaryd"))
             process.arguments = ["--config", configPath]
         }
@@ -120,7 +141,7 @@ final class DaemonHarness: @unchecked Sendable {
     }
 
     func signal(_ sig: Int32) {
-        kill(process.processIdentifier, sig)
+        kill(pid, sig)
     }
 
     /// Sends SIGTERM and waits for the exit; returns the exit status.
@@ -134,6 +155,7 @@ final class DaemonHarness: @unchecked Sendable {
         let deadline = Date().addingTimeInterval(timeout)
         while process.isRunning && Date() < deadline { usleep(20_000) }
         if process.isRunning {
+            if pidFile != nil { kill(pid, SIGKILL) }
             process.terminate()
             throw TestFailure("canaryd did not exit within \(timeout) s; log:\n\(log)")
         }
@@ -159,7 +181,10 @@ final class DaemonHarness: @unchecked Sendable {
     }
 
     deinit {
-        if process.isRunning { process.terminate() }
+        if process.isRunning {
+            if pidFile != nil { kill(pid, SIGKILL) }
+            process.terminate()
+        }
         try? FileManager.default.removeItem(atPath: directory)
     }
 }
