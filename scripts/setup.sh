@@ -9,9 +9,11 @@ pkg-config --exists sqlite3 2>/dev/null || need+=(libsqlite3-dev)
 command -v pkg-config >/dev/null 2>&1 || need+=(pkg-config)
 command -v python3 >/dev/null 2>&1 || need+=(python3)
 command -v openssl >/dev/null 2>&1 || need+=(openssl)   # the tests make a self-signed certificate
-# With --test: what only the tests use. promtool (Debian's prometheus package) checks the metrics.
+# With --test: what only the tests use. promtool (Debian's prometheus package) checks the metrics;
+# chromium (headless) loads and renders the HTML report.
 if [ "${1:-}" = "--test" ]; then
   command -v promtool >/dev/null 2>&1 || need+=(prometheus)
+  command -v chromium >/dev/null 2>&1 || need+=(chromium)
 fi
 
 if [ ${#need[@]} -gt 0 ]; then

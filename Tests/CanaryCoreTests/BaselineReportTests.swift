@@ -108,3 +108,39 @@ import Testing
         #expect(s.kind == "raw" && s.baseline == "rolling" && s.centre == nil && s.coverage == 40)
     }
 }
+
+/// The report's data from the engine's state (what the running daemon reports) is what the engine judged.
+@Suite("Report data")
+struct ReportDataTests {
+    @Test func theDaysTheEngineHoldsAreJudgedAgainAsTheyWereJudged() throws {
+        var engine = CanaryEngine(configuration: EngineConfiguration())
+        var sink = CollectingSink(wantsObservations: true)
+        for i in 0..<40 {
+            // Eight hours a night with some wobble, four short nights from day 30.
+            let hours = i >= 30 && i < 34 ? 4.0 : 8 + Double((i * 7) % 5 - 2) / 6
+            let start = Fixture.day(i) - 3600 * (1 + Double(i % 3) / 4)
+            engine.ingest(.sleep(SleepRecord(subject: "p", start: start, end: start + hours * 3600)), into: &sink)
+        }
+        engine.finish(at: Fixture.day(41), into: &sink)
+        let data = try #require(engine.reportData(subject: "p"))
+        let duration = try #require(data.series.first { $0.name == "sleep_duration" })
+        #expect(duration.threshold != nil && duration.unit == .minutes && !duration.estimated)
+        let observed = Dictionary(sink.observations.filter { $0.metric == "sleep_duration" }.map { ($0.timestamp, $0.deviation) },
+                                  uniquingKeysWith: { $1 })
+        var compared = 0
+        for p in duration.points {
+            // Older days of the window are shown by value only (their own window has been trimmed).
+            guard let d = observed[p.start], p.centre != nil else { continue }
+            #expect(abs(p.value - d.value) < 1e-9)
+            #expect(abs((p.centre ?? .nan) - d.centre) < 1e-9 && abs((p.scale ?? .nan) - d.scale) < 1e-9 && abs((p.z ?? .nan) - d.z) < 1e-9)
+            compared += 1
+        }
+        #expect(compared == SeriesState.judgedKept)
+        #expect(duration.points.count > SeriesState.judgedKept)
+        // Offline, the observations replace the points: every judged day, also those before the window.
+        var offline = data
+        offline.replacePoints(with: sink.observations)
+        #expect(offline.series.first { $0.name == "sleep_duration" }!.points.count == observed.count)
+        #expect(engine.reportData(subject: "nobody") == nil)
+    }
+}

@@ -134,20 +134,13 @@ extension BaselineReport {
         let closing: Stream = feature.stream == .sleep && estimated ? .activity : feature.stream
         let lastPeriod = s.history.entries.last.map { $0.period + 1 }
         let next = hourly ? (state.nextHour[name] ?? lastPeriod) : (state.progress[closing]?.nextDay ?? lastPeriod)
-        let baseline = RobustBaseline(settings: b)
-        let weekday: ((Int) -> Int)? = hourly ? nil : { PeriodLabel.weekday($0) }
-        func judge(_ value: Double, at period: Int) -> Deviation? {
-            baseline.evaluate(value: value, period: period, history: s.history, circular: feature.isCircular,
-                              floorAbsolute: ruleSettings?.floorAbsolute ?? feature.defaultFloor,
-                              floorRelative: ruleSettings?.floorRelative ?? 0,
-                              window: window, minHistory: b.minHistoryDays, periodsPerDay: hourly ? 24 : 1, weekday: weekday)
-        }
+        let judge = judgement(series: s, feature: feature, rule: ruleSettings, configuration: c, hourly: hourly)
         func label(_ period: Int) -> String {
             hourly ? HourIndex.label(period, clock: &state.clock) : PeriodLabel.day(period)
         }
         // The centre and scale do not depend on the value judged: any value shows them (calibrated as the
         // engine would, on a copy of the z history).
-        var current = next.flatMap { judge(0, at: $0) }
+        var current = next.flatMap { judge(0, $0) }
         if b.calibrate, let d = current, let next {
             var zs = s.zHistory
             current = Calibration.apply(d, period: next, window: window, minHistory: b.minHistoryDays, history: &zs)
@@ -162,6 +155,21 @@ extension BaselineReport {
                       centre: current?.centre, scale: current?.scale, coverage: coverage, window: window,
                       minimumHistory: b.minHistoryDays, next: next.map(label), last: values,
                       rule: ruleSettings.map { rule(s.rule, $0, next: next ?? 0) })
+    }
+
+    /// How the engine judges a value of this series at a period, from the history before that period.
+    static func judgement(series s: SeriesState, feature: Feature, rule ruleSettings: RuleSettings?, configuration c: EngineConfiguration,
+                          hourly: Bool) -> (Double, Int) -> Deviation? {
+        let b = c.baseline
+        let window = hourly ? b.windowDays * 24 : b.windowDays
+        let baseline = RobustBaseline(settings: b)
+        let weekday: ((Int) -> Int)? = hourly ? nil : { PeriodLabel.weekday($0) }
+        return { value, period in
+            baseline.evaluate(value: value, period: period, history: s.history, circular: feature.isCircular,
+                              floorAbsolute: ruleSettings?.floorAbsolute ?? feature.defaultFloor,
+                              floorRelative: ruleSettings?.floorRelative ?? 0,
+                              window: window, minHistory: b.minHistoryDays, periodsPerDay: hourly ? 24 : 1, weekday: weekday)
+        }
     }
 
     private static func rule(_ r: ThresholdRule, _ s: RuleSettings, next: Int) -> RuleState {

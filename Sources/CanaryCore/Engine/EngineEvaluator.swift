@@ -580,6 +580,10 @@ final class EngineEvaluator: Sendable {
         }
         series.judged.record(period: period, value: d.z)
         series.judged.keepLast(SeriesState.judgedKept)
+        series.judgedCentre.record(period: period, value: d.centre)
+        series.judgedCentre.keepLast(SeriesState.judgedKept)
+        series.judgedScale.record(period: period, value: d.scale)
+        series.judgedScale.keepLast(SeriesState.judgedKept)
         if sink.wantsObservations {
             sink.observe(Observation(timestamp: start, subject: subject, metric: feature.name, deviation: d))
         }

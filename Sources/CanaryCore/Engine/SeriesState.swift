@@ -7,6 +7,9 @@ struct SeriesState: Sendable, Codable {
     /// The z each of the last `judgedKept` periods was judged with (after calibration), for the baseline
     /// report: the history before an older period has been trimmed by then.
     var judged = FeatureHistory()
+    /// The centre and scale those periods were judged against, for the report (`CanaryEngine.reportData`).
+    var judgedCentre = FeatureHistory()
+    var judgedScale = FeatureHistory()
     static let judgedKept = 7
     var rule = ThresholdRule()
     /// Raw metrics only: the exponentially weighted baseline and an observation counter used as period index.
@@ -34,6 +37,7 @@ struct SeriesState: Sendable, Codable {
 
     private enum CodingKeys: String, CodingKey {
         case history, zHistory, rule, ewma, observations, lastAlertCentre, lastInstant, rolling, seasonal, likelihood, judged
+        case judgedCentre, judgedScale
     }
 
     init(from decoder: any Decoder) throws {
@@ -42,6 +46,8 @@ struct SeriesState: Sendable, Codable {
         // Saved before calibration existed: it starts from here.
         zHistory = try c.decodeIfPresent(FeatureHistory.self, forKey: .zHistory) ?? FeatureHistory()
         judged = try c.decodeIfPresent(FeatureHistory.self, forKey: .judged) ?? FeatureHistory()
+        judgedCentre = try c.decodeIfPresent(FeatureHistory.self, forKey: .judgedCentre) ?? FeatureHistory()
+        judgedScale = try c.decodeIfPresent(FeatureHistory.self, forKey: .judgedScale) ?? FeatureHistory()
         rule = try c.decodeIfPresent(ThresholdRule.self, forKey: .rule) ?? ThresholdRule()
         ewma = try c.decodeIfPresent(EWMABaseline.self, forKey: .ewma) ?? EWMABaseline()
         observations = try c.decodeIfPresent(Int.self, forKey: .observations) ?? 0
@@ -57,6 +63,8 @@ struct SeriesState: Sendable, Codable {
         try c.encode(history, forKey: .history)
         if !zHistory.entries.isEmpty { try c.encode(zHistory, forKey: .zHistory) }
         if !judged.entries.isEmpty { try c.encode(judged, forKey: .judged) }
+        if !judgedCentre.entries.isEmpty { try c.encode(judgedCentre, forKey: .judgedCentre) }
+        if !judgedScale.entries.isEmpty { try c.encode(judgedScale, forKey: .judgedScale) }
         try c.encode(rule, forKey: .rule)
         try c.encode(ewma, forKey: .ewma)
         try c.encode(observations, forKey: .observations)

@@ -11,6 +11,8 @@ public struct ControlRequest: Codable, Sendable, Equatable {
         case baseline
         /// The operator's metrics in Prometheus text format (`canaryctl metrics`).
         case metrics
+        /// A subject's report data (`canaryctl report`): daily values, baselines, alerts.
+        case report
     }
     public var cmd: Command
     public var subject: String?

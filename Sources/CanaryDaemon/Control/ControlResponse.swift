@@ -32,6 +32,8 @@ public struct ControlResponse: Codable, Sendable, Equatable {
     public var baseline: BaselineReport?
     /// For `metrics`: the Prometheus text exposition.
     public var metrics: String?
+    /// For `report`: what the report draws, the subject named as the journal names it.
+    public var report: ReportData?
 
     static func failure(_ message: String) -> ControlResponse {
         ControlResponse(ok: false, error: message)

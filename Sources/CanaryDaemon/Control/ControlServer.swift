@@ -20,6 +20,10 @@ final class ControlServer: @unchecked Sendable {
     private let erasure: ErasureSteps
     /// A subject's baseline report from the engine (nil: it holds nothing of the subject).
     private let baselines: @Sendable (_ subject: String, _ feature: String?, _ last: Int) async -> BaselineReport?
+    /// A subject's report data from the engine (nil: it holds nothing of the subject).
+    private let reports: @Sendable (_ subject: String) async -> ReportData?
+    /// How the journal names a subject (its token, or the id itself).
+    private let journalName: @Sendable (String) -> String
     /// The Prometheus text exposition (`canaryctl metrics`).
     private let metrics: @Sendable () async -> String
     private var channel: (any Channel)?
@@ -29,12 +33,15 @@ final class ControlServer: @unchecked Sendable {
     /// - Parameter baselines: a subject's baseline report, read on the engine's thread.
     init(consent: ConsentService, erasure: ErasureSteps, baselines: @escaping @Sendable (String, String?, Int) async -> BaselineReport?,
          metrics: @escaping @Sendable () async -> String,
+         reports: @escaping @Sendable (String) async -> ReportData?, journalName: @escaping @Sendable (String) -> String,
          store: StateStore, dispatcher: AlertDispatcher, adminGroups: [String],
          group: MultiThreadedEventLoopGroup, logger: Logger) {
         self.consent = consent
         self.erasure = erasure
         self.baselines = baselines
         self.metrics = metrics
+        self.reports = reports
+        self.journalName = journalName
         self.store = store
         self.dispatcher = dispatcher
         self.policy = AccessPolicy(users: ["root"], groups: adminGroups)
@@ -182,6 +189,20 @@ final class ControlServer: @unchecked Sendable {
                 return ControlResponse(ok: true, baseline: report)
             case .metrics:
                 return ControlResponse(ok: true, metrics: await metrics())
+            case .report:
+                guard let subject = request.subject, !subject.isEmpty else { return .failure("report needs a subject") }
+                guard consent.allows(subject, .monitor, at: now), var report = await reports(subject) else {
+                    return .failure("canaryd holds no evaluation state for \(subject) (no data yet, no monitor consent, or erased)")
+                }
+                let store = self.store
+                let name = journalName(subject)
+                report.alerts = try await store.offload { try store.alerts(subject: subject) }.map { a in
+                    var a = a
+                    a.subject = name
+                    return a
+                }
+                report.subject = name
+                return ControlResponse(ok: true, report: report)
             }
         } catch {
             logger.error("control request failed", metadata: ["command": "\(request.cmd.rawValue)", "reason": "\(error)"])

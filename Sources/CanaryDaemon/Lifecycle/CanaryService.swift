@@ -101,6 +101,7 @@ public final class CanaryService: Service, @unchecked Sendable {
                                                       forgetDeliveries: { await dispatcher.forget(subject: $0) }),
                                 baselines: { await engine.baselineReport(subject: $0, feature: $1, last: $2) },
                                 metrics: exposition,
+                                reports: { await engine.reportData(subject: $0) }, journalName: journalName,
                                 store: store, dispatcher: dispatcher, adminGroups: configuration.daemon.adminGroups,
                                 group: group, logger: logger)
         controlPath = configuration.daemon.controlSocketPath

@@ -32,6 +32,8 @@ public struct Replay {
         /// With `collect`: every alert, in the order decided, and each subject's first and last row instant.
         public var alerts: [Alert] = []
         public var spans: [String: ClosedRange<Double>] = [:]
+        /// The report of `Replay.reportSubject` (nil when the replay held nothing of it).
+        public var report: ReportData?
 
         public var rowsPerSecond: Double { seconds > 0 ? Double(counts.totalAccepted + counts.totalRejected) / seconds : 0 }
     }
@@ -43,6 +45,9 @@ public struct Replay {
     public var maxErrorsShownPerFile = 20
     /// Keep the alerts and each subject's span of rows in the summary (for `canaryctl backtest`).
     public var collect = false
+    /// A subject whose report to make (`canaryctl report`): every observation and alert of it is kept,
+    /// and `Summary.report` holds its `ReportData`.
+    public var reportSubject: String?
 
     public init(configuration: CanaryConfiguration, inputs: [Input], now: Double) {
         self.configuration = configuration
@@ -58,7 +63,7 @@ public struct Replay {
         var summary = Summary()
         let engineConfiguration = configuration.engine
         var engine = CanaryEngine(configuration: engineConfiguration)
-        var sink = ReplaySink(alerts: alerts, scores: scores, collect: collect)
+        var sink = ReplaySink(alerts: alerts, scores: scores, collect: collect, reportSubject: reportSubject)
         defer { sink.scores?.finish() }
         var spans: [String: ClosedRange<Double>] = [:]
         var latest = -Double.infinity
@@ -120,6 +125,11 @@ public struct Replay {
         alerts?.flush()
         sink.scores?.finish()
         summary.alerts = sink.collected
+        if let subject = reportSubject, var report = engine.reportData(subject: subject) {
+            report.replacePoints(with: sink.kept)
+            report.alerts = sink.keptAlerts
+            summary.report = report
+        }
         summary.spans = spans
         summary.subjects = engine.subjectCount
         summary.alertsByKind = sink.alertsByKind
@@ -152,18 +162,24 @@ struct ReplaySink: EngineSink {
     var alertsByKind: [AlertKind: Int] = [:]
     var observations = 0
     var collected: [Alert] = []
+    let reportSubject: String?
+    /// The report subject's observations and alerts.
+    var kept: [Observation] = []
+    var keptAlerts: [Alert] = []
 
-    init(alerts: BufferedWriter?, scores: BufferedWriter?, collect: Bool = false) {
+    init(alerts: BufferedWriter?, scores: BufferedWriter?, collect: Bool = false, reportSubject: String? = nil) {
         self.alerts = alerts
         self.scores = scores.map(ScoresWriter.init(output:))
         self.collect = collect
+        self.reportSubject = reportSubject
     }
 
-    var wantsObservations: Bool { scores != nil }
+    var wantsObservations: Bool { scores != nil || reportSubject != nil }
 
     mutating func emit(_ alert: Alert) {
         alertsByKind[alert.kind, default: 0] += 1
         if collect { collected.append(alert) }
+        if alert.subject == reportSubject { keptAlerts.append(alert) }
         guard let alerts else { return }
         alerts.write(AlertJSON.encode(alert))
         alerts.write("\n")
@@ -172,5 +188,6 @@ struct ReplaySink: EngineSink {
     mutating func observe(_ o: Observation) {
         observations += 1
         scores?.append(o)
+        if o.subject == reportSubject { kept.append(o) }
     }
 }

@@ -18,6 +18,7 @@ public final class EngineLoop: @unchecked Sendable {
         case drain(@Sendable () -> Void)
         case baseline(String, feature: String?, last: Int, @Sendable (BaselineReport?) -> Void)
         case census(@Sendable (EngineCensus) -> Void)
+        case report(String, @Sendable (ReportData?) -> Void)
     }
 
     /// Counters for STATUS= and the benchmark.
@@ -145,6 +146,13 @@ public final class EngineLoop: @unchecked Sendable {
         }
     }
 
+    /// A subject's report data (its days in the engine, judged again), after everything queued so far.
+    public func reportData(subject: String) async -> ReportData? {
+        await withCheckedContinuation { (c: CheckedContinuation<ReportData?, Never>) in
+            queue.pushUnbounded(.report(subject, { c.resume(returning: $0) }))
+        }
+    }
+
     /// Returns once everything queued so far is evaluated (stopping: the final commit follows).
     public func drain() async {
         await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
@@ -249,6 +257,8 @@ public final class EngineLoop: @unchecked Sendable {
                 engine.reconfigure(c)
             case .baseline(let subject, let feature, let last, let done)?:
                 done(engine.baselineReport(subject: subject, feature: feature, last: last))
+            case .report(let subject, let done)?:
+                done(engine.reportData(subject: subject))
             case .census(let done)?:
                 done(engine.census)
             case .drain(let done)?:

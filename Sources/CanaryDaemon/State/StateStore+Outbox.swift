@@ -80,6 +80,15 @@ extension StateStore {
         }
     }
 
+    /// A subject's alerts still kept (within retention), oldest first.
+    public func alerts(subject: String) throws -> [Alert] {
+        try pool.read { db in
+            let decoder = JSONDecoder()
+            return try String.fetchAll(db, sql: "SELECT body FROM alert WHERE subject = ? ORDER BY seq", arguments: [subject])
+                .compactMap { try? decoder.decode(Alert.self, from: Data($0.utf8)) }
+        }
+    }
+
     /// One attempt's result, for `record`.
     public struct AttemptResult: Sendable {
         public var item: DeliveryItem
