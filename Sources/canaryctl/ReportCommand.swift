@@ -40,7 +40,7 @@ struct ReportCommand: ParsableCommand {
         let source: String
         if let subject = input.subject {
             let configuration = try input.configuration(path: config)
-            var replay = Replay(configuration: configuration, inputs: arguments.map { Replay.Input(path: $0, format: input.format, subject: nil) },
+            var replay = Replay(configuration: configuration, inputs: arguments.map { Replay.Input(path: $0, format: input.format, subject: subject) },
                                 now: now)
             replay.reportSubject = subject
             let diagnostics = BufferedWriter(fd: 2, capacity: 0)

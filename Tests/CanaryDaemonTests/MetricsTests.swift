@@ -13,14 +13,7 @@ import Testing
         let port = try WebhookReceiver.freePort()
         let daemon = try DaemonHarness(extraConfig: DaemonLifecycleTests.noGaps, socketActivated: true,
                                        metricsAddress: "127.0.0.1:\(port)")
-        // The first connection starts canaryd.
-        var outcome: IngestClient.Outcome?
-        let deadline = Date().addingTimeInterval(10)
-        while outcome == nil && Date() < deadline {
-            outcome = try? IngestClient(socketPath: daemon.socketPath).send(path: DaemonLifecycleTests.sleepFile)
-            if outcome == nil { usleep(50_000) }
-        }
-        #expect(outcome?.accepted == 189)
+        #expect(daemon.sendStarting(path: DaemonLifecycleTests.sleepFile)?.accepted == 189)
         // Two bad rows (a value that is no number, a subject without consent), and one good row.
         let bad = TestSupport.temporaryFile("metrics-bad.csv")
         try "timestamp,subject,metric,value\n2026-03-02T10:00:00Z,eli,hr,abc\n2026-03-02T10:00:00Z,nobody,hr,60\n2026-03-02T10:00:00Z,eli,hr,61\n"

@@ -135,6 +135,17 @@ final class DaemonHarness: @unchecked Sendable {
         return outputText
     }
 
+    /// Sends a file once the socket answers: socket-activated, canaryd starts on the first connection,
+    /// which then waits in the backlog. Nil when nothing answered within 10 s.
+    func sendStarting(path: String) -> IngestClient.Outcome? {
+        let deadline = Date().addingTimeInterval(10)
+        while Date() < deadline {
+            if let outcome = try? IngestClient(socketPath: socketPath).send(path: path) { return outcome }
+            usleep(50_000)
+        }
+        return nil
+    }
+
     /// Waits for READY=1 (canaryd binding its own socket).
     func waitReady() throws {
         try notify.wait(for: "READY=1") { $0.contains("READY=1") }
