@@ -50,6 +50,11 @@ import Testing
         }
         #expect(try Self.promtoolCheck(text) == "")
 
+        // A client that never finishes its request is closed (after 10 s), not held forever.
+        let started = Date()
+        #expect(try Self.halfRequestClosed(port: port, within: 20))
+        #expect(Date().timeIntervalSince(started) >= 9)
+
         // Other paths are not found; the control socket serves the same families.
         #expect(try Self.get(port: port, path: "/other").status == 404)
         let ctl = try ProcessRun.run(DaemonHarness.binary("canaryctl"), ["metrics", "--control", daemon.controlPath])
@@ -120,19 +125,38 @@ import Testing
         text.split(separator: "\n").filter { $0.hasPrefix("# TYPE ") }.map { String($0.split(separator: " ")[2]) }
     }
 
-    /// A plain HTTP/1.1 GET on loopback: the status and the body.
-    static func get(port: Int, path: String) throws -> (status: Int, body: String) {
+    /// Sends half a request and waits for the server to close the connection: true when it did.
+    static func halfRequestClosed(port: Int, within seconds: Int) throws -> Bool {
+        let fd = try connect(port: port)
+        defer { close(fd) }
+        var tv = timeval(tv_sec: seconds, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+        _ = "GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\n".withCString { write(fd, $0, strlen($0)) }
+        var byte: UInt8 = 0
+        return read(fd, &byte, 1) == 0
+    }
+
+    static func connect(port: Int) throws -> Int32 {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw TestFailure("socket: errno \(errno)") }
-        defer { close(fd) }
         var addr = sockaddr_in()
         addr.sin_family = sa_family_t(AF_INET)
         addr.sin_port = in_port_t(UInt16(port).bigEndian)
         addr.sin_addr.s_addr = inet_addr("127.0.0.1")
         let connected = withUnsafePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
-        guard connected == 0 else { throw TestFailure("connect to 127.0.0.1:\(port): errno \(errno)") }
+        guard connected == 0 else {
+            close(fd)
+            throw TestFailure("connect to 127.0.0.1:\(port): errno \(errno)")
+        }
+        return fd
+    }
+
+    /// A plain HTTP/1.1 GET on loopback: the status and the body.
+    static func get(port: Int, path: String) throws -> (status: Int, body: String) {
+        let fd = try connect(port: port)
+        defer { close(fd) }
         let request = "GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
         _ = request.withCString { write(fd, $0, strlen($0)) }
         var data = Data()

@@ -6,8 +6,8 @@ import NIOPosix
 
 /// Serves the Prometheus exposition over HTTP on a listening socket systemd passed in
 /// (`canaryd-metrics.socket`, named `metrics`), so canaryd itself opens no network socket: `GET
-/// /metrics` answers the text format, anything else 404 or 405. One request at a time per connection,
-/// closed after the answer.
+/// /metrics` answers the text format, anything else 404 or 405. One request per connection, closed
+/// after the answer; a connection that sends no complete request within 10 s is closed.
 final class MetricsServer: @unchecked Sendable {
     private let group: MultiThreadedEventLoopGroup
     private let exposition: @Sendable () async -> String
@@ -25,7 +25,8 @@ final class MetricsServer: @unchecked Sendable {
             .serverChannelOption(.backlog, value: 64)
             .childChannelInitializer { channel in
                 channel.pipeline.configureHTTPServerPipeline().flatMapThrowing {
-                    try channel.pipeline.syncOperations.addHandler(MetricsHTTPHandler(exposition: exposition))
+                    try channel.pipeline.syncOperations.addHandlers([IdleStateHandler(readTimeout: .seconds(10)),
+                                                                     MetricsHTTPHandler(exposition: exposition)])
                 }
             }
             .withBoundSocket(fd).get()
@@ -43,6 +44,7 @@ final class MetricsHTTPHandler: ChannelInboundHandler {
 
     private let exposition: @Sendable () async -> String
     private var head: HTTPRequestHead?
+    private var answered = false
 
     init(exposition: @escaping @Sendable () async -> String) {
         self.exposition = exposition
@@ -55,8 +57,9 @@ final class MetricsHTTPHandler: ChannelInboundHandler {
         case .body:
             break
         case .end:
-            guard let head else { return }
+            guard let head, !answered else { return }
             self.head = nil
+            answered = true
             let path = head.uri.split(separator: "?", maxSplits: 1).first.map(String.init) ?? head.uri
             guard path == "/metrics" || path == "/" else {
                 respond(context, head, status: .notFound, type: "text/plain; charset=utf-8", body: "not found: the metrics are at /metrics\n")
@@ -72,6 +75,15 @@ final class MetricsHTTPHandler: ChannelInboundHandler {
                 let (handler, context) = loopBound.value
                 handler.respond(context, head, status: .ok, type: "text/plain; version=0.0.4; charset=utf-8", body: text)
             }
+        }
+    }
+
+    /// A client that sent no complete request in time is closed.
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if let idle = event as? IdleStateHandler.IdleStateEvent, idle == .read, !answered {
+            context.close(promise: nil)
+        } else {
+            context.fireUserInboundEventTriggered(event)
         }
     }
 
