@@ -91,8 +91,8 @@ public struct CanaryEngine: Sendable {
         }
         // In place (never read through the getter: that would copy the whole state, buffers and all).
         var tally = RowTally()
-        let closedBefore = subjects.values[index!].daysClosed
-        defer { closedDays &+= subjects.values[index!].daysClosed &- closedBefore }
+        let closedBefore = subjects.values[index!].closedSoFar()
+        defer { closedDays &+= subjects.values[index!].closedSoFar() &- closedBefore }
         if let refusal = evaluator.ingest(record, subject: subject, state: &subjects.values[index!], into: &sink, tally: &tally,
                                           arrival: arrival, admission: version, allows: allows) {
             refusedRows += 1
@@ -114,8 +114,8 @@ public struct CanaryEngine: Sendable {
         let evaluator = self.evaluator
         for key in subjects.keys.sorted() {
             let i = subjects.index(forKey: key)!
-            let closedBefore = subjects.values[i].daysClosed
-            defer { closedDays &+= subjects.values[i].daysClosed &- closedBefore }
+            let closedBefore = subjects.values[i].closedSoFar()
+            defer { closedDays &+= subjects.values[i].closedSoFar() &- closedBefore }
             if evaluator.advance(subject: key, state: &subjects.values[i], now: now, inputEnded: inputEnded, into: &sink) {
                 subjects.values[i].unsaved = true
             }
@@ -129,8 +129,8 @@ public struct CanaryEngine: Sendable {
         let evaluator = self.evaluator
         for key in subjects.keys.sorted() {
             let i = subjects.index(forKey: key)!
-            let closedBefore = subjects.values[i].daysClosed
-            defer { closedDays &+= subjects.values[i].daysClosed &- closedBefore }
+            let closedBefore = subjects.values[i].closedSoFar()
+            defer { closedDays &+= subjects.values[i].closedSoFar() &- closedBefore }
             subjects.values[i].unsaved = true
             evaluator.finish(subject: key, state: &subjects.values[i], latest: latest, into: &sink)
             if latest.isFinite {
