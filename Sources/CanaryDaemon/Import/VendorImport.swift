@@ -1,0 +1,96 @@
+import CanaryCore
+import Foundation
+
+/// `canaryctl import`: reads vendor exports and writes Canary's canonical streams, streaming (the
+/// file is read in chunks and each line converted as it comes: memory stays flat in the export's size).
+public struct VendorImport {
+    /// The vendor layouts canaryctl reads.
+    public enum Profile: String, CaseIterable, Sendable {
+        /// ActiLife CSV exports of ActiGraph devices (`ActiGraphCSV`): minute or finer epochs, Axis1 counts.
+        case actigraphCSV = "actigraph-csv"
+    }
+
+    /// What one file came to.
+    public struct Counts: Sendable, Equatable {
+        public var epochs = 0
+        public var rejected = 0
+    }
+
+    public let profile: Profile
+    public let zone: TimeZone
+
+    public init(profile: Profile, zone: TimeZone) {
+        self.profile = profile
+        self.zone = zone
+    }
+
+    /// The canonical header of the stream this profile writes.
+    public var header: String {
+        switch profile {
+        case .actigraphCSV: "timestamp,subject,activity"
+        }
+    }
+
+    /// Converts one file, writing rows of `subject` to `out` and each rejected line to `rejected`.
+    /// Throws when the file cannot be read or is not in the profile's layout (nothing of it counts then).
+    public func convert(path: String, subject: String, to out: BufferedWriter, rejected: (RowError) -> Void) throws -> Counts {
+        guard let handle = FileHandle(forReadingAtPath: path) else { throw ImportError("\(path): cannot open the file") }
+        defer { try? handle.close() }
+        var parser = ActiGraphCSV(zone: zone)
+        var splitter = LineSplitter(maxLineBytes: 64 * 1024)
+        var counts = Counts()
+        var layout: ActiGraphCSV.LayoutError?
+        func take(_ piece: LineSplitter.Piece) {
+            guard layout == nil else { return }
+            switch piece {
+            case .tooLong(let number, let bytes):
+                counts.rejected += 1
+                rejected(RowError.lineTooLong(line: number, bytes: bytes, limit: 64 * 1024))
+            case .line(let bytes, let number):
+                let line = String(decoding: bytes, as: UTF8.self)
+                do {
+                    switch try parser.feed(Substring(line), number: number) {
+                    case .epoch(let e):
+                        counts.epochs += 1
+                        out.write(ActiGraphCSV.isoUTC(e.instant))
+                        out.write(",")
+                        out.write(subject)
+                        out.write(",")
+                        out.write(e.count)
+                        out.write(byte: UInt8(ascii: "\n"))
+                    case .rejected(let e):
+                        counts.rejected += 1
+                        rejected(e)
+                    case .none:
+                        break
+                    }
+                } catch {
+                    layout = error
+                }
+            }
+        }
+        while true {
+            let data: Data
+            do {
+                data = try handle.read(upToCount: 1 << 20) ?? Data()
+            } catch {
+                throw ImportError("\(path): \(error.localizedDescription)")
+            }
+            if data.isEmpty { break }
+            data.withUnsafeBytes { raw in splitter.feed(raw.bindMemory(to: UInt8.self)) { take($0) } }
+            if let layout { throw ImportError("\(path): not an \(profile.rawValue) export: \(layout)") }
+        }
+        splitter.finish { take($0) }
+        if let layout { throw ImportError("\(path): not an \(profile.rawValue) export: \(layout)") }
+        guard counts.epochs > 0 else {
+            throw ImportError("\(path): no epoch in the file (an \(profile.rawValue) export has a header block, then one row per epoch)")
+        }
+        return counts
+    }
+}
+
+/// Why a file could not be imported: it names the file and what was expected.
+public struct ImportError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}
