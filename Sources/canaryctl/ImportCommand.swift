@@ -11,7 +11,8 @@ struct ImportCommand: ParsableCommand {
         commandName: "import",
         abstract: "Convert a vendor's export into Canary's canonical CSV on standard output.",
         discussion: """
-        Profiles: actigraph-csv (ActiLife CSV exports of ActiGraph devices: the header block, then one row \
+        Profiles: actiwatch (Actiware CSV exports: the epoch-by-epoch section; off-wrist and NaN epochs are left \
+        out), actigraph-csv (ActiLife CSV exports of ActiGraph devices: the header block, then one row \
         per epoch with or without Date,Time columns; the Axis1 counts become the activity stream). The \
         device's clock is local time without a zone: give it with --tz (the recording's epochs are \
         converted with the zone's offset at its start; the device clock does not follow daylight \

@@ -3,8 +3,8 @@ import Foundation
 import Testing
 @testable import CanaryDaemon
 
-/// `canaryctl import --from actigraph-csv`: ActiLife exports (fixtures written from ActiLife's documented
-/// layout, no personal data) to Canary's activity stream, through the real binary.
+/// `canaryctl import --from actigraph-csv | actiwatch`: ActiLife and Actiware exports (fixtures written
+/// from the vendors' documented layouts, no personal data) to Canary's activity stream, through the real binary.
 @Suite struct ImportTests {
     static func fixture(_ name: String) -> String { TestSupport.fixture("actigraph/\(name)") }
 
@@ -53,6 +53,21 @@ import Testing
         try (lines[0..<11]).joined(separator: "\n").write(toFile: cut, atomically: true, encoding: .utf8)
         let e = try Self.run(["--from", "actigraph-csv", "--tz", "UTC", cut])
         #expect(e.status == 1 && e.diagnostics.contains { $0.contains("no epoch in the file") }, "\(e.diagnostics)")
+    }
+
+    /// Actiware: off-wrist and NaN epochs are left out (non-wear is missing data, not zero), 12-hour times read.
+    @Test func actiwatchEpochsLeaveOffWristOutAndNameBadLines() throws {
+        let r = try Self.run(["--from", "actiwatch", "--tz", "Europe/Oslo", "--subject", "s1", TestSupport.fixture("actiwatch/epochs.csv")])
+        #expect(r.status == 1)
+        #expect(r.rows == ["timestamp,subject,activity",
+                           "2026-03-28T22:58:00Z,s1,143.0", "2026-03-28T22:59:00Z,s1,0.0",
+                           "2026-03-28T23:03:00Z,s1,12.0", "2026-03-29T11:04:00Z,s1,88.0"])
+        #expect(r.diagnostics.contains { $0.hasSuffix("epochs.csv:line 18: field 'Activity': the activity is not a non-negative number") })
+        #expect(r.diagnostics.contains { $0.hasSuffix("epochs.csv:line 21: expected 9 fields as the epoch-by-epoch column header names, found 3") })
+        let none = try Self.run(["--from", "actiwatch", "--tz", "UTC", TestSupport.fixture("actiwatch/no-epochs.csv")])
+        #expect(none.status == 1 && none.diagnostics.contains { $0.contains("not an actiwatch export: line 2: no epoch-by-epoch section") })
+        let other = try Self.run(["--from", "actiwatch", "--tz", "UTC", Self.fixture("with-columns.csv")])
+        #expect(other.status == 1 && other.diagnostics.contains { $0.contains("expected an Actiware CSV export") })
     }
 
     /// Import, then replay, gives the same features and alerts as the same epochs written by hand in

@@ -8,6 +8,8 @@ public struct VendorImport {
     public enum Profile: String, CaseIterable, Sendable {
         /// ActiLife CSV exports of ActiGraph devices (`ActiGraphCSV`): minute or finer epochs, Axis1 counts.
         case actigraphCSV = "actigraph-csv"
+        /// Actiware CSV exports of Philips Respironics Actiwatch devices (`ActiwatchCSV`): off-wrist epochs left out.
+        case actiwatch
     }
 
     /// What one file came to.
@@ -27,16 +29,25 @@ public struct VendorImport {
     /// The canonical header of the stream this profile writes.
     public var header: String {
         switch profile {
-        case .actigraphCSV: "timestamp,subject,activity"
+        case .actigraphCSV, .actiwatch: "timestamp,subject,activity"
         }
     }
 
     /// Converts one file, writing rows of `subject` to `out` and each rejected line to `rejected`.
     /// Throws when the file cannot be read or is not in the profile's layout (nothing of it counts then).
     public func convert(path: String, subject: String, to out: BufferedWriter, rejected: (RowError) -> Void) throws -> Counts {
+        switch profile {
+        case .actigraphCSV: try convert(path: path, subject: subject, parser: ActiGraphCSV(zone: zone), to: out, rejected: rejected)
+        case .actiwatch: try convert(path: path, subject: subject, parser: ActiwatchCSV(zone: zone), to: out, rejected: rejected)
+        }
+    }
+
+    private func convert<P: EpochExport>(path: String, subject: String, parser: P, to out: BufferedWriter,
+                                         rejected: (RowError) -> Void) throws -> Counts {
         guard let handle = FileHandle(forReadingAtPath: path) else { throw ImportError("\(path): cannot open the file") }
         defer { try? handle.close() }
-        var parser = ActiGraphCSV(zone: zone)
+        var parser = parser
+        var lines = 0
         var splitter = LineSplitter(maxLineBytes: 64 * 1024)
         var counts = Counts()
         var layout: ActiGraphCSV.LayoutError?
@@ -47,6 +58,7 @@ public struct VendorImport {
                 counts.rejected += 1
                 rejected(RowError.lineTooLong(line: number, bytes: bytes, limit: 64 * 1024))
             case .line(let bytes, let number):
+                lines = number
                 let line = String(decoding: bytes, as: UTF8.self)
                 do {
                     switch try parser.feed(Substring(line), number: number) {
@@ -81,6 +93,9 @@ public struct VendorImport {
             if let layout { throw ImportError("\(path): not an \(profile.rawValue) export: \(layout)") }
         }
         splitter.finish { take($0) }
+        if layout == nil {
+            do { try parser.finish(lines: lines) } catch { layout = error }
+        }
         if let layout { throw ImportError("\(path): not an \(profile.rawValue) export: \(layout)") }
         guard counts.epochs > 0 else {
             throw ImportError("\(path): no epoch in the file (an \(profile.rawValue) export has a header block, then one row per epoch)")
