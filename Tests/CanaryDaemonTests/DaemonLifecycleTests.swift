@@ -31,15 +31,10 @@ import Testing
         _ = try daemon.waitForAlerts(atLeast: 10)  // once ingest has settled, the days are evaluated
 
         // A valid reload: RELOADING=1 with MONOTONIC_USEC, then READY=1.
-        try (try String(contentsOfFile: daemon.configPath, encoding: .utf8) + "\n[subjects.eli]\ntimezone = \"Europe/Oslo\"\n")
-            .write(toFile: daemon.configPath, atomically: true, encoding: .utf8)
-        daemon.signal(SIGHUP)
-        try daemon.notify.wait(for: "READY after reload") { $0.contains("READY=1") && $0.contains("configuration reloaded") }
+        try daemon.reloadValid()
 
         // An invalid one is refused, the reason goes to STATUS=, the daemon keeps serving.
-        try "[engine]\ntimezone = \"Mars/Olympus\"\n".write(toFile: daemon.configPath, atomically: true, encoding: .utf8)
-        daemon.signal(SIGHUP)
-        let refused = try daemon.notify.wait(for: "READY after a refused reload") { $0.contains("reload refused") }
+        let refused = try daemon.reloadInvalid()
         #expect(refused.contains("READY=1"))
         #expect(refused.contains("engine.timezone"))
         let again = try IngestClient(socketPath: daemon.socketPath).send(path: Self.sleepFile)

@@ -64,13 +64,8 @@ import Testing
         #expect(try Self.promtoolCheck(ctl.output) == "")
 
         // Reloads, by result.
-        try (try String(contentsOfFile: daemon.configPath, encoding: .utf8) + "\n[subjects.eli]\ntimezone = \"Europe/Oslo\"\n")
-            .write(toFile: daemon.configPath, atomically: true, encoding: .utf8)
-        daemon.signal(SIGHUP)
-        try daemon.notify.wait(for: "READY after reload") { $0.contains("READY=1") && $0.contains("configuration reloaded") }
-        try "[engine]\ntimezone = \"Mars/Olympus\"\n".write(toFile: daemon.configPath, atomically: true, encoding: .utf8)
-        daemon.signal(SIGHUP)
-        try daemon.notify.wait(for: "a refused reload") { $0.contains("reload refused") }
+        try daemon.reloadValid()
+        try daemon.reloadInvalid()
         let after = Self.samples(try Self.get(port: port, path: "/metrics").body)
         #expect(after[#"canary_reloads_total{result="applied"}"#] == 1)
         #expect(after[#"canary_reloads_total{result="refused"}"#] == 1)

@@ -146,6 +146,23 @@ final class DaemonHarness: @unchecked Sendable {
         return nil
     }
 
+    /// A valid reload (a subject's zone added to the configuration): SIGHUP, then READY=1 with
+    /// "configuration reloaded".
+    func reloadValid() throws {
+        try (try String(contentsOfFile: configPath, encoding: .utf8) + "\n[subjects.eli]\ntimezone = \"Europe/Oslo\"\n")
+            .write(toFile: configPath, atomically: true, encoding: .utf8)
+        signal(SIGHUP)
+        try notify.wait(for: "READY after reload") { $0.contains("READY=1") && $0.contains("configuration reloaded") }
+    }
+
+    /// An invalid configuration (an unknown zone) and SIGHUP: returns the notify message of the refusal.
+    @discardableResult
+    func reloadInvalid() throws -> String {
+        try "[engine]\ntimezone = \"Mars/Olympus\"\n".write(toFile: configPath, atomically: true, encoding: .utf8)
+        signal(SIGHUP)
+        return try notify.wait(for: "READY after a refused reload") { $0.contains("reload refused") }
+    }
+
     /// Waits for READY=1 (canaryd binding its own socket).
     func waitReady() throws {
         try notify.wait(for: "READY=1") { $0.contains("READY=1") }
