@@ -17,14 +17,16 @@ struct ImportCommand: ParsableCommand {
         device's clock is local time without a zone: give it with --tz (the recording's epochs are \
         converted with the zone's offset at its start; the device clock does not follow daylight \
         saving). Rejected lines go to standard error with their line number and reason; a file in \
-        another layout fails with its name and what was expected. Streamed: pipe it on with \
-        canaryctl import ... | canaryctl send -
+        another layout fails with its name and what was expected. Streamed: with --send the rows go \
+        straight to canaryd over one connection (as canaryctl import ... | canaryctl send - would).
         """
     )
     @Option(name: .long, help: "The export's layout: \(VendorImport.Profile.allCases.map(\.rawValue).joined(separator: ", ")).")
     var from: VendorImport.Profile
     @Option(name: .long, help: "The subject of the rows (default: each file's name without its extension).") var subject: String?
     @Option(name: .long, help: "IANA time zone of the device's clock.") var tz: String
+    @Flag(name: .long, help: "Send the rows to canaryd instead of writing them to standard output.") var send = false
+    @Option(name: .long, help: "Ingest socket, with --send.") var socket = "/run/canary/ingest.sock"
     @Argument(help: "Export files.") var paths: [String]
 
     func validate() throws {
@@ -33,8 +35,48 @@ struct ImportCommand: ParsableCommand {
     }
 
     func run() throws {
+        guard send else {
+            if !convertAll(to: BufferedWriter(fd: 1)) { throw ExitCode(1) }
+            return
+        }
+        // The rows stream through a pipe into one ingest connection, converted while they are sent. A daemon
+        // (or a pipe) that closes first must give an error, not kill us with SIGPIPE.
+        signal(SIGPIPE, SIG_IGN)
+        var ends: [Int32] = [0, 0]
+        guard pipe(&ends) == 0 else { throw CleanExit.message("canaryctl: cannot make a pipe: \(String(cString: strerror(errno)))") }
+        let (readEnd, writeEnd) = (ends[0], ends[1])
+        let converted = DispatchSemaphore(value: 0)
+        nonisolated(unsafe) var ok = true
+        let command = self
+        Thread.detachNewThread {
+            do {
+                let out = BufferedWriter(fd: writeEnd, ownsDescriptor: true)
+                ok = command.convertAll(to: out)
+            }
+            converted.signal()
+        }
+        let outcome: IngestClient.Outcome
+        do {
+            outcome = try IngestClient(socketPath: socket).send(path: "/dev/fd/\(readEnd)") { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }
+        } catch {
+            close(readEnd)
+            converted.wait()
+            FileHandle.standardError.write(Data("canaryctl: \(error)\n".utf8))
+            throw ExitCode(2)
+        }
+        close(readEnd)
+        converted.wait()
+        guard outcome.completed else {
+            FileHandle.standardError.write(Data("canaryctl: the daemon did not confirm the rows (no final OK); send them again\n".utf8))
+            throw ExitCode(2)
+        }
+        FileHandle.standardError.write(Data("sent: accepted=\(outcome.accepted) rejected=\(outcome.rejected)\n".utf8))
+        if !ok || outcome.rejected > 0 { throw ExitCode(1) }
+    }
+
+    /// Converts every file into `out` (flushed and released at the end); false when a line or a file was refused.
+    private func convertAll(to out: BufferedWriter) -> Bool {
         let importer = VendorImport(profile: from, zone: TimeZone(identifier: tz)!)
-        let out = BufferedWriter(fd: 1)
         let diagnostics = BufferedWriter(fd: 2, capacity: 0)
         out.write(importer.header + "\n")
         var failed = false
@@ -50,6 +92,6 @@ struct ImportCommand: ParsableCommand {
             }
         }
         out.flush()
-        if failed { throw ExitCode(1) }
+        return !failed
     }
 }

@@ -123,3 +123,23 @@ import Testing
         #expect(metrics.isSuperset(of: ["steps", "sleep_duration", "interdaily_stability"]), "\(metrics)")
     }
 }
+
+/// `canaryctl import --send`: the converted rows go to the running daemon over one connection.
+@Suite(.serialized) struct ImportSendTests {
+    @Test func sendStreamsTheImportIntoTheDaemon() throws {
+        let daemon = try DaemonHarness(consent: ["p1"])
+        try daemon.waitReady()
+        let r = try ProcessRun.run(DaemonHarness.binary("canaryctl"),
+                                   ["import", "--from", "actigraph-csv", "--tz", "Europe/Oslo", "--subject", "p1", "--send", "--socket", daemon.socketPath,
+                                    ImportTests.fixture("no-columns-dst.csv")])
+        // Five epochs go in; the sixth line was rejected by the import (exit 1 says so), none by the daemon.
+        #expect(r.status == 1 && r.output.contains("sent: accepted=5 rejected=0"), "\(r.output)")
+        #expect(r.output.contains("no-columns-dst.csv:line 15: field 'Axis1'"))
+        // Without a daemon: exit 2 and a reason, not a hang or a SIGPIPE.
+        let none = try ProcessRun.run(DaemonHarness.binary("canaryctl"),
+                                      ["import", "--from", "actigraph-csv", "--tz", "UTC", "--send", "--socket", daemon.directory + "/nothing.sock",
+                                       ImportTests.fixture("with-columns.csv")])
+        #expect(none.status == 2 && none.output.contains("cannot connect"), "\(none.output)")
+        #expect(try daemon.stop() == 0)
+    }
+}
