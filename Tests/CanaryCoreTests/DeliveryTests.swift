@@ -248,3 +248,53 @@ import Testing
         #expect(WebhookPayload.rfc3339(-0.5) == "1969-12-31T23:59:59.500Z")
     }
 }
+
+/// Grouped notifications: what is open after a person's alerts, and a lane delivered as one.
+@Suite("Grouped notifications")
+struct GroupedNotificationCoreTests {
+    static func alert(_ id: String, _ kind: AlertKind, rule: String) -> Alert {
+        var a = Alert(kind: kind, severity: kind == .resolved ? .info : .warning, subject: "p", rule: rule,
+                      features: [String(rule.split(separator: ".")[0])], period: "2026-03-28", periodStart: 0, explanation: "\(id) \(kind.rawValue)")
+        a.id = id
+        return a
+    }
+
+    @Test func openAlertsAreEachRulesLastEventWhenItIsNotResolved() {
+        let history = [Self.alert("a", .deviation, rule: "sleep_duration.threshold"), Self.alert("b", .deviation, rule: "steps.threshold"),
+                       Self.alert("c", .resolved, rule: "sleep_duration.threshold"), Self.alert("d", .composite, rule: "composite.wellbeing")]
+        #expect(NotificationPayload.openAlerts(history).map(\.id) == ["b", "d"])
+        #expect(NotificationPayload.openAlerts(history + [Self.alert("e", .resolved, rule: "steps.threshold"),
+                                                          Self.alert("f", .resolved, rule: "composite.wellbeing")]).isEmpty)
+        let body = NotificationPayload.encode(id: "n-1", subject: "ps-x", batch: [history[2]], open: [], sentAt: 0, daemonVersion: "t")
+        #expect(body.contains(#""status":"resolved""#) && body.contains(#""summary":"all back to usual""#) && body.contains(#""alerts":["c"]"#))
+        #expect(body.contains(#""type":"canary.notification""#) && body.contains(#""version":1"#))
+    }
+
+    @Test func aLaneDeliveredAsOneNotificationLeavesTheQueueWhole() {
+        var queue = DeliveryQueue()
+        let items = (0..<3).map { DeliveryItem(sequence: Int64($0), alertID: "a\($0)", channel: "webhook:w", subject: "p", queuedAt: 0) }
+        queue.add(items)
+        let due = queue.due(now: 1, limit: 4)
+        #expect(due.count == 1)
+        #expect(due.map(\.alertID) == ["a0"])
+        let batch = queue.items(in: due[0].lane)
+        #expect(batch.map(\.alertID) == ["a0", "a1", "a2"])
+        // A retry keeps them all, the head waiting; a delivery takes them all.
+        let retried = queue.finish(batch: batch, .retry(at: 5, reason: "503"))
+        #expect(retried)
+        let tooSoon = queue.due(now: 4, limit: 4)
+        #expect(queue.count == 3 && tooSoon.isEmpty)
+        let again = queue.due(now: 5, limit: 4)
+        #expect(again.map(\.alertID) == ["a0"])
+        let delivered = queue.finish(batch: queue.items(in: again[0].lane), .delivered)
+        #expect(delivered)
+        #expect(queue.count == 0 && queue.nextDue() == nil)
+        // Not in flight: nothing changes.
+        queue.add(items)
+        let notInFlight = queue.finish(batch: items, .delivered)
+        #expect(!notInFlight && queue.count == 3)
+        queue.hold(items[0].lane, until: 100)
+        let early = queue.due(now: 99, limit: 4), late = queue.due(now: 100, limit: 4)
+        #expect(early.isEmpty && late.count == 1)
+    }
+}

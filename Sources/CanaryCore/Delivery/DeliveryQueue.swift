@@ -31,6 +31,11 @@ public struct DeliveryItem: Sendable, Equatable, Codable {
 public struct DeliveryLane: Hashable, Sendable {
     public var channel: String
     public var subject: String
+
+    public init(channel: String, subject: String) {
+        self.channel = channel
+        self.subject = subject
+    }
 }
 
 /// Which queued deliveries to attempt now: per lane only the oldest, once it is due, and at most
@@ -154,6 +159,47 @@ public struct DeliveryQueue: Sendable {
     /// When the oldest queued delivery was queued; nil when none is. O(lanes).
     public var oldestQueuedAt: Double? {
         lanes.values.lazy.compactMap { $0.map(\.queuedAt).min() }.min()
+    }
+
+    /// The queued deliveries of `lane`, oldest first (a grouped webhook sends them as one notification).
+    public func items(in lane: DeliveryLane) -> [DeliveryItem] { lanes[lane] ?? [] }
+
+    /// Lanes with deliveries queued.
+    public var laneKeys: [DeliveryLane] { Array(lanes.keys) }
+
+    /// Holds the head of `lane` until at least `instant` (a grouped webhook's group_interval).
+    public mutating func hold(_ lane: DeliveryLane, until instant: Double) {
+        guard var items = lanes[lane], inFlight[lane] == nil else { return }
+        items[0].notBefore = max(items[0].notBefore, instant)
+        lanes[lane] = items
+    }
+
+    /// `finish` for a notification that carried `batch` (the lane's head, in flight, first): delivered
+    /// and dead take all of them out of the lane; a retry waits at the head.
+    @discardableResult
+    public mutating func finish(batch: [DeliveryItem], _ outcome: DeliveryOutcome) -> Bool {
+        guard let head = batch.first else { return false }
+        let lane = head.lane
+        guard let flight = inFlight[lane], flight.key == Self.key(head) else { return false }
+        inFlight[lane] = nil
+        if flight.limited { limitedInFlight -= 1 }
+        guard var items = lanes[lane] else { return true }
+        switch outcome {
+        case .delivered, .dead:
+            let gone = Set(batch.map(Self.key))
+            items.removeAll { gone.contains(Self.key($0)) }
+            for k in gone {
+                keys.remove(k)
+                hurried.remove(k)
+            }
+        case .retry(let at, _):
+            if let i = items.firstIndex(where: { $0.alertID == head.alertID }) {
+                items[i].attempts = head.attempts
+                items[i].notBefore = hurried.remove(Self.key(head)) != nil ? 0 : at
+            }
+        }
+        lanes[lane] = items.isEmpty ? nil : items
+        return true
     }
 
     /// Every queued delivery, oldest first.

@@ -21,6 +21,10 @@ public struct WebhookSettings: Sendable, Equatable {
     /// Plain http:// to a host that is not loopback needs this.
     public var allowInsecure = false
     public var policy = DeliveryPolicy()
+    /// `notify = "grouped"`: one notification per person grouping the alerts (`grouping`), instead of one
+    /// request per alert.
+    public var grouped = false
+    public var grouping = GroupTiming()
 
     /// Whether this webhook takes an alert (consent is asked separately).
     public func takes(_ alert: Alert) -> Bool {
@@ -28,7 +32,7 @@ public struct WebhookSettings: Sendable, Equatable {
     }
 
     static let keys = ["url", "secret_file", "timeout", "headers", "kinds", "min_severity", "subject", "allow_insecure",
-                       "backoff_initial", "backoff_max", "max_age"]
+                       "backoff_initial", "backoff_max", "max_age", "notify", "group_wait", "group_interval"]
 
     /// Reads one webhook's table.
     static func parse(_ t: inout TableReader, name: String) throws(ConfigError) -> WebhookSettings {
@@ -77,6 +81,14 @@ public struct WebhookSettings: Sendable, Equatable {
         if let v = try t.duration("max_age", in: 0...366 * 86_400, excludingLower: true) {
             w.policy.maxAge = v
         }
+        if let v = try t.string("notify") {
+            guard ["alerts", "grouped"].contains(v) else {
+                throw ConfigError(key: t.key("notify"), "expected \"alerts\" (one request per alert) or \"grouped\" (one notification per person)")
+            }
+            w.grouped = v == "grouped"
+        }
+        if let v = try t.duration("group_wait", in: 0...86_400) { w.grouping.wait = v }
+        if let v = try t.duration("group_interval", in: 0...30 * 86_400) { w.grouping.interval = v }
         try t.finish(known: keys)
         return w
     }

@@ -1,4 +1,5 @@
 import CanaryCore
+import Crypto
 import Foundation
 import Logging
 
@@ -34,6 +35,9 @@ public actor AlertDispatcher {
     private var running: [DeliveryLane: Task<Void, Never>] = [:]
     private var counters = Counters()
     private let metrics: DaemonMetrics?
+    /// Grouped webhooks: when each (webhook, subject) lane last had a notification delivered (its
+    /// `group_interval` counts from there), from the delivery history at start.
+    private var lastNotified: [DeliveryLane: Double] = [:]
 
     /// - Parameters:
     ///   - pseudonyms: subject tokens, for the journal when `journalByToken` and for webhooks whose `subject` is "token".
@@ -52,7 +56,11 @@ public actor AlertDispatcher {
         self.journalByToken = journalByToken
         targets = Dictionary(webhooks.map { ($0.settings.name, $0) }, uniquingKeysWith: { a, _ in a })
         (wakes, wakeUp) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(1))
-        queue.add(try store.pendingDeliveries())
+        let groupedChannels = webhooks.filter(\.settings.grouped).map { AlertChannel.webhook($0.settings.name) }
+        let last = try store.lastDelivered(channels: groupedChannels)
+        lastNotified = last
+        let targets = self.targets
+        queue.add(try store.pendingDeliveries().map { Self.held($0, targets: targets, lastNotified: last) })
     }
 
     public var totals: Counters { counters }
@@ -64,7 +72,7 @@ public actor AlertDispatcher {
     /// New deliveries, just committed with the state that decided them.
     public func add(_ items: [DeliveryItem]) {
         guard !items.isEmpty else { return }
-        queue.add(items)
+        queue.add(items.map(held))
         wakeUp.yield()
     }
 
@@ -85,6 +93,7 @@ public actor AlertDispatcher {
     public func forget(subject: String) {
         local.forget(names: [journalName(subject), subject])
         queue.remove(subject: subject)
+        lastNotified = lastNotified.filter { $0.key.subject != subject }
         for (lane, task) in running where lane.subject == subject {
             task.cancel()
             running[lane] = nil
@@ -175,7 +184,7 @@ public actor AlertDispatcher {
                 if let refusal = refusal(item, now: now) {
                     queue.finish(item, refusal)
                     results.append(.init(item: item, outcome: refusal, status: nil))
-                    deadLettered(item, alert, refusal, status: nil)
+                    deadLettered(item, refusal, status: nil)
                     continue
                 }
                 if channel == AlertChannel.journal {
@@ -186,6 +195,8 @@ public actor AlertDispatcher {
                     counters.delivered += 1
                 } else if journalOnly {
                     queue.finish(item, .retry(at: .infinity, reason: "stopping"))  // stays owed in the database
+                } else if let name = AlertChannel.webhookName(channel), let target = targets[name], target.settings.grouped {
+                    notify(queue.items(in: item.lane), target: target)
                 } else if let name = AlertChannel.webhookName(channel), let target = targets[name] {
                     let subject = target.settings.subject == "token" ? pseudonyms.token(for: alert.subject) : alert.subject
                     let body = WebhookPayload.encode(alert, subject: subject, emittedAt: stored.emittedAt,
@@ -248,7 +259,86 @@ public actor AlertDispatcher {
                 ])
             }
         case .dead:
-            deadLettered(item, alert, outcome, status: status)
+            deadLettered(item, outcome, status: status)
+        }
+        wakeUp.yield()
+    }
+
+    // MARK: Grouped notifications
+
+    /// A delivery to a grouped webhook waits `group_wait` after it was queued, and `group_interval` after
+    /// the lane's last notification.
+    private func held(_ item: DeliveryItem) -> DeliveryItem {
+        Self.held(item, targets: targets, lastNotified: lastNotified)
+    }
+
+    private static func held(_ item: DeliveryItem, targets: [String: WebhookTarget], lastNotified: [DeliveryLane: Double]) -> DeliveryItem {
+        guard let name = AlertChannel.webhookName(item.channel), let target = targets[name], target.settings.grouped else { return item }
+        let g = target.settings.grouping
+        var held = item
+        held.notBefore = max(item.notBefore, item.queuedAt + g.wait, lastNotified[item.lane].map { $0 + g.interval } ?? 0)
+        return held
+    }
+
+    /// The id of the notification that carries these deliveries: the same deliveries, the same id (a
+    /// notification re-sent after a crash is recognisable by its receiver).
+    static func notificationID(_ batch: [DeliveryItem]) -> String {
+        let text = ([batch.first?.channel ?? ""] + batch.map(\.alertID).sorted()).joined(separator: "\n")
+        return "n-" + SHA256.hash(data: Data(text.utf8)).prefix(16).map { String(format: "%02x", $0) }.joined()
+    }
+
+    /// Sends one notification for the lane's queued deliveries (`batch`, the head in flight first): what
+    /// is new and resolved among them, and what is open for the person after them.
+    private func notify(_ batch: [DeliveryItem], target: WebhookTarget) {
+        guard let head = batch.first else { return }
+        let store = self.store, sender = self.sender, settings = target.settings
+        let subject = settings.subject == "token" ? pseudonyms.token(for: head.subject) : head.subject
+        running[head.lane] = Task {
+            let loaded = try? await store.offload { (try store.alerts(batch.map(\.alertID)), try store.alerts(subject: head.subject)) }
+            guard let (bodies, history) = loaded else {
+                self.attempted(batch, .failed("the state database could not be read"), policy: settings.policy, interval: settings.grouping.interval)
+                return
+            }
+            let alerts = batch.compactMap { bodies[$0.alertID]?.alert }
+            let open = NotificationPayload.openAlerts(history.filter(settings.takes))
+            let now = Date().timeIntervalSince1970
+            let id = Self.notificationID(batch)
+            let body = NotificationPayload.encode(id: id, subject: subject, batch: alerts, open: open, sentAt: now,
+                                                  daemonVersion: CanaryCoreVersion.string)
+            let attempt = await sender.post(body, id: id, to: target, timestamp: Int(now))
+            self.attempted(batch, attempt, policy: settings.policy, interval: settings.grouping.interval)
+        }
+    }
+
+    private func attempted(_ batch: [DeliveryItem], _ attempt: DeliveryAttempt, policy: DeliveryPolicy, interval: Double) {
+        let batch = batch.map { item -> DeliveryItem in
+            var item = item
+            item.attempts += 1
+            return item
+        }
+        guard let head = batch.first else { return }
+        let now = Date().timeIntervalSince1970
+        let outcome = policy.decide(attempt, attempts: head.attempts, queuedAt: head.queuedAt, now: now, jitter: Double.random(in: 0..<1))
+        var status: Int?
+        if case .status(let code, _) = attempt { status = code }
+        guard queue.finish(batch: batch, outcome) else { return }
+        running[head.lane] = nil
+        record(batch.map { .init(item: $0, outcome: outcome, status: status) })
+        switch outcome {
+        case .delivered:
+            counters.delivered += batch.count
+            lastNotified[head.lane] = now
+            queue.hold(head.lane, until: now + interval)
+        case .retry(_, let reason):
+            counters.retried += 1
+            if head.attempts == 1 || head.attempts % 10 == 0 {
+                logger.warning("webhook notification failed; will retry", metadata: [
+                    "webhook": "\(AlertChannel.webhookName(head.channel) ?? head.channel)", "reason": "\(reason)",
+                    "attempts": "\(head.attempts)", "alerts": "\(batch.count)",
+                ])
+            }
+        case .dead:
+            for item in batch { deadLettered(item, outcome, status: status) }
         }
         wakeUp.yield()
     }
@@ -275,21 +365,21 @@ public actor AlertDispatcher {
     }
 
     /// A journal error naming the webhook and the status, with the alert id to re-drive it by.
-    private func deadLettered(_ item: DeliveryItem, _ alert: Alert, _ outcome: DeliveryOutcome, status: Int?) {
+    private func deadLettered(_ item: DeliveryItem, _ outcome: DeliveryOutcome, status: Int?) {
         guard case .dead(let reason) = outcome else { return }
         counters.dead += 1
         let channel = item.channel
         let name = AlertChannel.webhookName(channel) ?? channel
         _ = systemd.journalSend([
-            ("MESSAGE", "alert \(alert.id) for \(name) moved to dead letters: \(reason)"),
+            ("MESSAGE", "alert \(item.alertID) for \(name) moved to dead letters: \(reason)"),
             ("PRIORITY", "3"),
             ("MESSAGE_ID", MessageID.deliveryDead),
             ("SYSLOG_IDENTIFIER", "canaryd"),
-            ("CANARY_ALERT_ID", alert.id),
+            ("CANARY_ALERT_ID", item.alertID),
             ("CANARY_CHANNEL", channel),
             ("CANARY_WEBHOOK", AlertChannel.webhookName(channel) ?? ""),
             ("CANARY_HTTP_STATUS", status.map(String.init) ?? ""),
-            ("CANARY_SUBJECT", journalName(alert.subject)),
+            ("CANARY_SUBJECT", journalName(item.subject)),
             ("CANARY_ATTEMPTS", String(item.attempts)),
         ])
         // The alert id stays in the journal entry above: it is derived from the subject id.

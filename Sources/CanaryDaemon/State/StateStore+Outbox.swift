@@ -80,6 +80,22 @@ extension StateStore {
         }
     }
 
+    /// When each (channel, subject) last had a delivery made, for these channels (grouped webhooks).
+    public func lastDelivered(channels: [String]) throws -> [DeliveryLane: Double] {
+        guard !channels.isEmpty else { return [:] }
+        return try pool.read { db in
+            let marks = Array(repeating: "?", count: channels.count).joined(separator: ",")
+            var out: [DeliveryLane: Double] = [:]
+            for row in try Row.fetchAll(db, sql: """
+                SELECT d.channel AS channel, a.subject AS subject, max(d.delivered_at) AS at FROM delivered d
+                JOIN alert a ON a.id = d.alert_id WHERE d.channel IN (\(marks)) GROUP BY d.channel, a.subject
+                """, arguments: StatementArguments(channels)) {
+                out[DeliveryLane(channel: row["channel"], subject: row["subject"])] = row["at"]
+            }
+            return out
+        }
+    }
+
     /// A subject's alerts still kept (within retention), oldest first.
     public func alerts(subject: String) throws -> [Alert] {
         try pool.read { db in

@@ -1,0 +1,112 @@
+import CanaryCore
+import Foundation
+import Testing
+@testable import CanaryDaemon
+
+/// `notify = "grouped"` webhooks with the real daemon and the real receiver: one signed
+/// `canary.notification` per person instead of one request per alert, from the same durable outbox.
+@Suite(.serialized) struct GroupedNotificationTests {
+    static let subjects = ["ana", "ben", "chen", "dara", "eli"]
+
+    static func config(_ receiver: WebhookReceiver, wait: String, interval: String = "24h") -> String {
+        DaemonLifecycleTests.noGaps + """
+
+        [webhooks.clinic]
+        url = "\(receiver.url)"
+        secret_file = "\(receiver.secretFile)"
+        timeout = "2s"
+        backoff_initial = "0.2s"
+        backoff_max = "0.5s"
+        notify = "grouped"
+        group_wait = "\(wait)"
+        group_interval = "\(interval)"
+        """
+    }
+
+    /// The alert ids each subject's notifications carried, in order, and the notifications' bodies.
+    static func carried(_ requests: [WebhookReceiver.Request]) -> [String: [String]] {
+        var out: [String: [String]] = [:]
+        for r in requests where (200...299).contains(r.status) {
+            out[r.subject, default: []] += (r.body?["alerts"] as? [String]) ?? []
+        }
+        return out
+    }
+
+    @Test func theSampleEpisodeGivesAHandfulOfNotificationsCarryingEveryAlertOnce() throws {
+        let receiver = try WebhookReceiver(directory: (TestSupport.temporaryFile("gn") as NSString).deletingLastPathComponent)
+        try receiver.start()
+        defer { receiver.stop() }
+        let daemon = try DaemonHarness(extraConfig: Self.config(receiver, wait: "1s", interval: "3s"), consent: Self.subjects,
+                                       scopes: WebhookTests.scopes)
+        try daemon.waitReady()
+        // The whole sample set, one file after the other, as a feeder would send it.
+        for file in ReportTests.sample { #expect(try IngestClient(socketPath: daemon.socketPath).send(path: file).rejected == 0) }
+        _ = try daemon.waitForAlerts(atLeast: 22)
+        sleep(1)
+        let alerts = daemon.alerts()
+        let all = Set(alerts.map { "\($0["id"]!)" })
+        // Updates come at most every group_interval: wait until every alert was carried.
+        let deadline = Date().addingTimeInterval(30)
+        while Set(Self.carried(receiver.requests).values.flatMap { $0 }) != all && Date() < deadline { usleep(200_000) }
+        let requests = receiver.requests
+        // A handful of messages instead of one per alert.
+        #expect(!requests.isEmpty && requests.count <= 5, "\(requests.count) notifications for \(alerts.count) alerts")
+        // At most one message per person per group_interval (3 s).
+        for subject in Set(requests.map(\.subject)) {
+            let times = requests.filter { $0.subject == subject }.map(\.received)
+            for (a, b) in zip(times, times.dropFirst()) { #expect(b - a >= 2.9, "\(subject): \(times)") }
+        }
+        print("grouped: \(requests.count) notifications for \(alerts.count) alerts and resolved events")
+        #expect(requests.allSatisfy { $0.verified && $0.body?["type"] as? String == "canary.notification" && $0.body?["version"] as? Int == 1 })
+        // Every alert reached the webhook exactly once, in a notification about its own subject.
+        let bySubject = Self.carried(requests)
+        let sent = bySubject.values.flatMap { $0 }
+        #expect(sent.count == Set(sent).count, "an alert was carried twice")
+        #expect(Set(sent) == all)
+        for (subject, ids) in bySubject {
+            let own = Set(alerts.filter { "\($0["subject"]!)" == subject }.map { "\($0["id"]!)" })
+            #expect(Set(ids) == own, "\(subject)")
+        }
+        // The episode ended within the data: the person's last message says all is back to usual.
+        let eli = try daemon.token("eli")
+        let last = try #require(requests.last { $0.subject == eli })
+        #expect(last.body?["status"] as? String == "resolved")
+        #expect((last.body?["deviating"] as? [Any])?.isEmpty == true)
+        #expect((last.body?["summary"] as? String) == "all back to usual")
+        let resolved = requests.filter { $0.subject == eli }.flatMap { ($0.body?["resolved"] as? [[String: Any]]) ?? [] }
+        #expect(resolved.allSatisfy { ($0["explanation"] as? String)?.isEmpty == false })
+        // The deliveries are recorded per alert, as for any webhook.
+        let records = try WebhookTests.deliveries(daemon).filter { $0.channel == "webhook:clinic" }
+        #expect(records.count == alerts.count && records.allSatisfy { $0.state == .delivered })
+        #expect(try daemon.stop() == 0)
+    }
+
+    @Test func aRestartInTheMiddleOfAGroupLosesAndRepeatsNothing() throws {
+        let receiver = try WebhookReceiver(directory: (TestSupport.temporaryFile("gn") as NSString).deletingLastPathComponent)
+        try receiver.start()
+        defer { receiver.stop() }
+        let state = "/tmp/canary-it-state-\(UUID().uuidString.prefix(8))"
+        defer { try? FileManager.default.removeItem(atPath: state) }
+        let first = try DaemonHarness(extraConfig: Self.config(receiver, wait: "5s"), consent: Self.subjects, scopes: WebhookTests.scopes,
+                                      stateDirectory: state)
+        try first.waitReady()
+        #expect(try IngestClient(socketPath: first.socketPath).send(path: DaemonLifecycleTests.sleepFile).accepted == 189)
+        let alerts = try first.waitForAlerts(atLeast: 10)
+        // Within group_wait: committed, nothing sent yet. Killed there.
+        #expect(receiver.requests.isEmpty)
+        first.signal(SIGKILL)
+        _ = try first.waitExit()
+
+        let second = try DaemonHarness(extraConfig: Self.config(receiver, wait: "5s"), consent: Self.subjects, scopes: WebhookTests.scopes,
+                                       stateDirectory: state)
+        try second.waitReady()
+        let subjects = Set(alerts.map { "\($0["subject"]!)" })
+        _ = try receiver.waitForAccepted(subjects.count, timeout: 20)
+        sleep(1)
+        let sent = Self.carried(receiver.requests).values.flatMap { $0 }
+        #expect(sent.count == Set(sent).count, "an alert was carried twice")
+        #expect(Set(sent) == Set(alerts.map { "\($0["id"]!)" }), "every alert committed before the kill was notified after the restart")
+        #expect(Set(receiver.requests.compactMap { $0.body?["id"] as? String }).count == receiver.requests.count)
+        #expect(try second.stop() == 0)
+    }
+}
