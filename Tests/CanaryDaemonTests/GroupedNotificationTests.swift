@@ -8,7 +8,7 @@ import Testing
 @Suite(.serialized) struct GroupedNotificationTests {
     static let subjects = ["ana", "ben", "chen", "dara", "eli"]
 
-    static func config(_ receiver: WebhookReceiver, wait: String, interval: String = "24h") -> String {
+    static func config(_ receiver: WebhookReceiver, wait: String, interval: String = "24h", repeatEvery: String = "0s") -> String {
         DaemonLifecycleTests.noGaps + """
 
         [webhooks.clinic]
@@ -20,6 +20,7 @@ import Testing
         notify = "grouped"
         group_wait = "\(wait)"
         group_interval = "\(interval)"
+        repeat_interval = "\(repeatEvery)"
         """
     }
 
@@ -108,5 +109,43 @@ import Testing
         #expect(Set(sent) == Set(alerts.map { "\($0["id"]!)" }), "every alert committed before the kill was notified after the restart")
         #expect(Set(receiver.requests.compactMap { $0.body?["id"] as? String }).count == receiver.requests.count)
         #expect(try second.stop() == 0)
+    }
+
+    /// While something stays open and nothing changes, a reminder every repeat_interval: the same open
+    /// alerts, nothing new, marked as a reminder.
+    @Test func anOpenEpisodeWithNothingNewGetsAReminderEveryRepeatInterval() throws {
+        let receiver = try WebhookReceiver(directory: (TestSupport.temporaryFile("gn") as NSString).deletingLastPathComponent)
+        try receiver.start()
+        defer { receiver.stop() }
+        let daemon = try DaemonHarness(extraConfig: Self.config(receiver, wait: "1s", interval: "1s", repeatEvery: "2s"), consent: Self.subjects,
+                                       scopes: WebhookTests.scopes)
+        try daemon.waitReady()
+        // eli's nights up to 2026-03-29 only: the episode is still open at the end of the data.
+        let lines = try String(contentsOfFile: DaemonLifecycleTests.sleepFile, encoding: .utf8).split(separator: "\n")
+        let open = lines.filter { !($0.hasPrefix("eli,") && String($0.split(separator: ",")[1]) >= "2026-03-29T12") }
+        let file = daemon.directory + "/sleep-open.csv"
+        try (open.joined(separator: "\n") + "\n").write(toFile: file, atomically: true, encoding: .utf8)
+        #expect(try IngestClient(socketPath: daemon.socketPath).send(path: file).rejected == 0)
+        _ = try daemon.waitForAlerts(atLeast: 3)
+        let eli = try daemon.token("eli")
+        let deadline = Date().addingTimeInterval(20)
+        while receiver.requests.filter({ $0.subject == eli && $0.body?["reminder"] as? Bool == true }).count < 2 && Date() < deadline { usleep(200_000) }
+        let mine = receiver.requests.filter { $0.subject == eli }
+        let first = try #require(mine.first)
+        #expect(first.body?["status"] as? String == "firing" && first.body?["reminder"] as? Bool == false)
+        let reminders = mine.filter { $0.body?["reminder"] as? Bool == true }
+        #expect(reminders.count >= 2, "\(mine.map { ($0.received, $0.body?["summary"] ?? "") })")
+        for r in reminders {
+            #expect(r.verified && r.body?["status"] as? String == "firing" && (r.body?["alerts"] as? [Any])?.isEmpty == true)
+            #expect((r.body?["deviating"] as? [Any])?.isEmpty == false)
+            #expect((r.body?["summary"] as? String)?.hasPrefix("still deviating, nothing new") == true)
+        }
+        // Updates at most every group_interval (1 s); a reminder only repeat_interval (2 s) after the last message.
+        for (a, b) in zip(mine, mine.dropFirst()) {
+            let gap = b.received - a.received
+            #expect(gap >= (b.body?["reminder"] as? Bool == true ? 1.9 : 0.9), "\(mine.map { ($0.received, $0.body?["summary"] ?? "") })")
+        }
+        #expect(Set(mine.compactMap { $0.body?["id"] as? String }).count == mine.count)
+        #expect(try daemon.stop() == 0)
     }
 }

@@ -2,14 +2,17 @@ import Foundation
 
 /// How a webhook with `notify = "grouped"` groups a person's alerts (Alertmanager's idea, for people):
 /// the first notification waits `wait` after the first alert, so what is decided together goes
-/// together; while the episode stays open an update goes at most every `interval`. In seconds.
+/// together; while the episode stays open an update goes at most every `interval`; with nothing new
+/// and something still open, a reminder after `repeatEvery` (0: none). In seconds.
 public struct GroupTiming: Sendable, Equatable {
     public var wait: Double = 30
     public var interval: Double = 86_400
+    public var repeatEvery: Double = 0
 
-    public init(wait: Double = 30, interval: Double = 86_400) {
+    public init(wait: Double = 30, interval: Double = 86_400, repeatEvery: Double = 0) {
         self.wait = wait
         self.interval = interval
+        self.repeatEvery = repeatEvery
     }
 }
 

@@ -32,7 +32,7 @@ public struct WebhookSettings: Sendable, Equatable {
     }
 
     static let keys = ["url", "secret_file", "timeout", "headers", "kinds", "min_severity", "subject", "allow_insecure",
-                       "backoff_initial", "backoff_max", "max_age", "notify", "group_wait", "group_interval"]
+                       "backoff_initial", "backoff_max", "max_age", "notify", "group_wait", "group_interval", "repeat_interval"]
 
     /// Reads one webhook's table.
     static func parse(_ t: inout TableReader, name: String) throws(ConfigError) -> WebhookSettings {
@@ -89,6 +89,7 @@ public struct WebhookSettings: Sendable, Equatable {
         }
         if let v = try t.duration("group_wait", in: 0...86_400) { w.grouping.wait = v }
         if let v = try t.duration("group_interval", in: 0...30 * 86_400) { w.grouping.interval = v }
+        if let v = try t.duration("repeat_interval", in: 0...366 * 86_400) { w.grouping.repeatEvery = v }
         try t.finish(known: keys)
         return w
     }

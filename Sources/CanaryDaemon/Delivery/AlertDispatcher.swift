@@ -38,6 +38,8 @@ public actor AlertDispatcher {
     /// Grouped webhooks: when each (webhook, subject) lane last had a notification delivered (its
     /// `group_interval` counts from there), from the delivery history at start.
     private var lastNotified: [DeliveryLane: Double] = [:]
+    /// Grouped lanes whose last notification left something open (a reminder may be due).
+    private var openLanes: Set<DeliveryLane> = []
 
     /// - Parameters:
     ///   - pseudonyms: subject tokens, for the journal when `journalByToken` and for webhooks whose `subject` is "token".
@@ -59,6 +61,11 @@ public actor AlertDispatcher {
         let groupedChannels = webhooks.filter(\.settings.grouped).map { AlertChannel.webhook($0.settings.name) }
         let last = try store.lastDelivered(channels: groupedChannels)
         lastNotified = last
+        for lane in last.keys {
+            guard let name = AlertChannel.webhookName(lane.channel), let w = webhooks.first(where: { $0.settings.name == name }),
+                  w.settings.grouping.repeatEvery > 0 else { continue }
+            if !NotificationPayload.openAlerts(try store.alerts(subject: lane.subject).filter(w.settings.takes)).isEmpty { openLanes.insert(lane) }
+        }
         let targets = self.targets
         queue.add(try store.pendingDeliveries().map { Self.held($0, targets: targets, lastNotified: last) })
     }
@@ -94,6 +101,7 @@ public actor AlertDispatcher {
         local.forget(names: [journalName(subject), subject])
         queue.remove(subject: subject)
         lastNotified = lastNotified.filter { $0.key.subject != subject }
+        openLanes = openLanes.filter { $0.subject != subject }
         for (lane, task) in running where lane.subject == subject {
             task.cancel()
             running[lane] = nil
@@ -116,11 +124,12 @@ public actor AlertDispatcher {
             if Task.isCancelled { break }
             counters.wakeups += 1
             await pump()
+            remind()
             timer?.cancel()
             timer = nil
             // Due already but not started: held by the concurrency limit, and a finishing attempt wakes us.
             let now = Date().timeIntervalSince1970
-            if let next = queue.nextDue(), next > now {
+            if let next = [queue.nextDue(), nextReminder()].compactMap({ $0 }).min(), next > now {
                 let delay = min(next - now, 86_400)
                 timer = Task { [wakeUp] in
                     try? await Task.sleep(for: .seconds(delay))
@@ -306,11 +315,64 @@ public actor AlertDispatcher {
             let body = NotificationPayload.encode(id: id, subject: subject, batch: alerts, open: open, sentAt: now,
                                                   daemonVersion: CanaryCoreVersion.string)
             let attempt = await sender.post(body, id: id, to: target, timestamp: Int(now))
-            self.attempted(batch, attempt, policy: settings.policy, interval: settings.grouping.interval)
+            self.attempted(batch, attempt, policy: settings.policy, interval: settings.grouping.interval, open: !open.isEmpty)
         }
     }
 
-    private func attempted(_ batch: [DeliveryItem], _ attempt: DeliveryAttempt, policy: DeliveryPolicy, interval: Double) {
+    /// When the next reminder is due: a grouped lane with something open, nothing queued, and
+    /// `repeat_interval` passed since its last message.
+    private func nextReminder() -> Double? {
+        openLanes.compactMap { lane -> Double? in
+            guard let name = AlertChannel.webhookName(lane.channel), let t = targets[name], t.settings.grouped,
+                  t.settings.grouping.repeatEvery > 0, let last = lastNotified[lane] else { return nil }
+            return last + t.settings.grouping.repeatEvery
+        }.min()
+    }
+
+    /// Sends the reminders that are due: what is still open, nothing new. Its id follows from the lane
+    /// and its last message, so a reminder sent again after a restart is recognisable.
+    private func remind() {
+        let now = Date().timeIntervalSince1970
+        for lane in openLanes where running[lane] == nil && queue.items(in: lane).isEmpty {
+            guard let name = AlertChannel.webhookName(lane.channel), let target = targets[name], target.settings.grouped,
+                  target.settings.grouping.repeatEvery > 0, let last = lastNotified[lane], now >= last + target.settings.grouping.repeatEvery,
+                  consent.allows(lane.subject, .monitor, at: now), consent.allows(lane.subject, AlertChannel.scope(lane.channel), at: now)
+            else { continue }
+            let store = self.store, sender = self.sender, settings = target.settings
+            let subject = settings.subject == "token" ? pseudonyms.token(for: lane.subject) : lane.subject
+            let id = "r-" + SHA256.hash(data: Data("\(lane.channel)\n\(lane.subject)\n\(last)".utf8)).prefix(16).map { String(format: "%02x", $0) }.joined()
+            running[lane] = Task {
+                let history = (try? await store.offload { try store.alerts(subject: lane.subject) }) ?? []
+                let open = NotificationPayload.openAlerts(history.filter(settings.takes))
+                var delivered = false
+                if !open.isEmpty {
+                    let sentAt = Date().timeIntervalSince1970
+                    let body = NotificationPayload.encode(id: id, subject: subject, batch: [], open: open, sentAt: sentAt,
+                                                          daemonVersion: CanaryCoreVersion.string)
+                    if case .status(let code, _) = await sender.post(body, id: id, to: target, timestamp: Int(sentAt)), (200...299).contains(code) {
+                        delivered = true
+                    }
+                }
+                self.reminded(lane, open: !open.isEmpty, delivered: delivered, retryAfter: settings.policy.initialBackoff)
+            }
+        }
+    }
+
+    private func reminded(_ lane: DeliveryLane, open: Bool, delivered: Bool, retryAfter: Double) {
+        running[lane] = nil
+        let now = Date().timeIntervalSince1970
+        if !open {
+            openLanes.remove(lane)
+        } else if delivered {
+            lastNotified[lane] = now
+        } else if let name = AlertChannel.webhookName(lane.channel), let t = targets[name] {
+            // Not delivered: try again after the webhook's first backoff.
+            lastNotified[lane] = now - t.settings.grouping.repeatEvery + max(1, retryAfter)
+        }
+        wakeUp.yield()
+    }
+
+    private func attempted(_ batch: [DeliveryItem], _ attempt: DeliveryAttempt, policy: DeliveryPolicy, interval: Double, open: Bool = false) {
         let batch = batch.map { item -> DeliveryItem in
             var item = item
             item.attempts += 1
@@ -329,6 +391,7 @@ public actor AlertDispatcher {
             counters.delivered += batch.count
             lastNotified[head.lane] = now
             queue.hold(head.lane, until: now + interval)
+            if open { openLanes.insert(head.lane) } else { openLanes.remove(head.lane) }
         case .retry(_, let reason):
             counters.retried += 1
             if head.attempts == 1 || head.attempts % 10 == 0 {
