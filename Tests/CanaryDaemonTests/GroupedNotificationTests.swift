@@ -148,4 +148,42 @@ import Testing
         #expect(Set(mine.compactMap { $0.body?["id"] as? String }).count == mine.count)
         #expect(try daemon.stop() == 0)
     }
+
+    /// A notification that failed is retried as it was: the same alerts under the same id, whatever was
+    /// decided meanwhile (that goes in the next one).
+    @Test func aRetriedNotificationCarriesTheSameAlertsUnderTheSameID() throws {
+        let receiver = try WebhookReceiver(directory: (TestSupport.temporaryFile("gn") as NSString).deletingLastPathComponent)
+        try receiver.plan(sequence: [(503, "2")], default: 200)
+        try receiver.start()
+        defer { receiver.stop() }
+        let daemon = try DaemonHarness(extraConfig: Self.config(receiver, wait: "1s", interval: "1s"), consent: ["eli"], scopes: WebhookTests.scopes)
+        try daemon.waitReady()
+        let lines = try String(contentsOfFile: DaemonLifecycleTests.sleepFile, encoding: .utf8).split(separator: "\n")
+        let eli = lines.filter { $0.hasPrefix("eli,") }
+        let cut = eli.firstIndex { String($0.split(separator: ",")[1]) >= "2026-03-29T12" }!
+        let first = daemon.directory + "/a.csv", second = daemon.directory + "/b.csv"
+        try ([lines[0]] + eli[..<cut]).joined(separator: "\n").appending("\n").write(toFile: first, atomically: true, encoding: .utf8)
+        try ([lines[0]] + eli[cut...]).joined(separator: "\n").appending("\n").write(toFile: second, atomically: true, encoding: .utf8)
+        #expect(try IngestClient(socketPath: daemon.socketPath).send(path: first).rejected == 0)
+        try receiver.waitForRequests(1, timeout: 15)
+        // Refused with Retry-After: 2. Meanwhile the rest of the nights, and the resolved events.
+        #expect(try IngestClient(socketPath: daemon.socketPath).send(path: second).rejected == 0)
+        _ = try daemon.waitForAlerts(atLeast: 5)
+        sleep(1)
+        let alerts = daemon.alerts()
+        let all = Set(alerts.map { "\($0["id"]!)" })
+        let deadline = Date().addingTimeInterval(20)
+        while Set(Self.carried(receiver.requests).values.flatMap { $0 }) != all && Date() < deadline { usleep(200_000) }
+        let r = receiver.requests
+        #expect(r.count >= 3 && r[0].status == 503 && r[1].status == 200, "\(r.map(\.status))")
+        if r.count >= 2 {
+            #expect(r[0].id == r[1].id)
+            #expect(r[0].body?["alerts"] as? [String] == r[1].body?["alerts"] as? [String])
+            // What was decided during the retry's wait went in a later message.
+            #expect(((r[1].body?["alerts"] as? [String]) ?? []).count < all.count)
+        }
+        let sent = Self.carried(r).values.flatMap { $0 }
+        #expect(sent.count == Set(sent).count && Set(sent) == all)
+        #expect(try daemon.stop() == 0)
+    }
 }

@@ -38,6 +38,9 @@ public actor AlertDispatcher {
     /// Grouped webhooks: when each (webhook, subject) lane last had a notification delivered (its
     /// `group_interval` counts from there), from the delivery history at start.
     private var lastNotified: [DeliveryLane: Double] = [:]
+    /// Grouped lanes whose notification is being retried: the alerts it carries (a retry sends the same
+    /// notification, under the same id, whatever arrived meanwhile).
+    private var retrying: [DeliveryLane: Set<String>] = [:]
     /// Grouped lanes whose last notification left something open (a reminder may be due).
     private var openLanes: Set<DeliveryLane> = []
 
@@ -101,6 +104,7 @@ public actor AlertDispatcher {
         local.forget(names: [journalName(subject), subject])
         queue.remove(subject: subject)
         lastNotified = lastNotified.filter { $0.key.subject != subject }
+        retrying = retrying.filter { $0.key.subject != subject }
         openLanes = openLanes.filter { $0.subject != subject }
         for (lane, task) in running where lane.subject == subject {
             task.cancel()
@@ -205,7 +209,8 @@ public actor AlertDispatcher {
                 } else if journalOnly {
                     queue.finish(item, .retry(at: .infinity, reason: "stopping"))  // stays owed in the database
                 } else if let name = AlertChannel.webhookName(channel), let target = targets[name], target.settings.grouped {
-                    notify(queue.items(in: item.lane), target: target)
+                    let lane = queue.items(in: item.lane)
+                    notify(retrying[item.lane].map { ids in lane.filter { ids.contains($0.alertID) } } ?? lane, target: target)
                 } else if let name = AlertChannel.webhookName(channel), let target = targets[name] {
                     let subject = target.settings.subject == "token" ? pseudonyms.token(for: alert.subject) : alert.subject
                     let body = WebhookPayload.encode(alert, subject: subject, emittedAt: stored.emittedAt,
@@ -385,6 +390,7 @@ public actor AlertDispatcher {
         if case .status(let code, _) = attempt { status = code }
         guard queue.finish(batch: batch, outcome) else { return }
         running[head.lane] = nil
+        if case .retry = outcome { retrying[head.lane] = Set(batch.map(\.alertID)) } else { retrying[head.lane] = nil }
         record(batch.map { .init(item: $0, outcome: outcome, status: status) })
         switch outcome {
         case .delivered:
