@@ -209,9 +209,12 @@ public final class DaemonMetrics: Sendable {
 }
 
 extension Duration {
-    /// Whole nanoseconds (saturating).
+    /// Whole nanoseconds, saturating at Int64's bounds (a histogram must never see a wrapped value).
     var nanoseconds: Int64 {
         let (s, a) = components
-        return s.multipliedReportingOverflow(by: 1_000_000_000).partialValue &+ a / 1_000_000_000
+        let (ns, overflow) = s.multipliedReportingOverflow(by: 1_000_000_000)
+        guard !overflow else { return s < 0 ? .min : .max }
+        let (total, over) = ns.addingReportingOverflow(a / 1_000_000_000)
+        return over ? (ns < 0 ? .min : .max) : total
     }
 }
