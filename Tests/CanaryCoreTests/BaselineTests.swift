@@ -1,4 +1,5 @@
 import Testing
+import Foundation
 @testable import CanaryCore
 
 @Suite("Baselines")
@@ -174,6 +175,20 @@ struct BaselineTests {
         #expect(h.values(from: 9, before: 10).map(\.value) == [90])
         h.trim(before: 7)
         #expect(h.entries.map(\.period) == [7, 9])
+    }
+
+    /// Saved as periods by step and values, read back exactly (negative periods and steps too), and the
+    /// layout saved by earlier versions is still read; a saved history that does not add up is refused.
+    @Test func featureHistoryIsSavedCompactlyAndReadsTheOldLayout() throws {
+        var h = FeatureHistory()
+        for (p, v) in [(-3, 1.5), (20470, 465.123456789), (20471, -0.1), (20475, .greatestFiniteMagnitude)] { h.record(period: p, value: v) }
+        let data = try JSONEncoder().encode(h)
+        #expect(String(decoding: data, as: UTF8.self) == #"{"p":[-3,20473,1,4],"v":[1.5,465.123456789,-0.1,1.7976931348623157e+308]}"#)
+        #expect(try JSONDecoder().decode(FeatureHistory.self, from: data) == h)
+        #expect(try JSONDecoder().decode(FeatureHistory.self, from: Data(#"{"p":[],"v":[]}"#.utf8)) == FeatureHistory())
+        let old = #"{"entries":[{"period":7,"value":70},{"period":9,"value":90.5}]}"#
+        #expect(try JSONDecoder().decode(FeatureHistory.self, from: Data(old.utf8)).entries.map(\.value) == [70, 90.5])
+        #expect(throws: DecodingError.self) { try JSONDecoder().decode(FeatureHistory.self, from: Data(#"{"p":[1,1],"v":[2]}"#.utf8)) }
     }
 
     // MARK: EWMA

@@ -48,3 +48,49 @@ public struct FeatureHistory: Sendable, Equatable, Codable {
         }
     }
 }
+
+extension FeatureHistory {
+    private enum CodingKeys: String, CodingKey {
+        /// The periods, the first in full and each next one as its step from the one before.
+        case p
+        /// The values, in the same order.
+        case v
+        /// The layout saved before 2026-12: `[{"period": …, "value": …}]`, still read.
+        case entries
+    }
+
+    /// Saved as two arrays (`{"p": [first, step, …], "v": [values]}`): about half the bytes of an object
+    /// per entry, which matters in every snapshot of every series.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        if let old = try c.decodeIfPresent([Entry].self, forKey: .entries) {
+            entries = old
+            return
+        }
+        let steps = try c.decode([Int].self, forKey: .p)
+        let values = try c.decode([Double].self, forKey: .v)
+        guard steps.count == values.count else {
+            throw DecodingError.dataCorruptedError(forKey: .v, in: c,
+                                                   debugDescription: "\(steps.count) periods but \(values.count) values")
+        }
+        var period = 0
+        entries.reserveCapacity(steps.count)
+        for (i, step) in steps.enumerated() {
+            period = i == 0 ? step : period + step
+            entries.append(Entry(period: period, value: values[i]))
+        }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        var steps: [Int] = []
+        steps.reserveCapacity(entries.count)
+        var last = 0
+        for (i, e) in entries.enumerated() {
+            steps.append(i == 0 ? e.period : e.period - last)
+            last = e.period
+        }
+        try c.encode(steps, forKey: .p)
+        try c.encode(entries.map(\.value), forKey: .v)
+    }
+}

@@ -578,12 +578,7 @@ final class EngineEvaluator: Sendable {
         if configuration.baseline.calibrate {
             d = Calibration.apply(d, period: period, window: window, minHistory: minHistory, history: &series.zHistory)
         }
-        series.judged.record(period: period, value: d.z)
-        series.judged.keepLast(SeriesState.judgedKept)
-        series.judgedCentre.record(period: period, value: d.centre)
-        series.judgedCentre.keepLast(SeriesState.judgedKept)
-        series.judgedScale.record(period: period, value: d.scale)
-        series.judgedScale.keepLast(SeriesState.judgedKept)
+        series.recordJudgement(d, period: period, daily: kind == .day)
         if sink.wantsObservations {
             sink.observe(Observation(timestamp: start, subject: subject, metric: feature.name, deviation: d))
         }

@@ -67,9 +67,9 @@ public struct ReportData: Sendable, Codable, Equatable {
 
 extension CanaryEngine {
     /// `subject`'s daily features as the engine holds them (the days of its baseline window): each day's
-    /// value, and the baseline it was judged against where that is still known exactly: kept for the
-    /// last `SeriesState.judgedKept` periods, else judged again from the history before the day when
-    /// the whole window is still held (an older day's window has been trimmed: value only). Nil when
+    /// value, and the baseline it was judged against: kept with the history for every day it holds
+    /// (`SeriesState.recordJudgement`); for a state saved before that was kept, judged again from the
+    /// history before the day when the whole window is still held, else the value only. Nil when
     /// the engine holds nothing of the subject. Alerts are left to the caller.
     public func reportData(subject: String) -> ReportData? {
         guard var state = subjects[subject] else { return nil }

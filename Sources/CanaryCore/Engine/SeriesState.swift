@@ -4,13 +4,31 @@ struct SeriesState: Sendable, Codable {
     var history = FeatureHistory()
     /// The robust z of each past period, for the calibration of the scale (`Calibration`).
     var zHistory = FeatureHistory()
-    /// The z each of the last `judgedKept` periods was judged with (after calibration), for the baseline
-    /// report: the history before an older period has been trimmed by then.
+    /// The z each period was judged with (after calibration), for the baseline report and the HTML
+    /// report: the history before an older period has been trimmed by then, so it cannot be judged again.
+    /// Daily series keep it for every day `history` still holds (about the baseline window, 2 × 29 entries
+    /// more per series); hourly series for the last `judgedKept` hours only, which is all they show.
     var judged = FeatureHistory()
     /// The centre and scale those periods were judged against, for the report (`CanaryEngine.reportData`).
     var judgedCentre = FeatureHistory()
     var judgedScale = FeatureHistory()
     static let judgedKept = 7
+
+    /// Records what `period` was judged against and drops what is older than the history it explains.
+    mutating func recordJudgement(_ d: Deviation, period: Int, daily: Bool) {
+        judged.record(period: period, value: d.z)
+        judgedCentre.record(period: period, value: d.centre)
+        judgedScale.record(period: period, value: d.scale)
+        if daily, let first = history.entries.first?.period {
+            judged.trim(before: first)
+            judgedCentre.trim(before: first)
+            judgedScale.trim(before: first)
+        } else {
+            judged.keepLast(Self.judgedKept)
+            judgedCentre.keepLast(Self.judgedKept)
+            judgedScale.keepLast(Self.judgedKept)
+        }
+    }
     var rule = ThresholdRule()
     /// Raw metrics only: the exponentially weighted baseline and an observation counter used as period index.
     var ewma = EWMABaseline()
