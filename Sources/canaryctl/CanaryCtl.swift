@@ -10,6 +10,6 @@ struct CanaryCtl: ParsableCommand {
         commandName: "canaryctl",
         abstract: "Companion tool of canaryd: send data, replay and backtest files, check configuration.",
         version: CanaryCoreVersion.string,
-        subcommands: [SendCommand.self, ConsentCommand.self, AlertsCommand.self, BaselineCommand.self, ReportCommand.self, MetricsCommand.self, ImportCommand.self, SubjectCommand.self, ReplayCommand.self, BacktestCommand.self, CheckConfigCommand.self]
+        subcommands: [SendCommand.self, ConsentCommand.self, AlertsCommand.self, BaselineCommand.self, ReportCommand.self, MetricsCommand.self, ReloadCommand.self, ImportCommand.self, SubjectCommand.self, ReplayCommand.self, BacktestCommand.self, CheckConfigCommand.self]
     )
 }

@@ -60,6 +60,35 @@ import Testing
         #expect(alerts.allSatisfy { ($0["subject"] as? String) == eli }, "\(alerts.map { "\($0["subject"]!) \($0["rule"]!) \($0["period"]!)" })")
     }
 
+    /// `canaryctl reload` (the unit's `ExecReload=`, no `kill` binary needed) waits for the outcome:
+    /// exit 0 when applied, 1 with the key and reason when refused (the daemon keeps serving with the
+    /// previous configuration); with --pid and no control socket it falls back to SIGHUP.
+    @Test func canaryctlReloadWaitsForTheOutcomeAndFailsOnARefusedFile() throws {
+        let daemon = try DaemonHarness(extraConfig: Self.noGaps)
+        try daemon.waitReady()
+        let ctl = DaemonHarness.binary("canaryctl")
+        try (try String(contentsOfFile: daemon.configPath, encoding: .utf8) + "\n[subjects.eli]\ntimezone = \"Europe/Oslo\"\n")
+            .write(toFile: daemon.configPath, atomically: true, encoding: .utf8)
+        let applied = try ProcessRun.run(ctl, ["reload", "--control", daemon.controlPath])
+        #expect(applied.status == 0 && applied.output == "configuration reloaded\n", "\(applied)")
+
+        let valid = try String(contentsOfFile: daemon.configPath, encoding: .utf8)
+        try (valid + "\n[subjects.bob]\ntimezone = \"Mars/Olympus\"\n").write(toFile: daemon.configPath, atomically: true, encoding: .utf8)
+        let refused = try ProcessRun.run(ctl, ["reload", "--control", daemon.controlPath, "--pid", "\(daemon.pid)"])
+        #expect(refused.status == 1 && refused.output.contains("subjects.<subject>.timezone") && !refused.output.contains("bob") && refused.output.contains("previous configuration stays"),
+                "\(refused)")
+        #expect(try IngestClient(socketPath: daemon.socketPath).send(path: Self.sleepFile).accepted == 189)
+
+        try valid.write(toFile: daemon.configPath, atomically: true, encoding: .utf8)
+        let signalled = try ProcessRun.run(ctl, ["reload", "--control", daemon.directory + "/none.sock", "--pid", "\(daemon.pid)"])
+        #expect(signalled.status == 0 && signalled.output.contains("sent SIGHUP"), "\(signalled)")
+        try daemon.notify.wait(for: "READY after the signalled reload") { $0.contains("READY=1") && $0.contains("configuration reloaded") }
+        let unreachable = try ProcessRun.run(ctl, ["reload", "--control", daemon.directory + "/none.sock"])
+        #expect(unreachable.status == 2)
+        #expect(daemon.notify.messages.filter { $0.hasPrefix("RELOADING=1") }.count == 3)
+        #expect(try daemon.stop() == 0)
+    }
+
     @Test func servesASocketPassedBySystemdSocketActivate() throws {
         let daemon = try DaemonHarness(extraConfig: Self.noGaps, socketActivated: true)
         #expect(daemon.sendStarting(path: Self.sleepFile)?.accepted == 189)

@@ -13,6 +13,8 @@ public struct ControlRequest: Codable, Sendable, Equatable {
         case metrics
         /// A subject's report data (`canaryctl report`): daily values, baselines, alerts.
         case report
+        /// Read the configuration file again (`canaryctl reload`, the unit's `ExecReload=`).
+        case reload
     }
     public var cmd: Command
     public var subject: String?

@@ -34,6 +34,8 @@ public struct ControlResponse: Codable, Sendable, Equatable {
     public var metrics: String?
     /// For `report`: what the report draws, the subject named as the journal names it.
     public var report: ReportData?
+    /// For `reload`: what was done (a refused file is a failure with its reason).
+    public var reloaded: String?
 
     static func failure(_ message: String) -> ControlResponse {
         ControlResponse(ok: false, error: message)

@@ -26,6 +26,8 @@ final class ControlServer: @unchecked Sendable {
     private let journalName: @Sendable (String) -> String
     /// The Prometheus text exposition (`canaryctl metrics`).
     private let metrics: @Sendable () async -> String
+    /// Reads the configuration file again (`canaryctl reload`); set once by `CanaryService`, before `start`.
+    var reload: (@Sendable () async -> ReloadOutcome)?
     private var channel: (any Channel)?
     private var path: String?
 
@@ -189,6 +191,12 @@ final class ControlServer: @unchecked Sendable {
                 return ControlResponse(ok: true, baseline: report)
             case .metrics:
                 return ControlResponse(ok: true, metrics: await metrics())
+            case .reload:
+                switch await reload?() ?? .noFile {
+                case .applied: return ControlResponse(ok: true, reloaded: "configuration reloaded")
+                case .noFile: return ControlResponse(ok: true, reloaded: "canaryd runs without a configuration file: nothing to reload")
+                case .refused(let reason): return .failure("configuration refused, the previous configuration stays: \(reason)")
+                }
             case .report:
                 guard let subject = request.subject, !subject.isEmpty else { return .failure("report needs a subject") }
                 guard consent.allows(subject, .monitor, at: now), var report = await reports(subject) else {

@@ -34,7 +34,11 @@ public final class CanaryService: Service, @unchecked Sendable {
     let metrics = DaemonMetrics()
     private let metricsServer: MetricsServer
 
-    public init(configuration: CanaryConfiguration, systemd: any SystemdAPI, logger: Logger) throws {
+    /// Reloads of the configuration file, on SIGHUP (`ReloadService`) or the control socket's `reload`.
+    public private(set) var reloader: ConfigurationReloader!
+
+    /// - Parameter configPath: the file `reloader` reads again (nil: the daemon runs on the built-in defaults).
+    public init(configuration: CanaryConfiguration, configPath: String? = nil, systemd: any SystemdAPI, logger: Logger) throws {
         notifier = ServiceNotifier(systemd: systemd)
         self.logger = logger
         group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, System.coreCount))
@@ -105,6 +109,8 @@ public final class CanaryService: Service, @unchecked Sendable {
                                 store: store, dispatcher: dispatcher, adminGroups: configuration.daemon.adminGroups,
                                 group: group, logger: logger)
         controlPath = configuration.daemon.controlSocketPath
+        reloader = ConfigurationReloader(path: configPath, service: self, systemd: systemd, logger: logger)
+        control.reload = { [unowned self] in await self.reloader.reload() }
         for name in AccessPolicy(users: configuration.daemon.allowUsers, groups: configuration.daemon.allowGroups).unknownNames {
             logger.warning("daemon allow-list names an unknown user or group", metadata: ["name": "\(name)"])
         }

@@ -11,10 +11,10 @@ public enum DaemonMain {
         // state and seeding consent are blocking SQLite work.
         let service = try await withCheckedThrowingContinuation { (c: CheckedContinuation<CanaryService, any Error>) in
             DispatchQueue.global().async {
-                c.resume(with: Result { try CanaryService(configuration: configuration, systemd: systemd, logger: logger) })
+                c.resume(with: Result { try CanaryService(configuration: configuration, configPath: configPath, systemd: systemd, logger: logger) })
             }
         }
-        let reload = ReloadService(path: configPath, service: service, systemd: systemd, logger: logger)
+        let reload = ReloadService(service: service)
         // Started in this order, stopped in reverse: the reload handler, the sockets (connections drained),
         // the committer (final commit), the engine thread, the dispatcher (last deliveries).
         var group = ServiceGroupConfiguration(
