@@ -10,10 +10,17 @@ command -v pkg-config >/dev/null 2>&1 || need+=(pkg-config)
 command -v python3 >/dev/null 2>&1 || need+=(python3)
 command -v openssl >/dev/null 2>&1 || need+=(openssl)   # the tests make a self-signed certificate
 # With --test: what only the tests use. promtool (Debian's prometheus package) checks the metrics;
-# chromium (headless) loads and renders the HTML report.
+# chromium (headless) loads and renders the HTML report; mandoc lints the man pages; dpkg-dev and
+# lintian build and check the Debian package, debootstrap and systemd-container (systemd-nspawn)
+# make and boot the container it is tested in.
 if [ "${1:-}" = "--test" ]; then
   command -v promtool >/dev/null 2>&1 || need+=(prometheus)
   command -v chromium >/dev/null 2>&1 || need+=(chromium)
+  command -v mandoc >/dev/null 2>&1 || need+=(mandoc)
+  command -v dpkg-shlibdeps >/dev/null 2>&1 || need+=(dpkg-dev)
+  command -v lintian >/dev/null 2>&1 || need+=(lintian)
+  command -v debootstrap >/dev/null 2>&1 || need+=(debootstrap)
+  command -v systemd-nspawn >/dev/null 2>&1 || need+=(systemd-container)
 fi
 
 if [ ${#need[@]} -gt 0 ]; then
