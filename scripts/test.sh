@@ -15,3 +15,10 @@ bash systemd/check-units.sh
 # A few seconds of each fuzz target (Fuzz/, FUZZING.md): builds the sanitized targets and fails on any crash.
 bash scripts/fuzz.sh 3
 swift test --skip-build "$@"
+if [ "$(id -u)" = 0 ] && [ $# -eq 0 ]; then
+  # The Debian package in a Debian 12 container booted with systemd-nspawn (systemd as PID 1):
+  # install, socket activation, consent, alerts in the journal, reload, restart, upgrade, purge.
+  # Packaged from a debug build (its own build folder: quicker than the release build the shipped
+  # package uses, and the packaging, units and maintainer scripts are the same).
+  bash scripts/test-package.sh --debug
+fi
