@@ -53,6 +53,42 @@ struct IngestStreamTests {
         #expect(s.effectiveZones.zone(for: "other").secondsFromGMT(for: Date(timeIntervalSince1970: Fixture.day0)) == 0)
     }
 
+    /// A directive after rows starts a section: its header comes next, the directive's format and
+    /// subject apply to it only (the stream's own come back), a refused section refuses its own rows,
+    /// and `#canaryish` lines stay comments.
+    @Test func aDirectiveAfterRowsStartsANewSection() {
+        var s = IngestStream(zones: ZoneBook())
+        let out = Self.feed(&s, [
+            "#canary format=activity subject=p7",
+            "timestamp,steps",
+            "1767225600,12",
+            "#canaryish comment",
+            "#canary format=sleep",
+            "subject,start,end",
+            "p8,1767225600,1767254400",
+            "#canary format=samples",
+            "this is no header",
+            "1767225600,p9,hr,60",
+            "#canary",
+            "timestamp,subject,metric,value",
+            "1767225600,p9,hr,61",
+        ])
+        #expect(out[2] == .record(.activity(ActivityRecord(timestamp: 1_767_225_600, subject: "p7", count: 12))))
+        #expect(out[3] == .control && out[4] == .control && out[5] == .control)
+        #expect(out[6] == .record(.sleep(SleepRecord(subject: "p8", start: 1_767_225_600, end: 1_767_254_400))))
+        #expect(out[7] == .control)
+        guard case .refused = out[8], case .refused = out[9] else { Issue.record("expected the section refused: \(out[8]) \(out[9])"); return }
+        #expect(out[10] == .control && out[11] == .control)
+        #expect(out[12] == .record(.sample(SampleRecord(timestamp: 1_767_225_600, subject: "p9", metric: "hr", value: 61))))
+        #expect(s.parser?.layout.format == .samples)
+        // The subject p7 of the first section's directive does not carry over: a headerless activity
+        // section without a subject column is refused.
+        var t = IngestStream(zones: ZoneBook())
+        let again = Self.feed(&t, ["#canary format=activity subject=p7", "timestamp,steps", "1767225600,12",
+                                   "#canary format=activity", "timestamp,steps"])
+        guard case .refused = again[4] else { Issue.record("expected a refused header, got \(again[4])"); return }
+    }
+
     @Test func subjectZoneDirectiveWaitsForTheCaller() {
         // The stream holds nothing for a subject the caller has not admitted: the directive is only offered.
         var s = IngestStream(zones: ZoneBook())

@@ -1,7 +1,11 @@
 import Foundation
 
 /// One input stream (a file, or one client connection) read line by line: an optional
-/// `#canary` directive, a header row (unless the format says otherwise), then data rows.
+/// `#canary` directive, a header row (unless the format says otherwise), then data rows. A `#canary`
+/// directive after that starts a new section: what the stream was opened with (format, subject) is
+/// in force again, the directive's keys apply, and a header follows, so one stream can carry several
+/// formats (what `canaryctl import` writes from a vendor export). A section whose header is refused
+/// refuses its own rows only.
 ///
 /// It decides what each line is and hands back records and row errors; it holds no I/O.
 public struct IngestStream: Sendable {
@@ -19,6 +23,9 @@ public struct IngestStream: Sendable {
     public private(set) var headerError: HeaderError?
     private var explicitFormat: InputFormat?
     private var subject: String?
+    /// What the stream was opened with, in force again at the start of each section.
+    private let openedFormat: InputFormat?
+    private let openedSubject: String?
     private var zones: ZoneBook
     private var latestAccepted: Double
     private var earliestAccepted: Double
@@ -39,6 +46,8 @@ public struct IngestStream: Sendable {
                 earliestAccepted: Double = -.infinity, maxPastBehindLatest: Double = .infinity, limits: ValueLimits = ValueLimits()) {
         self.explicitFormat = format
         self.subject = subject
+        self.openedFormat = format
+        self.openedSubject = subject
         self.zones = zones
         self.latestAccepted = latestAccepted
         self.earliestAccepted = earliestAccepted
@@ -60,14 +69,22 @@ public struct IngestStream: Sendable {
         if parser != nil {
             // A blank line (or a lone CR) is never a row: skip it, as before the header.
             if line.isEmpty || (line.count == 1 && line[0] == 13) { return .control }
-            // Comment lines may appear anywhere; no row of any format starts with '#'.
-            if line[0] == UInt8(ascii: "#") { return .control }
+            // Comment lines may appear anywhere; no row of any format starts with '#'. A directive
+            // starts a new section.
+            if line[0] == UInt8(ascii: "#") {
+                guard Self.isDirective(line) else { return .control }
+                startSection()
+                return feed(line, number: number)
+            }
             switch parser!.parse(line, line: number) {  // mutated in place
             case .success(let r): return .record(r)
             case .failure(let e): return .rejected(e)
             }
         }
-        if let headerError { return .refused(headerError) }
+        if let headerError {
+            guard Self.isDirective(line) else { return .refused(headerError) }
+            startSection()
+        }
         var n = line.count
         if n > 0 && line[n - 1] == 13 { n -= 1 }
         let text = String(decoding: UnsafeBufferPointer(rebasing: line[0..<n]), as: UTF8.self)
@@ -91,6 +108,29 @@ public struct IngestStream: Sendable {
             headerError = HeaderError("line \(number): \(error.reason)")
             return .refused(headerError!)
         }
+    }
+
+    /// Whether the line is a `#canary` directive. After rows, as a comment, it starts at the line's
+    /// first byte (before the first header, leading spaces are allowed, as for every line there).
+    private static func isDirective(_ line: UnsafeBufferPointer<UInt8>) -> Bool {
+        var i = 0
+        if line.first != UInt8(ascii: "#") {
+            while i < line.count && (line[i] == 32 || line[i] == 9) { i += 1 }
+        }
+        let prefix = directivePrefix.utf8
+        guard line.count - i >= prefix.count else { return false }
+        for (k, byte) in prefix.enumerated() where line[i + k] != byte { return false }
+        // `#canary` alone or followed by a space: `#canaryfoo` stays a comment.
+        return line.count - i == prefix.count || line[i + prefix.count] == 32 || line[i + prefix.count] == 13
+    }
+
+    /// A new section: no header yet; format and subject as the stream was opened (zones set by earlier
+    /// directives stay, as they would for the rows of later sections of the same subjects).
+    private mutating func startSection() {
+        parser = nil
+        headerError = nil
+        explicitFormat = openedFormat
+        subject = openedSubject
     }
 
     /// `#canary format=<samples|sleep|activity|typing> [subject=ID] [tz=Area/City]`

@@ -80,10 +80,17 @@ struct FileReader {
     /// `#canary subject=ID tz=Zone` directive applied (as in the daemon: that subject's days are on that zone).
     private mutating func handle(_ piece: LineSplitter.Piece, _ onRecord: (Record) -> Void, _ onRejected: (RowError) -> Void,
                                  _ onZone: (String, TimeZone) -> Void) {
+        let before = decoder.format
         let n = Self.decode(piece, &decoder, onRecord, onRejected, onZone)
+        // A directive starting a new section ends the rows of the format before it (a directive line
+        // holds no row): they are counted under it.
+        if let before, decoder.format != before, accepted > 0 {
+            counts.accepted[before, default: 0] += accepted
+            accepted = 0
+        }
         accepted &+= n.accepted
-        // One piece is one line, and only a header line sets the format (it is never rejected with it):
-        // the format after the line is the format of a rejected one.
+        // One piece is one line, and only a header or directive line sets the format (neither is rejected
+        // with it): the format after the line is the format of a rejected one.
         if n.rejected > 0 {
             if let format = decoder.format { counts.rejected[format, default: 0] += n.rejected } else { counts.rejectedUnknown += n.rejected }
         }

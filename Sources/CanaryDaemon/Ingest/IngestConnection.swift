@@ -55,6 +55,10 @@ struct IngestConnection {
     /// The line of each record in `batch`, and of each batch in flight: a row the engine refuses is named by its line.
     private var batchLines: [Int] = []
     private var linesInFlight: [[Int]] = []
+    /// The format of the rows in `batch`, and of each batch in flight: a batch holds one format (a
+    /// stream with several sections is cut where the format changes), so the metrics count each by it.
+    private var batchFormat: InputFormat?
+    private var formatsInFlight: [InputFormat?] = []
     private var engineRefused = 0
     private var journaledLimits: Set<String> = []
     private(set) var lastActivity: Double
@@ -125,6 +129,11 @@ struct IngestConnection {
         parsing = true
         body(&s,
              { r, line in
+                 let format = r.format
+                 if format != batchFormat {
+                     submit(into: &actions)
+                     batchFormat = format
+                 }
                  batch.append(r)
                  batchLines.append(line)
                  if batch.count >= settings.batchSize { submit(into: &actions) }
@@ -184,9 +193,8 @@ struct IngestConnection {
         late += outcome.late
         duplicate += outcome.duplicate
         let lines = linesInFlight.isEmpty ? [] : linesInFlight.removeFirst()
-        tally.accepted += lines.count - outcome.refused.count
-        tally.late += outcome.late
-        tally.duplicate += outcome.duplicate
+        let format = formatsInFlight.isEmpty ? nil : formatsInFlight.removeFirst()
+        tally.add(format: format, accepted: lines.count - outcome.refused.count, late: outcome.late, duplicate: outcome.duplicate)
         if let first = outcome.firstLate, !lateNoticed {
             // The client hears at once, not only in the final OK, that rows came too late to be evaluated.
             lateNoticed = true
@@ -270,7 +278,8 @@ struct IngestConnection {
         var out = tally
         tally = IngestTally()
         guard session != nil else { return out }
-        out.format = session!.format
+        // Parse rejections since the last tally: of the section being read (the format its header named).
+        out.rejectedFormat = session!.format
         for (reason, n) in session!.takeRejections() { out.rejected[reason, default: 0] += n }
         return out
     }
@@ -286,6 +295,7 @@ struct IngestConnection {
         actions.append(.submit(batch))
         batch.removeAll(keepingCapacity: true)
         linesInFlight.append(batchLines)
+        formatsInFlight.append(batchFormat)
         batchLines.removeAll(keepingCapacity: true)
         inFlight += 1
         // Conservative: a batch cut while a read is being parsed claims no more than the last known mark.

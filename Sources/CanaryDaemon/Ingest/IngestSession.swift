@@ -157,7 +157,8 @@ struct IngestDecoder {
     /// Rejections by reason (the `ERR` kind, `bad-header` for lines refused for their header) since the
     /// last `IngestSession.takeRejections`, for the operator's metrics.
     var reasons: [String: Int] = [:]
-    var refusalSent = false
+    /// The refused header last reported (each section's refusal is reported once).
+    var refusalSent: String?
     var subjectLimitReached = false
 
     /// Nil when rows (or a directive) of `subject` may be taken; else the error for `line`. Consent is
@@ -223,9 +224,9 @@ struct IngestDecoder {
             case .refused(let h):
                 self.rejected += 1
                 reasons["bad-header", default: 0] += 1
-                // One reason is enough: every later line is refused for the same header.
-                refused(number, h.reason, !refusalSent)
-                refusalSent = true
+                // One reason is enough: every later line of the section is refused for the same header.
+                refused(number, h.reason, refusalSent != h.reason)
+                refusalSent = h.reason
             }
         }
     }

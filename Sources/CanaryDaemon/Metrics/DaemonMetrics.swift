@@ -142,13 +142,13 @@ public final class DaemonMetrics: Sendable {
 
     /// What a connection's rows came to since its last tally.
     func record(_ tally: IngestTally) {
-        if let format = tally.format {
-            if tally.accepted > 0 { accepted[format]!.increment(by: tally.accepted) }
-            if tally.late > 0 { late[format]!.increment(by: tally.late) }
-            if tally.duplicate > 0 { duplicate[format]!.increment(by: tally.duplicate) }
+        for (format, c) in tally.byFormat {
+            if c.accepted > 0 { accepted[format]!.increment(by: c.accepted) }
+            if c.late > 0 { late[format]!.increment(by: c.late) }
+            if c.duplicate > 0 { duplicate[format]!.increment(by: c.duplicate) }
         }
         for (reason, count) in tally.rejected where count > 0 {
-            counter(Families.rejected, [("format", tally.format?.rawValue ?? "unknown"), ("reason", reason)]).increment(by: count)
+            counter(Families.rejected, [("format", tally.rejectedFormat?.rawValue ?? "unknown"), ("reason", reason)]).increment(by: count)
         }
     }
 
