@@ -182,7 +182,9 @@ struct BaselineTests {
     @Test func featureHistoryIsSavedCompactlyAndReadsTheOldLayout() throws {
         var h = FeatureHistory()
         for (p, v) in [(-3, 1.5), (20470, 465.123456789), (20471, -0.1), (20475, .greatestFiniteMagnitude)] { h.record(period: p, value: v) }
-        let data = try JSONEncoder().encode(h)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys  // the keys' order is otherwise not fixed
+        let data = try encoder.encode(h)
         #expect(String(decoding: data, as: UTF8.self) == #"{"p":[-3,20473,1,4],"v":[1.5,465.123456789,-0.1,1.7976931348623157e+308]}"#)
         #expect(try JSONDecoder().decode(FeatureHistory.self, from: data) == h)
         #expect(try JSONDecoder().decode(FeatureHistory.self, from: Data(#"{"p":[],"v":[]}"#.utf8)) == FeatureHistory())
