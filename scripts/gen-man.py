@@ -78,9 +78,10 @@ def preamble(name, section, date, version, description):
 
 # --- programs ---------------------------------------------------------------------------------------
 
-def flag_name(name):
-    return ("-" if name["kind"] == "short" else "--") + name["name"] if name["kind"] != "longWithSingleDash" \
-        else "-" + name["name"]
+def flag(a, name):
+    """An option as mdoc writes it (`Fl` adds one dash: `Fl -socket` is --socket), with its value."""
+    fl = ("-" if name["kind"] == "long" else "") + name["name"]
+    return f"Fl {fl}" + (f" Ar {a['valueName']}" if a["kind"] == "option" else "")
 
 
 def visible(args):
@@ -92,10 +93,7 @@ def synopsis_arg(a):
     if a["kind"] == "positional":
         s = f"Ar {a['valueName']}"
     else:
-        n = a.get("preferredName") or a["names"][0]
-        fl = flag_name(n).lstrip("-")
-        fl = ("-" if n["kind"] == "long" else "") + fl
-        s = f"Fl {fl}" + (f" Ar {a['valueName']}" if a["kind"] == "option" else "")
+        s = flag(a, a.get("preferredName") or a["names"][0])
     if a.get("isRepeating"):
         s += " No ..."
     if a.get("isOptional"):
@@ -111,13 +109,7 @@ def option_items(args):
         if a["kind"] == "positional":
             head = f".It Ar {a['valueName']}" + (" No ..." if a.get("isRepeating") else "")
         else:
-            names = a.get("names", [])
-            parts = []
-            for n in names:
-                fl = flag_name(n).lstrip("-")
-                fl = ("-" if n["kind"] == "long" else "") + fl
-                parts.append(f"Fl {fl}" + (f" Ar {a['valueName']}" if a["kind"] == "option" else ""))
-            head = ".It " + " , ".join(parts)
+            head = ".It " + " , ".join(flag(a, n) for n in a.get("names", []))
         out.append(head)
         body = a.get("abstract", "")
         extra = []

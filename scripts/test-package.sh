@@ -133,7 +133,6 @@ ok "user canary, groups canary, canary-feed, canary-admin"
 ok "canaryd.socket enabled and listening (root:canary-feed 0660); canaryd.service waits for a connection"
 c journalctl --list-catalog 2>/dev/null | grep -q 'Canary deviation' || fail "catalog not compiled"
 ok "journal catalog compiled"
-c man -w canaryd >/dev/null 2>&1 || c test -f /usr/share/man/man8/canaryd.8.gz || fail "no man page"
 
 # --- first connection, consent, sample data ---------------------------------------------------------
 step "the first connection starts canaryd; without consent the rows are refused"
@@ -217,7 +216,6 @@ ok "consent, baselines and $after alert rows kept"
 step "systemctl stop"
 c systemctl stop canaryd.service || fail "stop"
 [ "$(c systemctl is-active canaryd.service || true)" = inactive ] || fail "still running after stop"
-c journalctl -u canaryd --no-pager | grep -q 'Stopped\|Deactivated' || true
 ok "stopped (canaryd.socket still listens: $(c systemctl is-active canaryd.socket))"
 
 # --- upgrade ----------------------------------------------------------------------------------------

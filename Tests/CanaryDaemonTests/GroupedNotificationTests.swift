@@ -25,6 +25,19 @@ import Testing
     }
 
     /// The alert ids each subject's notifications carried, in order, and the notifications' bodies.
+    /// Waits for at least `count` alerts, then (up to `timeout` seconds) until the delivered notifications
+    /// carry every one of them; returns the alerts and their ids.
+    static func waitUntilCarried(atLeast count: Int, daemon: DaemonHarness, receiver: WebhookReceiver,
+                                 timeout: Double) throws -> (alerts: [[String: Any]], ids: Set<String>) {
+        _ = try daemon.waitForAlerts(atLeast: count)
+        sleep(1)
+        let alerts = daemon.alerts()
+        let all = Set(alerts.map { "\($0["id"]!)" })
+        let deadline = Date().addingTimeInterval(timeout)
+        while Set(carried(receiver.requests).values.flatMap { $0 }) != all && Date() < deadline { usleep(200_000) }
+        return (alerts, all)
+    }
+
     static func carried(_ requests: [WebhookReceiver.Request]) -> [String: [String]] {
         var out: [String: [String]] = [:]
         for r in requests where (200...299).contains(r.status) {
@@ -42,13 +55,8 @@ import Testing
         try daemon.waitReady()
         // The whole sample set, one file after the other, as a feeder would send it.
         for file in ReportTests.sample { #expect(try IngestClient(socketPath: daemon.socketPath).send(path: file).rejected == 0) }
-        _ = try daemon.waitForAlerts(atLeast: 22)
-        sleep(1)
-        let alerts = daemon.alerts()
-        let all = Set(alerts.map { "\($0["id"]!)" })
         // Updates come at most every group_interval: wait until every alert was carried.
-        let deadline = Date().addingTimeInterval(30)
-        while Set(Self.carried(receiver.requests).values.flatMap { $0 }) != all && Date() < deadline { usleep(200_000) }
+        let (alerts, all) = try Self.waitUntilCarried(atLeast: 22, daemon: daemon, receiver: receiver, timeout: 30)
         let requests = receiver.requests
         // A handful of messages instead of one per alert.
         #expect(!requests.isEmpty && requests.count <= 5, "\(requests.count) notifications for \(alerts.count) alerts")
@@ -168,12 +176,7 @@ import Testing
         try receiver.waitForRequests(1, timeout: 15)
         // Refused with Retry-After: 2. Meanwhile the rest of the nights, and the resolved events.
         #expect(try IngestClient(socketPath: daemon.socketPath).send(path: second).rejected == 0)
-        _ = try daemon.waitForAlerts(atLeast: 5)
-        sleep(1)
-        let alerts = daemon.alerts()
-        let all = Set(alerts.map { "\($0["id"]!)" })
-        let deadline = Date().addingTimeInterval(20)
-        while Set(Self.carried(receiver.requests).values.flatMap { $0 }) != all && Date() < deadline { usleep(200_000) }
+        let (_, all) = try Self.waitUntilCarried(atLeast: 5, daemon: daemon, receiver: receiver, timeout: 20)
         let r = receiver.requests
         #expect(r.count >= 3 && r[0].status == 503 && r[1].status == 200, "\(r.map(\.status))")
         if r.count >= 2 {

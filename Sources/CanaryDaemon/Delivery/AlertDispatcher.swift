@@ -266,12 +266,7 @@ public actor AlertDispatcher {
             counters.delivered += 1
         case .retry(let at, let reason):
             counters.retried += 1
-            if item.attempts == 1 || item.attempts % 10 == 0 {
-                logger.warning("webhook delivery failed; will retry", metadata: [
-                    "webhook": "\(AlertChannel.webhookName(item.channel) ?? item.channel)", "reason": "\(reason)",
-                    "attempts": "\(item.attempts)", "retry_in_s": "\(Int((at - now).rounded(.up)))",
-                ])
-            }
+            warnRetry(item, "webhook delivery failed; will retry", reason: reason, ["retry_in_s": "\(Int((at - now).rounded(.up)))"])
         case .dead:
             deadLettered(item, outcome, status: status)
         }
@@ -400,12 +395,7 @@ public actor AlertDispatcher {
             if open { openLanes.insert(head.lane) } else { openLanes.remove(head.lane) }
         case .retry(_, let reason):
             counters.retried += 1
-            if head.attempts == 1 || head.attempts % 10 == 0 {
-                logger.warning("webhook notification failed; will retry", metadata: [
-                    "webhook": "\(AlertChannel.webhookName(head.channel) ?? head.channel)", "reason": "\(reason)",
-                    "attempts": "\(head.attempts)", "alerts": "\(batch.count)",
-                ])
-            }
+            warnRetry(head, "webhook notification failed; will retry", reason: reason, ["alerts": "\(batch.count)"])
         case .dead:
             for item in batch { deadLettered(item, outcome, status: status) }
         }
@@ -434,6 +424,15 @@ public actor AlertDispatcher {
     }
 
     /// A journal error naming the webhook and the status, with the alert id to re-drive it by.
+    /// A failed attempt that will be retried, logged on the first attempt and every tenth (no subject, no body).
+    private func warnRetry(_ item: DeliveryItem, _ message: Logger.Message, reason: String, _ extra: Logger.Metadata) {
+        guard item.attempts == 1 || item.attempts % 10 == 0 else { return }
+        var metadata: Logger.Metadata = ["webhook": "\(AlertChannel.webhookName(item.channel) ?? item.channel)",
+                                         "reason": "\(reason)", "attempts": "\(item.attempts)"]
+        metadata.merge(extra) { $1 }
+        logger.warning(message, metadata: metadata)
+    }
+
     private func deadLettered(_ item: DeliveryItem, _ outcome: DeliveryOutcome, status: Int?) {
         guard case .dead(let reason) = outcome else { return }
         counters.dead += 1
