@@ -31,12 +31,19 @@ let package = Package(
             pkgConfig: "libsystemd",
             providers: [.apt(["libsystemd-dev"])]
         ),
+        // libxml2's streaming reader: Apple Health exports of several GB, one element at a time.
+        .systemLibrary(
+            name: "CLibXML2",
+            pkgConfig: "libxml-2.0",
+            providers: [.apt(["libxml2-dev"])]
+        ),
         // The I/O shell: files, configuration, sinks, systemd, lifecycle.
         .target(
             name: "CanaryDaemon",
             dependencies: [
                 "CanaryCore",
                 "CSystemd",
+                "CLibXML2",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "TOMLKit", package: "TOMLKit"),
                 .product(name: "NIOCore", package: "swift-nio"),

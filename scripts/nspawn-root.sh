@@ -2,12 +2,12 @@
 # Prints the path of a minimal Debian 12 root with systemd (for scripts/test-package.sh, which boots
 # it with systemd-nspawn --boot), making it first when there is none: debootstrap --variant=minbase
 # --include=systemd,systemd-sysv,dbus plus the libraries the package depends on beyond a minimal
-# system (libsqlite3-0), so `dpkg -i` needs no network, from the machine's own Debian mirror. The root
+# system (libsqlite3-0, libxml2), so `dpkg -i` needs no network, from the machine's own Debian mirror. The root
 # is kept between runs (below CANARY_NSPAWN_CACHE, default /var/cache/canary-test, named by the
 # package list) and never changed by a test: each test boots a copy of it. Needs root, debootstrap and
 # systemd-nspawn (installed when missing) and the network to the mirror the first time.
 set -euo pipefail
-packages=systemd,systemd-sysv,dbus,libsqlite3-0
+packages=systemd,systemd-sysv,dbus,libsqlite3-0,libxml2
 cache=${CANARY_NSPAWN_CACHE:-/var/cache/canary-test}/bookworm-$(printf '%s' "$packages" | md5sum | cut -c1-8)
 mirror=${DEBIAN_MIRROR:-$(sed -n 's/^URIs: *\(http[^ ]*debian\)$/\1/p; s/^deb \(http[^ ]*debian\) bookworm main.*/\1/p' \
   /etc/apt/sources.list.d/*.sources /etc/apt/sources.list 2>/dev/null | head -1 || true)}

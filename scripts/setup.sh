@@ -6,6 +6,7 @@ set -euo pipefail
 need=()
 pkg-config --exists libsystemd 2>/dev/null || need+=(libsystemd-dev)
 pkg-config --exists sqlite3 2>/dev/null || need+=(libsqlite3-dev)
+pkg-config --exists libxml-2.0 2>/dev/null || need+=(libxml2-dev)
 command -v pkg-config >/dev/null 2>&1 || need+=(pkg-config)
 command -v python3 >/dev/null 2>&1 || need+=(python3)
 command -v openssl >/dev/null 2>&1 || need+=(openssl)   # the tests make a self-signed certificate

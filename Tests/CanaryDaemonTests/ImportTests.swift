@@ -140,6 +140,12 @@ import Testing
                                       ["import", "--from", "actigraph-csv", "--tz", "UTC", "--send", "--socket", daemon.directory + "/nothing.sock",
                                        ImportTests.fixture("with-columns.csv")])
         #expect(none.status == 2 && none.output.contains("cannot connect"), "\(none.output)")
+        // A multi-stream export goes over the same one connection, its sections (sleep, samples) and all.
+        let oura = try ProcessRun.run(DaemonHarness.binary("canaryctl"),
+                                      ["import", "--from", "oura", "--tz", "Europe/Oslo", "--subject", "p1", "--send", "--socket", daemon.socketPath,
+                                       TestSupport.fixture("oura/oura-v2.json")])
+        // One sleep period and ten readings; two records were rejected by the import (exit 1), none by the daemon.
+        #expect(oura.status == 1 && oura.output.contains("sent: accepted=11 rejected=0"), "\(oura.output)")
         #expect(try daemon.stop() == 0)
     }
 }

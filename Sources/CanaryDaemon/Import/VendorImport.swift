@@ -10,6 +10,20 @@ public struct VendorImport {
         case actigraphCSV = "actigraph-csv"
         /// Actiware CSV exports of Philips Respironics Actiwatch devices (`ActiwatchCSV`): off-wrist epochs left out.
         case actiwatch
+        /// A Fitbit account export (Google Takeout, `FitbitTakeout`): sleep logs, minute steps, heart rate.
+        case fitbitTakeout = "fitbit-takeout"
+        /// Oura API v2 JSON (`OuraExport`): sleep periods, daily activity and readiness, heart rate.
+        case oura
+        /// The Health app's `export.xml` (`AppleHealthRecords`): sleep analysis, steps, heart rate, HRV.
+        case appleHealth = "apple-health"
+
+        /// Profiles whose export holds several streams: written as day-by-day sections, one subject.
+        public var isMultiStream: Bool {
+            switch self {
+            case .actigraphCSV, .actiwatch: false
+            case .fitbitTakeout, .oura, .appleHealth: true
+            }
+        }
     }
 
     /// What one file came to.
@@ -20,17 +34,18 @@ public struct VendorImport {
 
     public let profile: Profile
     public let zone: TimeZone
+    /// How `fitbit-takeout` reads the clock of its minute series.
+    public let fitbitSeriesClock: FitbitTakeout.SeriesClock
 
-    public init(profile: Profile, zone: TimeZone) {
+    public init(profile: Profile, zone: TimeZone, fitbitSeriesClock: FitbitTakeout.SeriesClock = .utc) {
         self.profile = profile
         self.zone = zone
+        self.fitbitSeriesClock = fitbitSeriesClock
     }
 
-    /// The canonical header of the stream this profile writes.
+    /// The canonical header of the stream a single-stream profile writes.
     public var header: String {
-        switch profile {
-        case .actigraphCSV, .actiwatch: "timestamp,subject,activity"
-        }
+        "timestamp,subject,activity"
     }
 
     /// Converts one file, writing rows of `subject` to `out` and each rejected line to `rejected`.
@@ -39,6 +54,7 @@ public struct VendorImport {
         switch profile {
         case .actigraphCSV: try convert(path: path, subject: subject, parser: ActiGraphCSV(zone: zone), to: out, rejected: rejected)
         case .actiwatch: try convert(path: path, subject: subject, parser: ActiwatchCSV(zone: zone), to: out, rejected: rejected)
+        case .fitbitTakeout, .oura, .appleHealth: throw ImportError("\(profile.rawValue) exports are converted with convertExport")
         }
     }
 

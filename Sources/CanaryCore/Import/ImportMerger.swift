@@ -1,0 +1,218 @@
+import Foundation
+
+/// Turns a vendor export's entries into Canary's canonical stream, one local day at a time: for each
+/// day, a `sleep` section (the sessions that ended that day), an `activity` section (every minute of
+/// the day once any minute has a step count) and a `samples` section, each opened by a
+/// `#canary format=... subject=... tz=...` directive and its header, so one connection carries the
+/// person's streams interleaved by day as they happened.
+///
+/// The entries come in buckets (a local month each, in order; within a bucket, any order), so memory
+/// is bounded by one month of the export whatever its size. What it decides:
+/// - **Sleep stage segments** (Apple Health) chain into a session while each starts within
+///   `sessionGap` of the session's end; the session spans them all, its asleep minutes are the union
+///   of the asleep segments of every source (never counted twice), its awake minutes the union of the
+///   awake segments outside them. A chain with no asleep and no in-bed segment is not a session.
+/// - **Steps of several devices** (a phone and a watch both count the same walk): per minute, each
+///   source's counts are summed and the largest source counts, not the sum of the sources. Minutes
+///   of a day with step data and no count are 0 steps (a cumulative count records nothing when
+///   nothing was counted); a day with no step data has no activity rows, so it stays missing, and
+///   long runs of zeros are left to canaryd's non-wear detection.
+/// - **Duplicates** (the same session, minute or reading twice, from overlapping files) count once.
+public struct ImportMerger: Sendable {
+    /// What the merge wrote, and what it dropped as duplicates.
+    public struct Counts: Sendable, Equatable {
+        public var sessions = 0
+        public var minutes = 0
+        public var samples = 0
+        public var duplicates = 0
+        public init() {}
+    }
+
+    /// Segments further apart than this start a new session (a nap, or the next night).
+    public static let sessionGap = 3600.0
+
+    public let subject: String
+    public let zoneName: String
+    private var clock: ZoneClock
+    public private(set) var counts = Counts()
+    private var chain: Chain?
+    private var lastSection: String?
+
+    public init(subject: String, zone: TimeZone) {
+        self.subject = subject
+        zoneName = zone.identifier
+        clock = ZoneClock(zone)
+    }
+
+    /// The local month (year * 12 + month - 1) an entry is spooled under.
+    public mutating func bucket(of entry: ImportEntry) -> Int {
+        let (y, m, _) = TimestampParser.civil(fromDays: clock.day(of: entry.instant))
+        return y * 12 + m - 1
+    }
+
+    /// The instant the local month `bucket` ends.
+    public mutating func end(ofBucket bucket: Int) -> Double {
+        let next = bucket + 1
+        return clock.startOfDay(TimestampParser.daysFromCivil(year: next / 12, month: next % 12 + 1, day: 1))
+    }
+
+    /// Merges one bucket's entries; `bucketEnd` is the instant the bucket's month ends (a session
+    /// still open then, and within `sessionGap` of it, is carried into the next bucket).
+    public mutating func merge(_ entries: [ImportEntry], bucketEnd: Double, emit: (String) -> Void) {
+        var days: [Int: Day] = [:]
+        var segments: [(start: Double, end: Double, stage: ImportEntry.SleepStage)] = []
+        for entry in entries {
+            switch entry {
+            case .session(let s, let e, let a, let w, let f):
+                days[clock.day(of: e), default: Day()].sessions.append(Session(start: s, end: e, asleep: a, awake: w, efficiency: f))
+            case .segment(let s, let e, let stage):
+                segments.append((s, e, stage))
+            case .minuteSteps(let m, let source, let c):
+                days[clock.day(of: m), default: Day()].steps[m, default: [:]][source, default: 0] += c
+            case .sample(let t, let metric, let v):
+                days[clock.day(of: t), default: Day()].samples.append(Reading(at: t, metric: metric, value: v))
+            }
+        }
+        segments.sort { ($0.start, $0.end) < ($1.start, $1.end) }
+        for s in segments {
+            if var c = chain, s.start <= c.end + Self.sessionGap {
+                c.add(s.start, s.end, s.stage)
+                chain = c
+            } else {
+                close(into: &days)
+                chain = Chain(s.start, s.end, s.stage)
+            }
+        }
+        if let c = chain, c.end + Self.sessionGap <= bucketEnd { close(into: &days) }
+        write(days, emit: emit)
+    }
+
+    /// Closes what is still open after the last bucket.
+    public mutating func finish(emit: (String) -> Void) {
+        var days: [Int: Day] = [:]
+        close(into: &days)
+        write(days, emit: emit)
+    }
+
+    private mutating func close(into days: inout [Int: Day]) {
+        guard let c = chain else { return }
+        chain = nil
+        guard let session = c.session else { return }
+        days[clock.day(of: session.end), default: Day()].sessions.append(session)
+    }
+
+    private mutating func write(_ days: [Int: Day], emit: (String) -> Void) {
+        for day in days.keys.sorted() {
+            let d = days[day]!
+            if !d.sessions.isEmpty {
+                section("sleep", header: "start,end,asleep_min,awake_min,efficiency", emit: emit)
+                var seen = Set<[Double]>()
+                for s in d.sessions.sorted(by: { ($0.end, $0.start) < ($1.end, $1.start) }) {
+                    guard seen.insert([s.start, s.end]).inserted else { counts.duplicates += 1; continue }
+                    counts.sessions += 1
+                    emit("\(ActiGraphCSV.isoUTC(s.start)),\(ActiGraphCSV.isoUTC(s.end)),\(Self.text(s.asleep)),\(Self.text(s.awake)),\(Self.text(s.efficiency))")
+                }
+            }
+            if !d.steps.isEmpty {
+                section("activity", header: "timestamp,steps", emit: emit)
+                let end = clock.startOfDay(day + 1)
+                var m = clock.startOfDay(day)
+                while m < end {
+                    let count = d.steps[m]?.values.max() ?? 0
+                    counts.minutes += 1
+                    emit("\(ActiGraphCSV.isoUTC(m)),\(Self.text(count))")
+                    m += 60
+                }
+            }
+            if !d.samples.isEmpty {
+                section("samples", header: "timestamp,metric,value", emit: emit)
+                var last: Reading?
+                for r in d.samples.sorted(by: { ($0.at, $0.metric) < ($1.at, $1.metric) }) {
+                    if let l = last, l.at == r.at, l.metric == r.metric { counts.duplicates += 1; continue }
+                    last = r
+                    counts.samples += 1
+                    emit("\(ActiGraphCSV.isoUTC(r.at)),\(r.metric),\(Self.text(r.value))")
+                }
+            }
+        }
+    }
+
+    private mutating func section(_ format: String, header: String, emit: (String) -> Void) {
+        guard lastSection != format else { return }
+        lastSection = format
+        emit("#canary format=\(format) subject=\(subject) tz=\(zoneName)")
+        emit(header)
+    }
+
+    /// A number as canonical rows carry it: whole numbers without a fraction, others rounded to 1e-6.
+    static func text(_ v: Double?) -> String {
+        guard let v else { return "" }
+        let r = (v * 1e6).rounded() / 1e6
+        if r == r.rounded(), abs(r) < 1e15 { return String(Int64(r)) }
+        return "\(r)"
+    }
+
+    private struct Session {
+        var start: Double, end: Double
+        var asleep: Double?, awake: Double?, efficiency: Double?
+    }
+
+    private struct Reading {
+        var at: Double, metric: String, value: Double
+    }
+
+    private struct Day {
+        var sessions: [Session] = []
+        /// Minute -> source -> steps.
+        var steps: [Double: [Int: Double]] = [:]
+        var samples: [Reading] = []
+    }
+
+    /// Segments chained into one night.
+    private struct Chain {
+        var start: Double, end: Double
+        var asleep: [(Double, Double)] = []
+        var awake: [(Double, Double)] = []
+        var inBed = false
+
+        init(_ s: Double, _ e: Double, _ stage: ImportEntry.SleepStage) {
+            start = s
+            end = e
+            add(s, e, stage)
+        }
+
+        mutating func add(_ s: Double, _ e: Double, _ stage: ImportEntry.SleepStage) {
+            start = min(start, s)
+            end = max(end, e)
+            switch stage {
+            case .asleep: asleep.append((s, e))
+            case .awake: awake.append((s, e))
+            case .inBed: inBed = true
+            }
+        }
+
+        var session: Session? {
+            guard !asleep.isEmpty || inBed, end > start else { return nil }
+            guard !asleep.isEmpty else { return Session(start: start, end: end) }
+            let slept = Self.union(asleep)
+            let awakeOutside = Self.union(asleep + awake) - slept
+            return Session(start: start, end: end, asleep: slept / 60, awake: awakeOutside / 60)
+        }
+
+        /// The length of the union of the intervals.
+        static func union(_ intervals: [(Double, Double)]) -> Double {
+            var total = 0.0
+            var current: (Double, Double)?
+            for i in intervals.sorted(by: { $0.0 < $1.0 }) where i.1 > i.0 {
+                if let c = current, i.0 <= c.1 {
+                    current = (c.0, max(c.1, i.1))
+                } else {
+                    if let c = current { total += c.1 - c.0 }
+                    current = i
+                }
+            }
+            if let c = current { total += c.1 - c.0 }
+            return total
+        }
+    }
+}
