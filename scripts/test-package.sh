@@ -6,7 +6,8 @@
 #   listening, canaryd.service not yet running; the first connection starts the service, sandboxed
 #   as shipped, and with no consent its rows are refused; consent granted with canaryctl; the
 #   sample data sent; alerts read with journalctl -u canaryd and the catalog with -x; no noise in
-#   the service's journal; systemctl reload with a valid (applied) and an invalid configuration
+#   the service's journal; canaryctl import of an Apple Health export (libxml2 as the package
+#   depends on it); systemctl reload with a valid (applied) and an invalid configuration
 #   (reload fails, service keeps running); systemctl restart (state kept); systemctl stop; upgrade
 #   to the second package (configuration and state kept, service restarted); dpkg -r (state and
 #   configuration kept); dpkg --purge (nothing left: files, directories, user, groups, unit links).
@@ -52,7 +53,8 @@ cp -a "$root/." "$ct/"
 # Its own network namespace: the package needs no network, and in the host's the container could
 # not bring up the loopback device of the service's PrivateNetwork= (a warning a real host never shows).
 systemd-nspawn -q -D "$ct" --boot --register=no --keep-unit --private-network --machine="canary-test-$$" \
-  --bind-ro="$debs:/debs" --bind-ro="$repo/config/sample:/sample" >"$log" 2>&1 &
+  --bind-ro="$debs:/debs" --bind-ro="$repo/config/sample:/sample" \
+  --bind-ro="$repo/Tests/CanaryDaemonTests/Fixtures/apple-health:/apple-health" >"$log" 2>&1 &
 nspawn=$!
 leader=
 for _ in $(seq 300); do
@@ -191,6 +193,12 @@ else
   [ "$(grep -c . <<<"$noise")" -le 1 ] || fail "more than one thread refused its priority: $noise"
   ok "no seccomp noise at start; this machine has no CAP_SYS_RESOURCE, so LimitNICE= could not apply (RLIMIT_NICE $nice_limit) and one thread's nice -4 was refused: $(grep -c . <<<"$noise") line"
 fi
+
+step "canaryctl import reads an Apple Health export (libxml2 from the package's dependencies)"
+out=$(c canaryctl import --from apple-health --tz Europe/Oslo --subject eli /apple-health/export.xml 2>&1 || true)
+[ "$(grep -c '^#canary format=' <<<"$out")" = 3 ] || fail "import: $(tail -3 <<<"$out")"
+grep -q 'written: 2 sleep sessions, 1440 activity minutes, 3 samples' <<<"$out" || fail "import: $(tail -3 <<<"$out")"
+ok "canaryctl import --from apple-health: 3 sections, the 3 bad records named"
 
 step "systemctl reload with an invalid configuration"
 c cp /etc/canary/canary.toml /root/config-before.toml

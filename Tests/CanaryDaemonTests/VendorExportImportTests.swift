@@ -119,6 +119,15 @@ import Testing
             $0.contains("sleep-2026-03-01.json: not a fitbit-takeout export: expected a JSON array of sleep records, as Fitbit's export writes them; found an object with keys sleep")
         }, "\(object.diagnostics)")
 
+        // Renamed fields: a changed layout, said once for the file.
+        try "[{\"time\": \"03/01/26 00:00:00\", \"steps\": \"0\"}, {\"time\": \"03/01/26 00:01:00\", \"steps\": \"3\"}]"
+            .write(toFile: dir + "/steps-2026-03-01.json", atomically: true, encoding: .utf8)
+        let renamed = try ImportTests.run(["--from", "fitbit-takeout", "--tz", "UTC", "--subject", "p", dir + "/steps-2026-03-01.json"])
+        #expect(renamed.status == 1 && renamed.diagnostics.contains {
+            $0.contains("steps-2026-03-01.json: not a fitbit-takeout export: none of its 2 records reads as a steps record of Fitbit's export "
+                        + "(record 1: field 'dateTime': expected MM/dd/yy HH:mm:ss")
+        } && !renamed.diagnostics.contains { $0.contains("record 2") }, "\(renamed.diagnostics)")
+
         let notOura = try ImportTests.run(["--from", "oura", "--tz", "UTC", "--subject", "p",
                                            TestSupport.fixture("fitbit/Takeout/Fitbit/Global Export Data/steps-2026-03-28.json")])
         #expect(notOura.status == 1 && notOura.diagnostics.contains {

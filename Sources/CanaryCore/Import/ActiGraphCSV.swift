@@ -179,14 +179,36 @@ public struct ActiGraphCSV: Sendable {
 }
 
 extension ActiGraphCSV {
-    /// `2026-03-28T00:01:00Z` (whole seconds; a fraction when the instant has one).
+    /// `2026-03-28T00:01:00Z` (whole seconds; milliseconds when the instant has a fraction). Written
+    /// digit by digit: an import writes one per row.
     public static func isoUTC(_ t: Double) -> String {
         let whole = t.rounded(.down)
         let days = Int((whole / 86_400).rounded(.down))
         let secs = Int(whole) - days * 86_400
         let (y, m, d) = TimestampParser.civil(fromDays: days)
-        let frac = t - whole
-        let base = String(format: "%04d-%02d-%02dT%02d:%02d:%02d", y, m, d, secs / 3600, secs / 60 % 60, secs % 60)
-        return frac > 0 ? base + String(format: "%.3f", frac).dropFirst() + "Z" : base + "Z"
+        let millis = Int(((t - whole) * 1000).rounded())
+        return String(unsafeUninitializedCapacity: 32) { b in
+            var i = 0
+            func put(_ v: Int, _ width: Int) {
+                var v = v
+                for k in stride(from: width - 1, through: 0, by: -1) {
+                    b[i + k] = UInt8(48 + v % 10)
+                    v /= 10
+                }
+                i += width
+            }
+            func put(_ c: Unicode.Scalar) {
+                b[i] = UInt8(ascii: c)
+                i += 1
+            }
+            put(y, 4); put("-"); put(m, 2); put("-"); put(d, 2); put("T")
+            put(secs / 3600, 2); put(":"); put(secs / 60 % 60, 2); put(":"); put(secs % 60, 2)
+            if millis > 0 {
+                put(".")
+                put(min(millis, 999), 3)
+            }
+            put("Z")
+            return i
+        }
     }
 }

@@ -65,19 +65,29 @@ public struct FitbitTakeout: Sendable {
         guard let records = json as? [Any] else {
             throw ImportLayoutError("expected a JSON array of \(kind.rawValue) records, as Fitbit's export writes them; found \(Self.shape(json))")
         }
+        // Rejections wait until a record is read: a file none of whose records reads is a changed
+        // layout, said once, not a rejection per record.
         var read = 0
+        var held: [ImportRejection] = []
+        func reject(_ r: ImportRejection) {
+            if read == 0 { held.append(r) } else { rejected(r) }
+        }
         for (i, any) in records.enumerated() {
             let at = "record \(i + 1)"
             guard let r = any as? [String: Any] else {
-                rejected(ImportRejection(at, field: nil, "not a JSON object"))
+                reject(ImportRejection(at, field: nil, "not a JSON object"))
                 continue
             }
             do throws(ImportRejection) {
                 try record(r, kind: kind, at: at, add: add)
+                if read == 0 { held.forEach(rejected) }
                 read += 1
             } catch {
-                rejected(error)
+                reject(error)
             }
+        }
+        if read == 0, let first = held.first {
+            throw ImportLayoutError("none of its \(held.count) records reads as a \(kind.rawValue) record of Fitbit's export (\(first))")
         }
         return read
     }
