@@ -48,6 +48,9 @@ struct ImportCommand: ParsableCommand {
     func validate() throws {
         if TimeZone(identifier: tz) == nil { throw ValidationError("--tz \(tz) is not an IANA time zone name (for example Europe/Oslo)") }
         if paths.isEmpty { throw ValidationError("name at least one export file") }
+        if let subject, !IngestStream.isValidSubject(subject) {
+            throw ValidationError("--subject '\(subject)': \(IngestStream.subjectRule)")
+        }
         if from.isMultiStream && subject == nil {
             throw ValidationError("--from \(from.rawValue) needs --subject: the export is one person's and does not name them")
         }

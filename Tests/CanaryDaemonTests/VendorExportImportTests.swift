@@ -155,5 +155,58 @@ import Testing
         // The multi-stream profiles are one person's export: the subject must be named.
         let unnamed = try ImportTests.run(["--from", "oura", "--tz", "UTC", TestSupport.fixture("oura/oura-v2.json")])
         #expect(unnamed.status != 0 && unnamed.diagnostics.contains { $0.contains("--from oura needs --subject") }, "\(unnamed.diagnostics)")
+        // A subject the ingest would refuse in its directive is refused before anything is read.
+        let spaced = try ImportTests.run(["--from", "oura", "--tz", "UTC", "--subject", "p 1", TestSupport.fixture("oura/oura-v2.json")])
+        #expect(spaced.status != 0 && spaced.rows.isEmpty && spaced.diagnostics.contains { $0.contains("--subject 'p 1': a subject is 1 to 128 bytes without spaces") },
+                "\(spaced.diagnostics)")
+    }
+}
+
+/// The spool of a multi-stream import holds health values: none of it may stay on disk, even when
+/// the import is killed half-way.
+@Suite struct ImportSpoolPrivacyTests {
+    @Test func aKilledImportLeavesNothingInTheTemporaryDirectory() throws {
+        let dir = TestSupport.temporaryFile("spool")
+        let tmp = dir + "/tmp"
+        try FileManager.default.createDirectory(atPath: tmp, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let fifo = dir + "/export.xml"
+        #expect(mkfifo(fifo, 0o600) == 0)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: DaemonHarness.binary("canaryctl"))
+        process.arguments = ["import", "--from", "apple-health", "--tz", "UTC", "--subject", "p", fifo]
+        process.environment = ["TMPDIR": tmp]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+        // 160,000 heart-rate readings, more than the 4 MB the spool buffers before it writes; the
+        // document is left open, so the import waits for more with its spool on disk.
+        let writer = try #require(FileHandle(forWritingAtPath: fifo))
+        writer.write(Data("<?xml version=\"1.0\"?>\n<HealthData locale=\"en_GB\">\n".utf8))
+        for chunk in 0..<16 {
+            var text = ""
+            for i in 0..<10_000 {
+                let iso = ActiGraphCSV.isoUTC(Double(1_775_000_000 + (chunk * 10_000 + i) * 60))
+                let date = iso.dropLast().replacingOccurrences(of: "T", with: " ") + " +0000"
+                text += " <Record type=\"HKQuantityTypeIdentifierHeartRate\" sourceName=\"Watch\" unit=\"count/min\" "
+                    + "startDate=\"\(date)\" endDate=\"\(date)\" value=\"\(60 + i % 30)\"/>\n"
+            }
+            writer.write(Data(text.utf8))
+        }
+        // The spool's files are open in the import (it has read past the 4 MB), yet the directory is empty.
+        var spooled = 0
+        for _ in 0..<200 {
+            let fds = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(process.processIdentifier)/fd")) ?? []
+            spooled = fds.filter { ((try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(process.processIdentifier)/fd/\($0)")) ?? "").hasPrefix(tmp) }.count
+            if spooled > 0 { break }
+            usleep(50_000)
+        }
+        #expect(spooled > 0, "the import never wrote its spool")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: tmp).isEmpty)
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        try? writer.close()
+        #expect(try FileManager.default.contentsOfDirectory(atPath: tmp).isEmpty)
     }
 }

@@ -9,6 +9,16 @@ import Foundation
 ///
 /// It decides what each line is and hands back records and row errors; it holds no I/O.
 public struct IngestStream: Sendable {
+    /// What a subject id may be, said where one is refused.
+    public static let subjectRule = "a subject is 1 to 128 bytes without spaces, quotes, commas or control characters"
+
+    /// Whether `s` can name a subject in a directive (`subjectRule`).
+    public static func isValidSubject(_ s: some StringProtocol) -> Bool {
+        let bytes = Array(s.utf8)
+        return !bytes.isEmpty && bytes.count <= 128
+            && !bytes.contains { $0 < 0x21 || $0 == 0x7f || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: ",") }
+    }
+
     /// What a line turned out to be.
     public enum Outcome: Sendable, Equatable {
         case record(Record)
@@ -148,12 +158,8 @@ public struct IngestStream: Sendable {
                 }
                 explicitFormat = f
             case "subject":
-                let bytes = Array(kv[1].utf8)
-                let invalid = bytes.isEmpty || bytes.count > 128
-                    || bytes.contains { $0 < 0x21 || $0 == 0x7f || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: ",") }
-                guard !invalid else {
-                    return RowError(line: number, field: "subject", kind: .badIdentifier,
-                                    reason: "a subject is 1 to 128 bytes without spaces, quotes, commas or control characters")
+                guard Self.isValidSubject(kv[1]) else {
+                    return RowError(line: number, field: "subject", kind: .badIdentifier, reason: Self.subjectRule)
                 }
                 subject = kv[1]
             case "tz":

@@ -5,28 +5,25 @@ import Foundation
 /// then hands them to `ImportMerger` month by month in order: memory stays bounded by one month of the
 /// export (and a few MB of write buffers) whatever its size and whatever order it holds its records in.
 ///
-/// The spool holds health values: its directory is owner-only (0700, under `$TMPDIR` or /tmp) and
-/// removed when the import ends, whether it succeeded or not.
+/// The spool holds health values, so its files have no name: each is created owner-only under
+/// `$TMPDIR` (or /tmp) and unlinked at once, kept only by its open descriptor. Whatever ends the
+/// import — success, an error, a signal, a crash — nothing of it stays on disk.
 final class ImportSpool {
-    private let directory: String
+    private let base: String
     private var merger: ImportMerger
     private var pending: [Int: String] = [:]
     private var pendingBytes = 0
-    private var buckets: Set<Int> = []
+    /// The unnamed file of each local month.
+    private var files: [Int: Int32] = [:]
     private static let flushBytes = 4 << 20
 
-    init(subject: String, zone: TimeZone) throws {
-        let base = ProcessInfo.processInfo.environment["TMPDIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
-        var template = Array("\(base)/canary-import.XXXXXX".utf8CString)
-        guard let made = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else {
-            throw ImportError("cannot make a spool directory under \(base): \(String(cString: strerror(errno)))")
-        }
-        directory = String(cString: made)
+    init(subject: String, zone: TimeZone) {
+        base = ProcessInfo.processInfo.environment["TMPDIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
         merger = ImportMerger(subject: subject, zone: zone)
     }
 
     deinit {
-        try? FileManager.default.removeItem(atPath: directory)
+        for fd in files.values { close(fd) }
     }
 
     /// What the merge wrote.
@@ -40,13 +37,23 @@ final class ImportSpool {
         if pendingBytes >= Self.flushBytes { try flush() }
     }
 
-    private func path(_ bucket: Int) -> String { "\(directory)/\(bucket).spool" }
+    /// A new file with no name, readable and writable by this process only.
+    private func anonymousFile() throws -> Int32 {
+        var template = Array("\(base)/canary-import.XXXXXX".utf8CString)
+        let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
+        guard fd >= 0 else { throw ImportError("cannot make a spool file under \(base): \(String(cString: strerror(errno)))") }
+        template.withUnsafeBufferPointer { _ = unlink($0.baseAddress!) }
+        _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
+        return fd
+    }
 
     private func flush() throws {
         for (bucket, text) in pending {
-            let fd = open(path(bucket), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
-            guard fd >= 0 else { throw ImportError("cannot write the spool \(path(bucket)): \(String(cString: strerror(errno)))") }
-            defer { close(fd) }
+            let fd: Int32
+            if let open = files[bucket] { fd = open } else {
+                fd = try anonymousFile()
+                files[bucket] = fd
+            }
             var text = text
             let ok = text.withUTF8 { b -> Bool in
                 var done = 0
@@ -57,32 +64,41 @@ final class ImportSpool {
                 }
                 return true
             }
-            guard ok else { throw ImportError("cannot write the spool \(path(bucket)): \(String(cString: strerror(errno)))") }
-            buckets.insert(bucket)
+            guard ok else { throw ImportError("cannot write the spool under \(base): \(String(cString: strerror(errno)))") }
         }
         pending.removeAll(keepingCapacity: true)
         pendingBytes = 0
     }
 
-    /// Merges every month in order into `out`, then removes the spool.
+    /// Reads a spool file back from its start.
+    private func contents(_ fd: Int32) throws -> [UInt8] {
+        let size = Int(lseek(fd, 0, SEEK_END))
+        guard size >= 0, lseek(fd, 0, SEEK_SET) == 0 else { throw ImportError("cannot read the spool back: \(String(cString: strerror(errno)))") }
+        var bytes = [UInt8](repeating: 0, count: size)
+        var done = 0
+        while done < size {
+            let n = bytes.withUnsafeMutableBytes { Foundation.read(fd, $0.baseAddress! + done, size - done) }
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else { throw ImportError("cannot read the spool back: \(String(cString: strerror(errno)))") }
+            done += n
+        }
+        return bytes
+    }
+
+    /// Merges every month in order into `out`, closing each month's file once read.
     func finish(to out: BufferedWriter) throws {
         try flush()
-        for bucket in buckets.sorted() {
-            let text: String
-            do {
-                text = try String(contentsOfFile: path(bucket), encoding: .utf8)
-            } catch {
-                throw ImportError("cannot read the spool \(path(bucket)): \(error.localizedDescription)")
-            }
-            try? FileManager.default.removeItem(atPath: path(bucket))
+        for bucket in files.keys.sorted() {
+            let fd = files.removeValue(forKey: bucket)!
+            defer { close(fd) }
             var entries: [ImportEntry] = []
-            for line in text.split(separator: "\n") {
-                guard let e = ImportEntry(spoolLine: line) else { throw ImportError("the spool \(path(bucket)) holds a line it did not write") }
+            let bytes = try contents(fd)
+            for line in String(decoding: bytes, as: UTF8.self).split(separator: "\n") {
+                guard let e = ImportEntry(spoolLine: line) else { throw ImportError("the spool holds a line it did not write") }
                 entries.append(e)
             }
             merger.merge(entries, bucketEnd: merger.end(ofBucket: bucket)) { out.write($0 + "\n") }
         }
         merger.finish { out.write($0 + "\n") }
-        try? FileManager.default.removeItem(atPath: directory)
     }
 }

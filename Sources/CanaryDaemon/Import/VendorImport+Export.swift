@@ -25,7 +25,7 @@ extension VendorImport {
     /// imported (never a silent empty import) or the spool cannot be written.
     public func convertExport(paths: [String], subject: String, to out: BufferedWriter,
                               diagnostic: @escaping (String) -> Void) throws -> ExportSummary {
-        let spool = try ImportSpool(subject: subject, zone: zone)
+        let spool = ImportSpool(subject: subject, zone: zone)
         var summary = ExportSummary()
         var files: [String] = []
         for path in paths {
