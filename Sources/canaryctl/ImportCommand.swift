@@ -16,7 +16,7 @@ struct ImportCommand: ParsableCommand {
         actiwatch (Actiware CSV exports: the epoch-by-epoch section; off-wrist and NaN epochs are left \
         out), actigraph-csv (ActiLife CSV exports of ActiGraph devices: the header block, then one row \
         per epoch with or without Date,Time columns; the Axis1 counts). The device's clock is local time \
-        without a zone: give it with --tz (the recording's epochs are converted with the zone's offset at \
+        without a zone: give it with --tz, default this machine's zone (the recording's epochs are converted with the zone's offset at \
         its start; the device clock does not follow daylight saving).
 
         Multi-stream profiles, one person's export (name --subject; PATH may be the export's directory), \
@@ -38,7 +38,11 @@ struct ImportCommand: ParsableCommand {
     @Option(name: .long, help: "The export's layout: \(VendorImport.Profile.allCases.map(\.rawValue).joined(separator: ", ")).")
     var from: VendorImport.Profile
     @Option(name: .long, help: "The subject of the rows (default: each file's name without its extension; required for the multi-stream profiles).") var subject: String?
-    @Option(name: .long, help: "IANA time zone of the device's clock (of the person, for the multi-stream profiles).") var tz: String
+    @Option(name: .long, help: "IANA time zone of the device's clock (of the person, for the multi-stream profiles); default: this machine's zone.")
+    var tz: String?
+
+    /// The zone named by --tz, or this machine's.
+    private var zone: TimeZone { tz.flatMap { TimeZone(identifier: $0) } ?? TimeZone.current }
     @Option(name: .long, help: "fitbit-takeout: the clock of the minute series (steps, heart rate): utc or local.")
     var seriesClock: FitbitTakeout.SeriesClock = .utc
     @Flag(name: .long, help: "Send the rows to canaryd instead of writing them to standard output.") var send = false
@@ -46,7 +50,7 @@ struct ImportCommand: ParsableCommand {
     @Argument(help: "Export files (or, for the multi-stream profiles, the export's directory).") var paths: [String]
 
     func validate() throws {
-        if TimeZone(identifier: tz) == nil { throw ValidationError("--tz \(tz) is not an IANA time zone name (for example Europe/Oslo)") }
+        if let tz, TimeZone(identifier: tz) == nil { throw ValidationError("--tz \(tz) is not an IANA time zone name (for example Europe/Oslo)") }
         if paths.isEmpty { throw ValidationError("name at least one export file") }
         if let subject, !IngestStream.isValidSubject(subject) {
             throw ValidationError("--subject '\(subject)': \(IngestStream.subjectRule)")
@@ -98,8 +102,9 @@ struct ImportCommand: ParsableCommand {
 
     /// Converts every file into `out` (flushed and released at the end); false when a line or a file was refused.
     private func convertAll(to out: BufferedWriter) -> Bool {
-        let importer = VendorImport(profile: from, zone: TimeZone(identifier: tz)!, fitbitSeriesClock: seriesClock)
+        let importer = VendorImport(profile: from, zone: zone, fitbitSeriesClock: seriesClock)
         let diagnostics = BufferedWriter(fd: 2, capacity: 0)
+        if tz == nil { diagnostics.write("canaryctl: reading local times in \(zone.identifier), this machine's zone (--tz to name another)\n") }
         if from.isMultiStream, let subject {
             defer { out.flush() }
             do {
