@@ -162,6 +162,58 @@ import Testing
     }
 }
 
+/// Files written to hurt: entity expansion, external entities, times far away, a step count over
+/// years, a series of absurd length. Each is refused with a reason, quickly and without a crash.
+@Suite struct HostileExportTests {
+    static func file(_ name: String, _ text: String) throws -> String {
+        let path = TestSupport.temporaryFile(name)
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    static let record = "<Record type=\"HKQuantityTypeIdentifierHeartRate\" sourceName=\"W\" unit=\"count/min\" "
+        + "startDate=\"2026-03-30 08:05:00 +0200\" endDate=\"2026-03-30 08:05:00 +0200\" value=\"88\"/>"
+
+    @Test func entityExpansionAndExternalEntitiesAreNotFollowed() throws {
+        var laughs = "<?xml version=\"1.0\"?>\n<!DOCTYPE HealthData [\n<!ENTITY l0 \"lol\">\n"
+        for i in 1...12 { laughs += "<!ENTITY l\(i) \"" + String(repeating: "&l\(i - 1);", count: 10) + "\">\n" }
+        laughs += "]>\n<HealthData>\n \(Self.record)\n <Record type=\"HKQuantityTypeIdentifierHeartRate\" sourceName=\"&l12;\" unit=\"count/min\" "
+            + "startDate=\"2026-03-30 08:06:00 +0200\" endDate=\"2026-03-30 08:06:00 +0200\" value=\"90\"/>\n</HealthData>\n"
+        let bomb = try ImportTests.run(["--from", "apple-health", "--tz", "UTC", "--subject", "p", try Self.file("export.xml", laughs)])
+        #expect(bomb.status == 1 && bomb.diagnostics.contains { $0.contains("the XML is malformed or cut short") }, "\(bomb.diagnostics)")
+        #expect(!bomb.rows.contains { $0.contains("lollol") })
+
+        let xxe = "<?xml version=\"1.0\"?>\n<!DOCTYPE HealthData [\n<!ENTITY x SYSTEM \"file:///etc/passwd\">\n]>\n<HealthData>\n \(Self.record)\n"
+            + " <Record type=\"HKQuantityTypeIdentifierHeartRate\" sourceName=\"W\" unit=\"count/min\" startDate=\"2026-03-30 08:06:00 +0200\" "
+            + "endDate=\"2026-03-30 08:06:00 +0200\" value=\"90\">&x;</Record>\n</HealthData>\n"
+        let external = try ImportTests.run(["--from", "apple-health", "--tz", "UTC", "--subject", "p", try Self.file("export.xml", xxe)])
+        #expect(!(external.rows + external.diagnostics).contains { $0.contains("root:") }, "\(external.diagnostics)")
+        #expect(external.rows.contains("2026-03-30T06:05:00Z,heart_rate,88"), "\(external.rows)")
+    }
+
+    @Test func farTimesAndOverlongRecordsAreRefused() throws {
+        let xml = "<?xml version=\"1.0\"?>\n<HealthData>\n \(Self.record)\n"
+            + " <Record type=\"HKQuantityTypeIdentifierStepCount\" sourceName=\"W\" unit=\"count\" startDate=\"1900-01-01 00:00:00 +0000\" "
+            + "endDate=\"2026-03-30 08:00:00 +0200\" value=\"5\"/>\n"
+            + " <Record type=\"HKQuantityTypeIdentifierHeartRate\" sourceName=\"W\" unit=\"count/min\" startDate=\"1850-03-30 08:05:00 +0200\" "
+            + "endDate=\"1850-03-30 08:05:00 +0200\" value=\"70\"/>\n</HealthData>\n"
+        let apple = try ImportTests.run(["--from", "apple-health", "--tz", "UTC", "--subject", "p", try Self.file("export.xml", xml)])
+        #expect(apple.status == 1 && apple.rows.contains("2026-03-30T06:05:00Z,heart_rate,88"))
+        #expect(apple.diagnostics.contains { $0.hasSuffix("record 2, line 4: field 'endDate': a step count over more than a day cannot be placed in minutes") },
+                "\(apple.diagnostics)")
+        #expect(apple.diagnostics.contains { $0.hasSuffix("record 3, line 5: field 'startDate': the time is outside 1900..2200") })
+
+        let oura = "{\"data\": [{\"bedtime_start\": \"2026-03-28T23:20:00+01:00\", \"bedtime_end\": \"2026-03-29T07:10:00+02:00\", \"type\": \"long_sleep\", "
+            + "\"heart_rate\": {\"interval\": 1e300, \"items\": [60, 61], \"timestamp\": \"2026-03-28T23:20:00+01:00\"}}, "
+            + "{\"bedtime_start\": \"2026-03-29T23:20:00+02:00\", \"bedtime_end\": \"2026-03-30T07:10:00+02:00\", \"type\": \"long_sleep\", "
+            + "\"heart_rate\": {\"interval\": 300, \"items\": [60, 61], \"timestamp\": \"9999-03-28T23:20:00+01:00\"}}]}"
+        let far = try ImportTests.run(["--from", "oura", "--tz", "UTC", "--subject", "p", try Self.file("oura.json", oura)])
+        #expect(far.status == 1)
+        #expect(far.diagnostics.contains { $0.hasSuffix("record 1: field 'heart_rate.interval': not a number of seconds in (0, 3600]") }, "\(far.diagnostics)")
+        #expect(far.diagnostics.contains { $0.hasSuffix("record 2: field 'heart_rate.timestamp': the time is outside 1900..2200") }, "\(far.diagnostics)")
+    }
+}
+
 /// The spool of a multi-stream import holds health values: none of it may stay on disk, even when
 /// the import is killed half-way.
 @Suite struct ImportSpoolPrivacyTests {

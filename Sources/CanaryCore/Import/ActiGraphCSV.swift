@@ -179,14 +179,16 @@ public struct ActiGraphCSV: Sendable {
 }
 
 extension ActiGraphCSV {
-    /// `2026-03-28T00:01:00Z` (whole seconds; milliseconds when the instant has a fraction). Written
-    /// digit by digit: an import writes one per row.
+    /// `2026-03-28T00:01:00Z` (whole seconds; milliseconds when the instant, rounded to the
+    /// millisecond, has a fraction). Written digit by digit: an import writes one per row. For years
+    /// 0 to 9999 (the importers refuse times outside `ImportEntry.plausibleInstants`).
     public static func isoUTC(_ t: Double) -> String {
-        let whole = t.rounded(.down)
+        let ms = (t * 1000).rounded()
+        let whole = (ms / 1000).rounded(.down)
+        let millis = Int(ms - whole * 1000)
         let days = Int((whole / 86_400).rounded(.down))
         let secs = Int(whole) - days * 86_400
         let (y, m, d) = TimestampParser.civil(fromDays: days)
-        let millis = Int(((t - whole) * 1000).rounded())
         return String(unsafeUninitializedCapacity: 32) { b in
             var i = 0
             func put(_ v: Int, _ width: Int) {
@@ -205,7 +207,7 @@ extension ActiGraphCSV {
             put(secs / 3600, 2); put(":"); put(secs / 60 % 60, 2); put(":"); put(secs % 60, 2)
             if millis > 0 {
                 put(".")
-                put(min(millis, 999), 3)
+                put(millis, 3)
             }
             put("Z")
             return i

@@ -54,6 +54,9 @@ public struct AppleHealthRecords: Sendable {
                 add(.segment(start: start, end: end, stage: stage))
             } else if type == "HKQuantityTypeIdentifierStepCount" {
                 let count = try Self.value(a, at: at)
+                guard end - start <= ImportEntry.longestStepRecord else {
+                    throw ImportRejection(at, field: "endDate", "a step count over more than a day cannot be placed in minutes")
+                }
                 let source = a["sourceName"] ?? ""
                 let id = sources[source] ?? sources.count
                 sources[source] = id
@@ -79,7 +82,7 @@ public struct AppleHealthRecords: Sendable {
         guard case .instant(let t)? = Array(text.utf8).withUnsafeBufferPointer({ TimestampParser.parse($0) }) else {
             throw ImportRejection(at, field: key, "'\(a[key]!.prefix(40))' is not a date such as 2026-03-01 07:50:00 +0100")
         }
-        return t
+        return try ImportEntry.checkPlausible(t, at, field: key)
     }
 
     static func value(_ a: [String: String], at: String) throws(ImportRejection) -> Double {

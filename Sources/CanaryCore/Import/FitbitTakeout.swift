@@ -104,7 +104,8 @@ public struct FitbitTakeout: Sendable {
         case .steps:
             let t = try seriesTime(r, at: at)
             guard let count = try number(r, "value", at: at, optional: false) else { return }
-            add(.minuteSteps(minute: (t / 60).rounded(.down) * 60, source: 0, count: count))
+            let minute = (t / 60).rounded(.down) * 60
+            add(.minuteSteps(minute: minute, source: 0, count: count, recordStart: minute, recordEnd: minute + 60))
         case .heartRate:
             let t = try seriesTime(r, at: at)
             guard let value = r["value"] as? [String: Any], let bpm = try number(value, "bpm", at: at, optional: false) else {
@@ -125,8 +126,8 @@ public struct FitbitTakeout: Sendable {
     private mutating func localTime(_ r: [String: Any], _ key: String, at: String) throws(ImportRejection) -> Double {
         guard let text = r[key] as? String else { throw ImportRejection(at, field: key, "missing (expected a local date-time such as 2026-03-01T23:12:30.000)") }
         switch Array(text.utf8).withUnsafeBufferPointer({ TimestampParser.parse($0) }) {
-        case .local(let wall): return clock.instant(fromLocal: wall)
-        case .instant(let t): return t
+        case .local(let wall): return try ImportEntry.checkPlausible(clock.instant(fromLocal: wall), at, field: key)
+        case .instant(let t): return try ImportEntry.checkPlausible(t, at, field: key)
         case nil: throw ImportRejection(at, field: key, "'\(text.prefix(40))' is not a date-time such as 2026-03-01T23:12:30.000")
         }
     }

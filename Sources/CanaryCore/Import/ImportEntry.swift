@@ -9,9 +9,11 @@ public enum ImportEntry: Sendable, Equatable {
     case session(start: Double, end: Double, asleepMinutes: Double?, awakeMinutes: Double?, efficiency: Double?)
     /// A piece of a night (Apple Health's sleep analysis records), merged with its neighbours into sessions.
     case segment(start: Double, end: Double, stage: SleepStage)
-    /// Steps counted by one source in one minute (records longer than a minute are spread over their
-    /// minutes in proportion to the overlap, by `ImportEntry.steps(from:to:count:source:)`).
-    case minuteSteps(minute: Double, source: Int, count: Double)
+    /// Steps counted by one source in one minute: the share of the record [recordStart, recordEnd)
+    /// that falls in it (records longer than a minute are spread over their minutes in proportion to
+    /// the overlap, by `ImportEntry.steps(from:to:count:source:)`). The record's bounds tell one record
+    /// read twice (a repeated file, an export holding the same sample twice) from two records.
+    case minuteSteps(minute: Double, source: Int, count: Double, recordStart: Double, recordEnd: Double)
     /// One reading of a `samples` metric.
     case sample(at: Double, metric: String, value: Double)
 
@@ -28,24 +30,44 @@ public enum ImportEntry: Sendable, Equatable {
         switch self {
         case .session(_, let end, _, _, _): end
         case .segment(let start, _, _): start
-        case .minuteSteps(let minute, _, _): minute
+        case .minuteSteps(let minute, _, _, _, _): minute
         case .sample(let at, _, _): at
         }
     }
 
+    /// The longest step record spread over minutes: a day (a longer one is refused, not spread over
+    /// a month of minutes).
+    public static let longestStepRecord = 86_400.0
+
     /// A step count over [start, end) spread over the minutes it covers, in proportion to the overlap
-    /// (a count with no duration goes to its minute).
+    /// (a count with no duration goes to its minute). At most `longestStepRecord` long.
     public static func steps(from start: Double, to end: Double, count: Double, source: Int) -> [ImportEntry] {
         let first = (start / 60).rounded(.down) * 60
-        guard end > start else { return [.minuteSteps(minute: first, source: source, count: count)] }
+        guard end > start else { return [.minuteSteps(minute: first, source: source, count: count, recordStart: start, recordEnd: end)] }
+        precondition(end - start <= longestStepRecord, "a step record longer than a day is refused before it is spread")
         var out: [ImportEntry] = []
         var m = first
         while m < end {
             let overlap = min(end, m + 60) - max(start, m)
-            if overlap > 0 { out.append(.minuteSteps(minute: m, source: source, count: count * overlap / (end - start))) }
+            if overlap > 0 {
+                out.append(.minuteSteps(minute: m, source: source, count: count * overlap / (end - start), recordStart: start, recordEnd: end))
+            }
             m += 60
         }
         return out
+    }
+
+    /// The instants an export's times may take: 1900-01-01 to 2200-01-01. Outside, a time is a
+    /// device's reset clock or a hostile file, refused with a reason (the canonical rows and the
+    /// calendar arithmetic stay within four-digit years).
+    public static let plausibleInstants: Range<Double> = -2_208_988_800 ..< 7_258_118_400
+
+    /// Refuses an instant outside `plausibleInstants`, naming `field` at `place`.
+    public static func checkPlausible(_ t: Double, _ place: String, field: String) throws(ImportRejection) -> Double {
+        guard plausibleInstants.contains(t) else {
+            throw ImportRejection(place, field: field, "the time is outside 1900..2200")
+        }
+        return t
     }
 }
 
@@ -56,7 +78,7 @@ extension ImportEntry {
         switch self {
         case .session(let s, let e, let a, let w, let f): return "S,\(s),\(e),\(n(a)),\(n(w)),\(n(f))"
         case .segment(let s, let e, let stage): return "G,\(s),\(e),\(stage.rawValue)"
-        case .minuteSteps(let m, let source, let c): return "A,\(m),\(source),\(c)"
+        case .minuteSteps(let m, let source, let c, let rs, let re): return "A,\(m),\(source),\(c),\(rs),\(re)"
         case .sample(let t, let metric, let v): return "M,\(t),\(metric),\(v)"
         }
     }
@@ -74,8 +96,8 @@ extension ImportEntry {
             guard f.count == 4, let s = d(1), let e = d(2), let stage = SleepStage(rawValue: String(f[3])) else { return nil }
             self = .segment(start: s, end: e, stage: stage)
         case "A":
-            guard f.count == 4, let m = d(1), let source = Int(f[2]), let c = d(3) else { return nil }
-            self = .minuteSteps(minute: m, source: source, count: c)
+            guard f.count == 6, let m = d(1), let source = Int(f[2]), let c = d(3), let rs = d(4), let re = d(5) else { return nil }
+            self = .minuteSteps(minute: m, source: source, count: c, recordStart: rs, recordEnd: re)
         case "M":
             guard f.count == 4, let t = d(1), let v = d(3), !f[2].isEmpty else { return nil }
             self = .sample(at: t, metric: String(f[2]), value: v)

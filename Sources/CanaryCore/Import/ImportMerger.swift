@@ -13,11 +13,16 @@ import Foundation
 ///   of the asleep segments of every source (never counted twice), its awake minutes the union of the
 ///   awake segments outside them. A chain with no asleep and no in-bed segment is not a session.
 /// - **Steps of several devices** (a phone and a watch both count the same walk): per minute, each
-///   source's counts are summed and the largest source counts, not the sum of the sources. Minutes
+///   source's records are summed (a record read twice counts once) and the largest source counts,
+///   not the sum of the sources. Minutes
 ///   of a day with step data and no count are 0 steps (a cumulative count records nothing when
 ///   nothing was counted); a day with no step data has no activity rows, so it stays missing, and
 ///   long runs of zeros are left to canaryd's non-wear detection.
-/// - **Duplicates** (the same session, minute or reading twice, from overlapping files) count once.
+/// - **Duplicates** (the same session, step record or reading twice, from overlapping files) count
+///   once. Two readings of a metric at one instant with different values both go on: canaryd's own
+///   rule for a repeated instant decides (the first stays).
+/// - **Sessions** are at most `longestSession` long: a chain that would grow past it is closed and
+///   the segment starts the next (canaryd refuses longer sessions; the chain stays bounded).
 public struct ImportMerger: Sendable {
     /// What the merge wrote, and what it dropped as duplicates.
     public struct Counts: Sendable, Equatable {
@@ -30,6 +35,8 @@ public struct ImportMerger: Sendable {
 
     /// Segments further apart than this start a new session (a nap, or the next night).
     public static let sessionGap = 3600.0
+    /// The longest session segments are chained into (canaryd's limit for a sleep session).
+    public static let longestSession = 36 * 3600.0
 
     public let subject: String
     public let zoneName: String
@@ -67,15 +74,16 @@ public struct ImportMerger: Sendable {
                 days[clock.day(of: e), default: Day()].sessions.append(Session(start: s, end: e, asleep: a, awake: w, efficiency: f))
             case .segment(let s, let e, let stage):
                 segments.append((s, e, stage))
-            case .minuteSteps(let m, let source, let c):
-                days[clock.day(of: m), default: Day()].steps[m, default: [:]][source, default: 0] += c
+            case .minuteSteps(let m, let source, let c, let rs, let re):
+                let key = StepRecord(source: source, start: rs, end: re)
+                if days[clock.day(of: m), default: Day()].steps[m, default: [:]].updateValue(c, forKey: key) != nil { counts.duplicates += 1 }
             case .sample(let t, let metric, let v):
                 days[clock.day(of: t), default: Day()].samples.append(Reading(at: t, metric: metric, value: v))
             }
         }
         segments.sort { ($0.start, $0.end) < ($1.start, $1.end) }
         for s in segments {
-            if var c = chain, s.start <= c.end + Self.sessionGap {
+            if var c = chain, s.start <= c.end + Self.sessionGap, max(c.end, s.end) - c.start <= Self.longestSession {
                 c.add(s.start, s.end, s.stage)
                 chain = c
             } else {
@@ -83,7 +91,8 @@ public struct ImportMerger: Sendable {
                 chain = Chain(s.start, s.end, s.stage)
             }
         }
-        if let c = chain, c.end + Self.sessionGap <= bucketEnd { close(into: &days) }
+        // A segment of the next month joins when it starts within the gap: close only what none can join.
+        if let c = chain, c.end + Self.sessionGap < bucketEnd { close(into: &days) }
         write(days, emit: emit)
     }
 
@@ -118,7 +127,9 @@ public struct ImportMerger: Sendable {
                 let end = clock.startOfDay(day + 1)
                 var m = clock.startOfDay(day)
                 while m < end {
-                    let count = d.steps[m]?.values.max() ?? 0
+                    var bySource: [Int: Double] = [:]
+                    for (record, c) in d.steps[m] ?? [:] { bySource[record.source, default: 0] += c }
+                    let count = bySource.values.max() ?? 0
                     counts.minutes += 1
                     emit("\(ActiGraphCSV.isoUTC(m)),\(Self.text(count))")
                     m += 60
@@ -127,8 +138,8 @@ public struct ImportMerger: Sendable {
             if !d.samples.isEmpty {
                 section("samples", header: "timestamp,metric,value", emit: emit)
                 var last: Reading?
-                for r in d.samples.sorted(by: { ($0.at, $0.metric) < ($1.at, $1.metric) }) {
-                    if let l = last, l.at == r.at, l.metric == r.metric { counts.duplicates += 1; continue }
+                for r in d.samples.sorted(by: { ($0.at, $0.metric, $0.value) < ($1.at, $1.metric, $1.value) }) {
+                    if let l = last, l.at == r.at, l.metric == r.metric, l.value == r.value { counts.duplicates += 1; continue }
                     last = r
                     counts.samples += 1
                     emit("\(ActiGraphCSV.isoUTC(r.at)),\(r.metric),\(Self.text(r.value))")
@@ -161,10 +172,15 @@ public struct ImportMerger: Sendable {
         var at: Double, metric: String, value: Double
     }
 
+    /// The step record a minute's share came from.
+    private struct StepRecord: Hashable {
+        var source: Int, start: Double, end: Double
+    }
+
     private struct Day {
         var sessions: [Session] = []
-        /// Minute -> source -> steps.
-        var steps: [Double: [Int: Double]] = [:]
+        /// Minute -> the records counting in it -> their share of the minute.
+        var steps: [Double: [StepRecord: Double]] = [:]
         var samples: [Reading] = []
     }
 

@@ -98,14 +98,17 @@ public struct OuraExport: Sendable {
             guard end > start else { throw ImportRejection(at, field: "bedtime_end", "the period ends before it starts") }
             let asleep = try number(r, "total_sleep_duration", at: at).map { $0 / 60 }
             let awake = try number(r, "awake_time", at: at).map { $0 / 60 }
-            add(.session(start: start, end: end, asleepMinutes: asleep, awakeMinutes: awake, efficiency: try number(r, "efficiency", at: at)))
-            if let hrv = try number(r, "average_hrv", at: at) { add(.sample(at: end, metric: "hrv_rmssd", value: hrv)) }
+            // The whole record is read before any of it is added: a rejected record adds nothing.
+            var entries: [ImportEntry] = [.session(start: start, end: end, asleepMinutes: asleep, awakeMinutes: awake,
+                                                   efficiency: try number(r, "efficiency", at: at))]
+            if let hrv = try number(r, "average_hrv", at: at) { entries.append(.sample(at: end, metric: "hrv_rmssd", value: hrv)) }
             if type == "long_sleep", let low = try number(r, "lowest_heart_rate", at: at) {
-                add(.sample(at: end, metric: "resting_heart_rate", value: low))
+                entries.append(.sample(at: end, metric: "resting_heart_rate", value: low))
             }
             if let series = r["heart_rate"] as? [String: Any] {
-                try self.series(series, metric: "heart_rate", field: "heart_rate", at: at, add: add)
+                try self.series(series, metric: "heart_rate", field: "heart_rate", at: at) { entries.append($0) }
             }
+            entries.forEach(add)
             return true
         }
         if r["bpm"] != nil {
@@ -117,10 +120,10 @@ public struct OuraExport: Sendable {
             let noon = try noon(r, at: at)
             // daily_sleep has the same shape; its contributors name the parts of a night.
             let sleepScore = (r["contributors"] as? [String: Any])?["total_sleep"] != nil
-            if let score = try number(r, "score", at: at) {
-                add(.sample(at: noon, metric: sleepScore ? "sleep_score" : "readiness_score", value: score))
-            }
-            if let t = try signed(r, "temperature_deviation", at: at) { add(.sample(at: noon, metric: "temperature_deviation", value: t)) }
+            let score = try number(r, "score", at: at)
+            let temperature = try signed(r, "temperature_deviation", at: at)
+            if let score { add(.sample(at: noon, metric: sleepScore ? "sleep_score" : "readiness_score", value: score)) }
+            if let temperature { add(.sample(at: noon, metric: "temperature_deviation", value: temperature)) }
             return true
         }
         if r["day"] != nil, r["steps"] != nil {
@@ -132,13 +135,20 @@ public struct OuraExport: Sendable {
                               + r.keys.sorted().prefix(6).joined(separator: ", ") + ")")
     }
 
+    /// The most readings one series of a record may hold (a night of 5-minute readings is about 100).
+    static let longestSeries = 10_000
+
     /// `{"interval": 300, "items": [...], "timestamp": "..."}`: one reading per interval, nulls skipped.
     private mutating func series(_ s: [String: Any], metric: String, field: String, at: String, add: (ImportEntry) -> Void) throws(ImportRejection) {
         guard let items = s["items"] as? [Any] else { return }
-        guard let interval = (s["interval"] as? NSNumber)?.doubleValue, interval > 0, interval.isFinite else {
-            throw ImportRejection(at, field: "\(field).interval", "not a positive number of seconds")
+        guard let interval = (s["interval"] as? NSNumber)?.doubleValue, interval > 0, interval <= 3600 else {
+            throw ImportRejection(at, field: "\(field).interval", "not a number of seconds in (0, 3600]")
+        }
+        guard items.count <= Self.longestSeries else {
+            throw ImportRejection(at, field: "\(field).items", "more than \(Self.longestSeries) readings")
         }
         let start = try instant(s, "timestamp", at: at, field: "\(field).timestamp")
+        _ = try ImportEntry.checkPlausible(start + Double(items.count) * interval, at, field: "\(field).items")
         for (i, item) in items.enumerated() {
             guard let v = (item as? NSNumber)?.doubleValue, v.isFinite, v > 0 else { continue }
             add(.sample(at: start + Double(i) * interval, metric: metric, value: v))
@@ -149,8 +159,8 @@ public struct OuraExport: Sendable {
     private mutating func instant(_ r: [String: Any], _ key: String, at: String, field: String? = nil) throws(ImportRejection) -> Double {
         guard let text = r[key] as? String else { throw ImportRejection(at, field: field ?? key, "missing (expected a date-time such as 2026-03-01T23:14:07+01:00)") }
         switch Array(text.utf8).withUnsafeBufferPointer({ TimestampParser.parse($0) }) {
-        case .instant(let t): return t
-        case .local(let wall): return clock.instant(fromLocal: wall)
+        case .instant(let t): return try ImportEntry.checkPlausible(t, at, field: field ?? key)
+        case .local(let wall): return try ImportEntry.checkPlausible(clock.instant(fromLocal: wall), at, field: field ?? key)
         case nil: throw ImportRejection(at, field: field ?? key, "'\(text.prefix(40))' is not a date-time such as 2026-03-01T23:14:07+01:00")
         }
     }
@@ -161,7 +171,7 @@ public struct OuraExport: Sendable {
               case .local(let wall)? = Array((text + " 12:00").utf8).withUnsafeBufferPointer({ TimestampParser.parse($0) }) else {
             throw ImportRejection(at, field: "day", "expected a date such as 2026-03-01")
         }
-        return clock.instant(fromLocal: wall)
+        return try ImportEntry.checkPlausible(clock.instant(fromLocal: wall), at, field: "day")
     }
 
     /// A non-negative number; nil when absent or null (Oura leaves out what it could not measure).

@@ -48,6 +48,9 @@ extension VendorImport {
         }
         var fitbit = FitbitTakeout(zone: zone, seriesClock: fitbitSeriesClock)
         var oura = OuraExport(zone: zone)
+        // A file named twice (a directory and a file in it) is read once.
+        var seen = Set<String>()
+        files = files.filter { seen.insert(URL(fileURLWithPath: $0).standardizedFileURL.resolvingSymlinksInPath().path).inserted }
         for file in files {
             summary.files += 1
             var spoolError: (any Error)?
