@@ -107,6 +107,14 @@ import Testing
         #expect(merger.counts.sessions == 2)  // 36 h, then the remaining 4 h
     }
 
+    /// Canonical timestamps: whole seconds, or milliseconds rounded (carrying into the next second).
+    @Test func timestampsAreRoundedToTheMillisecond() {
+        #expect(ActiGraphCSV.isoUTC(1_774_994_400) == "2026-03-31T22:00:00Z")
+        #expect(ActiGraphCSV.isoUTC(1_774_994_400.25) == "2026-03-31T22:00:00.250Z")
+        #expect(ActiGraphCSV.isoUTC(1_774_994_459.9996) == "2026-03-31T22:01:00Z")
+        #expect(ActiGraphCSV.isoUTC(-2_208_988_800) == "1900-01-01T00:00:00Z")
+    }
+
     @Test func spoolLinesReadBack() {
         let entries: [ImportEntry] = [
             .session(start: 1.5, end: 2e9, asleepMinutes: nil, awakeMinutes: 0.1, efficiency: nil),
