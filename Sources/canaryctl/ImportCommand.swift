@@ -23,7 +23,9 @@ struct ImportCommand: ParsableCommand {
         written as day-by-day sections (#canary format=sleep|activity|samples subject=ID tz=ZONE, then \
         a header and rows): fitbit-takeout (the JSON files of a Fitbit account export: sleep logs to \
         sleep, minute steps to activity, heart rate and resting heart rate to samples; sleep logs are \
-        local time in --tz, the minute series UTC unless --series-clock local), oura (Oura API v2 JSON: \
+        local time in --tz, the minute series UTC unless --series-clock local; a clock check on standard \
+        error counts the steps inside the logged sleep on either reading and says when the other fits), \
+        oura (Oura API v2 JSON: \
         sleep periods to sleep, HRV, lowest and 5-minute heart rate, daily steps, readiness and sleep \
         scores, temperature deviation to samples), apple-health (the Health app's export.xml, read by a \
         streaming parser: sleep analysis chained into sessions, step counts to activity per minute with \

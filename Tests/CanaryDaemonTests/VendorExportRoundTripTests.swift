@@ -66,8 +66,10 @@ import Testing
         return Array(rows.dropFirst())
     }
 
-    static func roundTrip(profile: String, export: String, canonical: [String], in dir: String) throws {
-        let imported = try ProcessRun.run("/bin/sh", ["-c", "exec \"$0\" import --from \(profile) --tz Europe/Oslo --subject p1 \"$1\" > \(dir)/imported.csv",
+    /// Imports `export`, replays it and the canonical files, and compares; returns what the import said.
+    @discardableResult
+    static func roundTrip(profile: String, export: String, canonical: [String], in dir: String, options: String = "") throws -> String {
+        let imported = try ProcessRun.run("/bin/sh", ["-c", "exec \"$0\" import --from \(profile) --tz Europe/Oslo --subject p1 \(options) \"$1\" > \(dir)/imported.csv",
                                                       DaemonHarness.binary("canaryctl"), export])
         #expect(imported.status == 0, "\(imported.output)")
         // The same rows; their order within a day follows the order the streams come in (sections by
@@ -80,6 +82,7 @@ import Testing
             ? ["sleep_duration", "sleep_efficiency", "heart_rate", "steps", "active_minutes", "relative_amplitude"]
             : ["sleep_duration", "sleep_efficiency", "heart_rate", "daily_steps", "readiness_score", "hrv_rmssd"]
         #expect(metrics.isSuperset(of: expected), "\(metrics)")
+        return imported.output
     }
 
     static func directory() throws -> String {
@@ -88,7 +91,9 @@ import Testing
         return dir
     }
 
-    @Test func fitbitTakeout() throws {
+    /// The minute series in UTC, as the account export writes them: the clock check finds the nights
+    /// still; an export whose series are local time is found out, and `--series-clock local` reads it.
+    @Test(arguments: [false, true]) func fitbitTakeout(localSeries: Bool) throws {
         let dir = try Self.directory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let export = dir + "/Global Export Data"
@@ -96,7 +101,8 @@ import Testing
         var sleep: [String] = [], canonicalSleep = "subject,start,end,asleep_min,awake_min,efficiency\n"
         var rest: [String] = [], canonicalSamples = "timestamp,subject,metric,value\n"
         for d in 0..<Self.days {
-            let start = Self.local(day: d, minute: 23 * 60 - 1440 + (d % 4) * 15), end = Self.local(day: d, minute: 7 * 60 + (d % 5) * 6)
+            // Asleep from 23:00-23:45 to 06:30-06:54, before the first steps at 07:00.
+            let start = Self.local(day: d, minute: 23 * 60 - 1440 + (d % 4) * 15), end = Self.local(day: d, minute: 6 * 60 + 30 + (d % 5) * 6)
             let asleep = Int((end - start) / 60) - 30 - d % 7, awake = 22 + d % 5, efficiency = 88 + d % 9
             sleep.append("{\"logId\":\(d),\"startTime\":\"\(Self.wall(start, separator: "T")).000\",\"endTime\":\"\(Self.wall(end, separator: "T")).000\","
                          + "\"minutesAsleep\":\(asleep),\"minutesAwake\":\(awake),\"efficiency\":\(efficiency),\"mainSleep\":true,\"type\":\"stages\"}")
@@ -108,7 +114,7 @@ import Testing
         }
         var steps: [String] = [], heart: [String] = [], canonicalActivity = "timestamp,subject,steps\n"
         for (i, m) in Self.minutes.enumerated() {
-            let stamp = Self.fitbitUTC(m.t)
+            let stamp = Self.fitbitUTC(localSeries ? m.t + Double(Self.offset(m.t)) : m.t)
             steps.append("{\"dateTime\":\"\(stamp)\",\"value\":\"\(m.steps)\"}")
             canonicalActivity += "\(Self.iso(m.t)),p1,\(m.steps)\n"
             if i % 10 == 0 {
@@ -122,7 +128,18 @@ import Testing
         try canonicalSleep.write(toFile: dir + "/sleep.csv", atomically: true, encoding: .utf8)
         try canonicalActivity.write(toFile: dir + "/activity.csv", atomically: true, encoding: .utf8)
         try canonicalSamples.write(toFile: dir + "/samples.csv", atomically: true, encoding: .utf8)
-        try Self.roundTrip(profile: "fitbit-takeout", export: export, canonical: ["sleep.csv", "activity.csv", "samples.csv"].map { "\(dir)/\($0)" }, in: dir)
+        let canonical = ["sleep.csv", "activity.csv", "samples.csv"].map { "\(dir)/\($0)" }
+        guard localSeries else {
+            let said = try Self.roundTrip(profile: "fitbit-takeout", export: export, canonical: canonical, in: dir)
+            // 30 nights of about 7.5 h: no step as read; an hour or two of walking each night the other way.
+            #expect(said.contains("clock check: 2") && said.contains("hours of logged sleep hold 0 steps an hour with the minute series read as UTC time")
+                    && !said.contains("look like"), "\(said)")
+            return
+        }
+        let wrong = try ProcessRun.run(DaemonHarness.binary("canaryctl"), ["import", "--from", "fitbit-takeout", "--tz", "Europe/Oslo", "--subject", "p1", export])
+        #expect(wrong.output.contains("the series look like local time; import again with --series-clock local"), "\(wrong.output.suffix(400))")
+        let said = try Self.roundTrip(profile: "fitbit-takeout", export: export, canonical: canonical, in: dir, options: "--series-clock local")
+        #expect(said.contains("steps an hour with the minute series read as local time") && !said.contains("look like"), "\(said)")
     }
 
     @Test func oura() throws {

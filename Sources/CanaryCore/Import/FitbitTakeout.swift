@@ -17,8 +17,9 @@ import Foundation
 ///
 /// Clocks: sleep logs are in the wearer's local time (the device's, without an offset), read in the
 /// `--tz` zone. The minute series (`steps`, `heart_rate`) are written in UTC in the account export, as
-/// their users report (Fitbit documents neither); `seriesClock` reads them as local time instead. A
-/// check: with the clocks read right, the logged sleep sessions line up with the step-free hours.
+/// their users report (Fitbit documents neither); `seriesClock` reads them as local time instead.
+/// `ImportMerger.ClockCheck` tells which fits: with the clocks read right, the logged sleep sessions
+/// line up with the step-free hours.
 public struct FitbitTakeout: Sendable {
     /// The files of the export canaryctl reads.
     public enum FileKind: String, Sendable, CaseIterable {

@@ -33,6 +33,18 @@ public struct ImportMerger: Sendable {
         public init() {}
     }
 
+    /// A check of the clocks: the steps counted inside the sleep sessions, as read and as they would be had the minute series been read with the
+    /// zone's offset (their wall clock taken for local time instead of UTC). With the clocks read
+    /// right, a sleeper takes few steps: a much smaller figure for the other reading says the series
+    /// were read on the wrong clock (`canaryctl import` says so for `fitbit-takeout`).
+    public struct ClockCheck: Sendable, Equatable {
+        /// Minutes of sleep sessions with step data (on both readings).
+        public var minutes = 0
+        public var stepsAsRead = 0.0
+        public var stepsOtherClock = 0.0
+        public init() {}
+    }
+
     /// Segments further apart than this start a new session (a nap, or the next night).
     public static let sessionGap = 3600.0
     /// The longest session segments are chained into (canaryd's limit for a sleep session).
@@ -42,8 +54,15 @@ public struct ImportMerger: Sendable {
     public let zoneName: String
     private var clock: ZoneClock
     public private(set) var counts = Counts()
+    public private(set) var clockCheck = ClockCheck()
+    /// The last day written with step data, for the clock check of the night after it.
+    private var previousSteps: (day: Int, steps: [Double: [StepRecord: Double]])?
     private var chain: Chain?
     private var lastSection: String?
+
+    /// Which way the other clock of `clockCheck` lies: +1 when the minute series were read as UTC
+    /// (the other reading is local time), -1 when they were read as local time.
+    public var otherClock = 1.0
 
     public init(subject: String, zone: TimeZone) {
         self.subject = subject
@@ -122,6 +141,7 @@ public struct ImportMerger: Sendable {
                     emit("\(ActiGraphCSV.isoUTC(s.start)),\(ActiGraphCSV.isoUTC(s.end)),\(Self.text(s.asleep)),\(Self.text(s.awake)),\(Self.text(s.efficiency))")
                 }
             }
+            if !d.steps.isEmpty { checkClocks(d, day: day) }
             if !d.steps.isEmpty {
                 section("activity", header: "timestamp,steps", emit: emit)
                 let end = clock.startOfDay(day + 1)
@@ -144,6 +164,43 @@ public struct ImportMerger: Sendable {
                     counts.samples += 1
                     emit("\(ActiGraphCSV.isoUTC(r.at)),\(r.metric),\(Self.text(r.value))")
                 }
+            }
+        }
+    }
+
+    /// Adds the day's sleep sessions to `clockCheck`: the steps of each of their minutes, at that
+    /// minute and at the minute its wall clock names on the other reading, where the day or the day
+    /// before holds both (the minutes of the two days are all that is kept for it).
+    private mutating func checkClocks(_ d: Day, day: Int) {
+        let dayStart = clock.startOfDay(day), dayEnd = clock.startOfDay(day + 1)
+        let before = previousSteps?.day == day - 1 ? previousSteps : nil
+        let beforeStart = before == nil ? dayStart : clock.startOfDay(day - 1)
+        func steps(_ m: Double) -> Double? {
+            let records: [StepRecord: Double]?
+            if m >= dayStart && m < dayEnd {
+                records = d.steps[m]
+            } else if let before, m >= beforeStart && m < dayStart {
+                records = before.steps[m]
+            } else {
+                return nil
+            }
+            var bySource: [Int: Double] = [:]
+            for (record, c) in records ?? [:] { bySource[record.source, default: 0] += c }
+            return bySource.values.max() ?? 0
+        }
+        defer { previousSteps = (day, d.steps) }
+        for s in d.sessions {
+            var m = (max(s.start, beforeStart) / 60).rounded(.up) * 60
+            while m + 60 <= s.end {
+                // A wall time W read as UTC is the instant W; read as local time it is W - offset: the
+                // steps taken at m on the other reading were read as the minute m + offset (and the
+                // other way round when the series were read as local time).
+                if let asRead = steps(m), let other = steps(m + otherClock * Double(clock.offset(at: m))) {
+                    clockCheck.minutes += 1
+                    clockCheck.stepsAsRead += asRead
+                    clockCheck.stepsOtherClock += other
+                }
+                m += 60
             }
         }
     }

@@ -28,6 +28,14 @@ final class ImportSpool {
 
     /// What the merge wrote.
     var counts: ImportMerger.Counts { merger.counts }
+    /// Steps inside the sleep sessions on either reading of the minute series' clock.
+    var clockCheck: ImportMerger.ClockCheck { merger.clockCheck }
+
+    /// +1 when the minute series are read as UTC, -1 when as local time (`ImportMerger.otherClock`).
+    var otherClock: Double {
+        get { merger.otherClock }
+        set { merger.otherClock = newValue }
+    }
 
     func add(_ entry: ImportEntry) throws {
         let bucket = merger.bucket(of: entry)

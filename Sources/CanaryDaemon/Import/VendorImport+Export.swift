@@ -11,6 +11,7 @@ extension VendorImport {
         /// Files that could not be read in the profile's layout.
         public var failedFiles = 0
         public var written = ImportMerger.Counts()
+        public var clockCheck = ImportMerger.ClockCheck()
 
         public var description: String {
             "\(files) files, \(records) records imported, rejected records: \(rejected), unreadable files: \(failedFiles); "
@@ -26,6 +27,7 @@ extension VendorImport {
     public func convertExport(paths: [String], subject: String, to out: BufferedWriter,
                               diagnostic: @escaping (String) -> Void) throws -> ExportSummary {
         let spool = ImportSpool(subject: subject, zone: zone)
+        spool.otherClock = fitbitSeriesClock == .utc ? 1 : -1
         var summary = ExportSummary()
         var files: [String] = []
         for path in paths {
@@ -95,7 +97,24 @@ extension VendorImport {
         }
         try spool.finish(to: out)
         summary.written = spool.counts
+        summary.clockCheck = spool.clockCheck
+        if profile == .fitbitTakeout, let check = clockCheckNote(spool.clockCheck) { diagnostic(check) }
         return summary
+    }
+
+    /// What the clock check of a Fitbit export says: the steps an hour inside the logged sleep on
+    /// either reading of the minute series, and which reading fits (nil with under a week of nights).
+    func clockCheckNote(_ c: ImportMerger.ClockCheck) -> String? {
+        guard c.minutes >= 7 * 6 * 60 else { return nil }
+        let hours = Double(c.minutes) / 60
+        let asRead = (c.stepsAsRead / hours).rounded(), other = (c.stepsOtherClock / hours).rounded()
+        let (read, alternative) = fitbitSeriesClock == .utc ? ("UTC", "local") : ("local", "utc")
+        var note = "clock check: \(Int(hours)) hours of logged sleep hold \(Int(asRead)) steps an hour with the minute series "
+            + "read as \(read) time, \(Int(other)) read as \(alternative) time"
+        if other * 3 < asRead && asRead >= 30 {
+            note += ": the series look like \(alternative) time; import again with --series-clock \(alternative)"
+        }
+        return note
     }
 
     /// The files of this profile under `directory`, in name order.
