@@ -147,9 +147,7 @@ public struct ImportMerger: Sendable {
                 let end = clock.startOfDay(day + 1)
                 var m = clock.startOfDay(day)
                 while m < end {
-                    var bySource: [Int: Double] = [:]
-                    for (record, c) in d.steps[m] ?? [:] { bySource[record.source, default: 0] += c }
-                    let count = bySource.values.max() ?? 0
+                    let count = Self.steps(in: d.steps[m])
                     counts.minutes += 1
                     emit("\(ActiGraphCSV.isoUTC(m)),\(Self.text(count))")
                     m += 60
@@ -184,9 +182,7 @@ public struct ImportMerger: Sendable {
             } else {
                 return nil
             }
-            var bySource: [Int: Double] = [:]
-            for (record, c) in records ?? [:] { bySource[record.source, default: 0] += c }
-            return bySource.values.max() ?? 0
+            return Self.steps(in: records)
         }
         defer { previousSteps = (day, d.steps) }
         for s in d.sessions {
@@ -227,6 +223,13 @@ public struct ImportMerger: Sendable {
 
     private struct Reading {
         var at: Double, metric: String, value: Double
+    }
+
+    /// A minute's steps: each source's records summed, the largest source (0 without a record).
+    private static func steps(in records: [StepRecord: Double]?) -> Double {
+        var bySource: [Int: Double] = [:]
+        for (record, c) in records ?? [:] { bySource[record.source, default: 0] += c }
+        return bySource.values.max() ?? 0
     }
 
     /// The step record a minute's share came from.
