@@ -43,13 +43,14 @@ struct ImportCommand: ParsableCommand {
     @Option(name: .long, help: "IANA time zone of the device's clock (of the person, for the multi-stream profiles); default: this machine's zone.")
     var tz: String?
 
-    /// The zone named by --tz, or this machine's.
-    private var zone: TimeZone { tz.flatMap { TimeZone(identifier: $0) } ?? TimeZone.current }
     @Option(name: .long, help: "fitbit-takeout: the clock of the minute series (steps, heart rate): utc or local.")
     var seriesClock: FitbitTakeout.SeriesClock = .utc
     @Flag(name: .long, help: "Send the rows to canaryd instead of writing them to standard output.") var send = false
     @Option(name: .long, help: "Ingest socket, with --send.") var socket = "/run/canary/ingest.sock"
     @Argument(help: "Export files (or, for the multi-stream profiles, the export's directory).") var paths: [String]
+
+    /// The zone named by --tz, or this machine's.
+    private var zone: TimeZone { tz.flatMap { TimeZone(identifier: $0) } ?? TimeZone.current }
 
     func validate() throws {
         if let tz, TimeZone(identifier: tz) == nil { throw ValidationError("--tz \(tz) is not an IANA time zone name (for example Europe/Oslo)") }

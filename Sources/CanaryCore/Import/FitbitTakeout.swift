@@ -57,14 +57,9 @@ public struct FitbitTakeout: Sendable {
     /// index in the array. Throws when the file is not the JSON array its kind has (nothing of it counts then).
     public mutating func read(_ data: Data, kind: FileKind, into add: (ImportEntry) -> Void,
                               rejected: (ImportRejection) -> Void) throws(ImportLayoutError) -> Int {
-        let json: Any
-        do {
-            json = try JSONSerialization.jsonObject(with: data)
-        } catch {
-            throw ImportLayoutError("not JSON (\(kind.rawValue) files of a Fitbit export are JSON arrays): \(error.localizedDescription)")
-        }
+        let json = try ImportJSON.parse(data, expected: "\(kind.rawValue) files of a Fitbit export are JSON arrays")
         guard let records = json as? [Any] else {
-            throw ImportLayoutError("expected a JSON array of \(kind.rawValue) records, as Fitbit's export writes them; found \(Self.shape(json))")
+            throw ImportLayoutError("expected a JSON array of \(kind.rawValue) records, as Fitbit's export writes them; found \(ImportJSON.shape(json))")
         }
         // Rejections wait until a record is read: a file none of whose records reads is a changed
         // layout, said once, not a rejection per record.
@@ -172,15 +167,5 @@ public struct FitbitTakeout: Sendable {
         }
         guard let v, v.isFinite, v >= 0 else { throw ImportRejection(at, field: key, "not a non-negative number") }
         return v
-    }
-
-    /// What a JSON value is, for an error.
-    static func shape(_ json: Any) -> String {
-        switch json {
-        case let o as [String: Any]: "an object with keys \(o.keys.sorted().prefix(5).joined(separator: ", "))"
-        case is [Any]: "an array"
-        case is String: "a string"
-        default: "a \(type(of: json))"
-        }
     }
 }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// One thing a vendor export says, before it becomes canonical rows (`canaryctl import` of the
 /// multi-stream profiles: `fitbit-takeout`, `oura`, `apple-health`).
 ///
@@ -129,4 +131,26 @@ public struct ImportRejection: Error, Sendable, Equatable, CustomStringConvertib
 public struct ImportLayoutError: Error, Sendable, Equatable, CustomStringConvertible {
     public let description: String
     public init(_ description: String) { self.description = description }
+}
+
+/// The JSON of the vendor profiles (`FitbitTakeout`, `OuraExport`): parsed whole, one file at a time.
+enum ImportJSON {
+    /// The file's JSON; a file that is not JSON is a layout error saying what `expected`.
+    static func parse(_ data: Data, expected: String) throws(ImportLayoutError) -> Any {
+        do {
+            return try JSONSerialization.jsonObject(with: data)
+        } catch {
+            throw ImportLayoutError("not JSON (\(expected)): \(error.localizedDescription)")
+        }
+    }
+
+    /// What a JSON value is, for an error.
+    static func shape(_ json: Any) -> String {
+        switch json {
+        case let o as [String: Any]: "an object with keys \(o.keys.sorted().prefix(5).joined(separator: ", "))"
+        case is [Any]: "an array"
+        case is String: "a string"
+        default: "a \(type(of: json))"
+        }
+    }
 }

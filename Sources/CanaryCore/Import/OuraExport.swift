@@ -35,12 +35,7 @@ public struct OuraExport: Sendable {
     /// (`sleep record 3`). Throws when the file is not in any of the layouts above.
     public mutating func read(_ data: Data, into add: (ImportEntry) -> Void,
                               rejected: (ImportRejection) -> Void) throws(ImportLayoutError) -> Counts {
-        let json: Any
-        do {
-            json = try JSONSerialization.jsonObject(with: data)
-        } catch {
-            throw ImportLayoutError("not JSON (an Oura export is the API v2's JSON): \(error.localizedDescription)")
-        }
+        let json = try ImportJSON.parse(data, expected: "an Oura export is the API v2's JSON")
         var groups: [(name: String, records: [Any])] = []
         if let array = json as? [Any] {
             groups.append(("", array))
@@ -57,7 +52,7 @@ public struct OuraExport: Sendable {
         }
         guard !groups.isEmpty else {
             throw ImportLayoutError("expected Oura API v2 JSON: {\"data\": [...]} of sleep, daily_activity, daily_readiness, daily_sleep or "
-                                    + "heartrate records, or an object of such arrays; found \(FitbitTakeout.shape(json))")
+                                    + "heartrate records, or an object of such arrays; found \(ImportJSON.shape(json))")
         }
         var counts = Counts()
         var recognised = false
